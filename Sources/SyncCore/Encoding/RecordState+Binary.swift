@@ -1,0 +1,100 @@
+extension RecordState {
+    /// Format of the stored state; the first byte of every encoded state.
+    static let formatVersion: UInt8 = 1
+
+    /// The canonical bytes of this state: the version vector sorted by origin, fields sorted by
+    /// UTF-8 name, values sorted by dot. Origins are written once and referred to by index.
+    /// Two replicas hold the same state exactly when these bytes are equal; the state hash
+    /// digests them.
+    package func encoded() -> [UInt8] {
+        var writer = ByteWriter(capacity: 512)
+        writer.byte(Self.formatVersion)
+        let origins = version.entries
+        writer.varint(origins.count)
+        for entry in origins {
+            writer.uuid(entry.origin.uuid)
+            writer.varint(entry.counter)
+        }
+        func index(of origin: OriginID) -> Int {
+            origins.firstIndex { $0.origin == origin }!
+        }
+        writer.varint(fields.count)
+        for name in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let entries = fields[name]!
+            writer.string(name)
+            writer.varint(entries.count)
+            for entry in entries {
+                writer.varint(index(of: entry.dot.origin))
+                writer.varint(entry.dot.counter)
+                writer.varint(entry.stamp.wallMillis)
+                writer.varint(UInt64(entry.stamp.logical))
+                if let context = entry.context {
+                    writer.byte(1)
+                    writer.varint(context.entries.count)
+                    for item in context.entries {
+                        writer.varint(index(of: item.origin))
+                        writer.varint(item.counter)
+                    }
+                } else {
+                    writer.byte(0)
+                }
+                entry.value.encode(into: &writer)
+            }
+        }
+        return writer.bytes
+    }
+
+    package init(encoded bytes: [UInt8]) throws(FormatError) {
+        var reader = ByteReader(bytes, what: "record state")
+        let format = try reader.byte()
+        guard format == Self.formatVersion else { throw reader.fail("unknown record format \(format)") }
+        var origins: [OriginID] = []
+        var version = VersionVector()
+        for _ in 0..<(try reader.count()) {
+            let origin = OriginID(try reader.uuid())
+            let counter = try reader.varint()
+            guard counter > 0, origins.last.map({ $0 < origin }) ?? true else {
+                throw reader.fail("version vector not canonical")
+            }
+            origins.append(origin)
+            version[origin] = counter
+        }
+        func origin(_ index: UInt64) throws(FormatError) -> OriginID {
+            guard index < UInt64(origins.count) else { throw reader.fail("origin index \(index) out of range") }
+            return origins[Int(index)]
+        }
+        var fields: [String: [FieldEntry]] = [:]
+        for _ in 0..<(try reader.count()) {
+            let name = try reader.string()
+            let count = try reader.count()
+            var entries: [FieldEntry] = []
+            entries.reserveCapacity(count)
+            for _ in 0..<count {
+                let dot = Dot(origin: try origin(try reader.varint()), counter: try reader.varint())
+                let wall = try reader.varint()
+                let logical = try reader.varint()
+                guard logical <= UInt64(UInt32.max) else { throw reader.fail("logical clock overflows") }
+                var context: VersionVector?
+                switch try reader.byte() {
+                case 0: context = nil
+                case 1:
+                    var vector = VersionVector()
+                    for _ in 0..<(try reader.count()) {
+                        let item = try origin(try reader.varint())
+                        vector[item] = try reader.varint()
+                    }
+                    context = vector
+                default: throw reader.fail("bad context flag")
+                }
+                let value = try FieldValue.decode(from: &reader)
+                entries.append(
+                    FieldEntry(
+                        value: value, dot: dot, stamp: Stamp(wallMillis: wall, logical: UInt32(logical)),
+                        context: context))
+            }
+            fields[name] = entries
+        }
+        guard reader.isAtEnd else { throw reader.fail("trailing bytes") }
+        self.init(version: version, fields: fields)
+    }
+}

@@ -1,0 +1,85 @@
+/// Names of the fields the engine itself writes. A domain field may not start with `@`.
+public enum ReservedField {
+    /// The record's owning unit (an administrative code). Written on creation and on a move,
+    /// like any field, so two communes claiming one child is an ordinary conflict.
+    public static let unit = "@unit"
+    /// The tombstone: `true` deletes, `false` restores. Its values keep their writer's context,
+    /// which tells an edit made concurrently with the deletion from one the deleter saw.
+    public static let deleted = "@deleted"
+
+    public static func isReserved(_ name: String) -> Bool { name.utf8.first == UInt8(ascii: "@") }
+}
+
+/// One change to one record, as made by its origin: `{dot, stamp, collection, record, unit,
+/// context, set}`. A delete is `set["@deleted"] = true`.
+public struct Change: Hashable, Sendable {
+    public var dot: Dot
+    public var stamp: Stamp
+    public var collection: String
+    public var record: RecordID
+    /// The record's owning unit as the author saw it after this change: what routing and
+    /// authorisation look at. When the change writes the owning unit, `set["@unit"]` equals it.
+    public var unit: String
+    /// The record's version vector as the author saw it when editing.
+    public var context: VersionVector
+    public var set: [String: FieldValue]
+
+    public init(
+        dot: Dot, stamp: Stamp, collection: String, record: RecordID, unit: String,
+        context: VersionVector, set: [String: FieldValue]
+    ) {
+        self.dot = dot
+        self.stamp = stamp
+        self.collection = collection
+        self.record = record
+        self.unit = unit
+        self.context = context
+        self.set = set
+    }
+
+    public var key: RecordKey { RecordKey(collection: collection, id: record) }
+    public var isDelete: Bool { self.set[ReservedField.deleted] == .bool(true) }
+
+    /// Checks what every replica must refuse before merging: a malformed change would make
+    /// replicas disagree or park forever.
+    public func validate() throws(ChangeError) {
+        func refuse(_ reason: String) -> ChangeError { ChangeError(dot: dot, record: key, reason: reason) }
+        guard dot.counter > 0 else { throw refuse("counter must be at least 1") }
+        guard context[dot.origin] < dot.counter else {
+            throw refuse("context already includes this change's own counter")
+        }
+        guard !collection.isEmpty, collection.utf8.count <= 64 else {
+            throw refuse("collection name must be 1 to 64 bytes")
+        }
+        guard !unit.isEmpty, unit.utf8.count <= 32 else { throw refuse("unit code must be 1 to 32 bytes") }
+        guard !set.isEmpty else { throw refuse("a change must set at least one field") }
+        for (name, value) in set {
+            guard !name.isEmpty, name.utf8.count <= 128 else { throw refuse("field name must be 1 to 128 bytes") }
+            if name == ReservedField.unit {
+                guard value == .string(unit) else { throw refuse("@unit must be the string of the change's unit") }
+            } else if name == ReservedField.deleted {
+                guard value.boolValue != nil else { throw refuse("@deleted must be true or false") }
+            } else if ReservedField.isReserved(name) {
+                throw refuse("field names starting with @ are reserved")
+            }
+        }
+    }
+}
+
+/// A change that no replica may apply, with what is wrong. Carries identities, never values.
+public struct ChangeError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let dot: Dot
+    public let record: RecordKey
+    public let reason: String
+    public var description: String { "invalid change \(dot) to \(record): \(reason)" }
+}
+
+/// A change as it sits in a replica's log, with the local sequence number it was given.
+public struct LogEntry: Hashable, Sendable {
+    public let sequence: UInt64
+    public let change: Change
+    public init(sequence: UInt64, change: Change) {
+        self.sequence = sequence
+        self.change = change
+    }
+}

@@ -1,0 +1,140 @@
+/// A local edit that cannot be made, with what to do instead. Names records, never values.
+public struct EditError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable {
+        case notFound = "not_found"
+        case deleted
+        case unitRequired = "unit_required"
+        case invalidField = "invalid_field"
+        case noConflict = "no_conflict"
+    }
+
+    public let kind: Kind
+    public let record: RecordKey
+    public let detail: String
+
+    public var description: String { "\(record): \(detail)" }
+
+    public var hint: String {
+        switch kind {
+        case .notFound: "Check the collection and id (`record list` shows them)."
+        case .deleted: "Restore the record first (`record restore`), or resolve its delete conflict."
+        case .unitRequired: "A new record needs the unit (commune code) that owns it: pass --unit."
+        case .invalidField: "Field names are 1 to 128 bytes and may not start with @."
+        case .noConflict: "`conflicts` lists the open ones; an ordinary edit changes this field."
+        }
+    }
+}
+
+extension Replica {
+    /// Makes a new record id (UUIDv7) from this replica's clock.
+    public func newRecordID() -> RecordID {
+        var generator = SystemRandomNumberGenerator()
+        return RecordID(.version7(unixMillis: time.nowMillis(), using: &generator))
+    }
+
+    /// Writes fields of a record made here, creating it if it does not exist (then `unit` is
+    /// required) or moving it to `unit` if given and different. Fields that already hold exactly
+    /// the given value are left alone; returns nil when nothing changed. The change's context
+    /// is the record's whole version, so every value in view, conflicting ones included, is
+    /// replaced: an edit of a conflicting field resolves it.
+    @discardableResult
+    public func put(
+        _ collection: String, id: RecordID, unit newUnit: String? = nil, set fields: [String: FieldValue]
+    ) throws -> Change? {
+        let key = RecordKey(collection: collection, id: id)
+        for name in fields.keys where name.isEmpty || name.utf8.count > 128 || ReservedField.isReserved(name) {
+            throw EditError(kind: .invalidField, record: key, detail: "field name \"\(name)\" is not allowed")
+        }
+        return try edit(key) { state in
+            var set = fields
+            if let state {
+                guard !state.isDeleted else {
+                    throw EditError(kind: .deleted, record: key, detail: "the record is deleted")
+                }
+                for (name, value) in fields where state.fields[name]?.count == 1 && state.value(name) == value {
+                    set[name] = nil
+                }
+                if let newUnit, state.fields[ReservedField.unit]?.count != 1 || state.unit != newUnit {
+                    set[ReservedField.unit] = .string(newUnit)
+                }
+                return (set, newUnit ?? state.unit ?? self.unit)
+            }
+            guard let newUnit else {
+                throw EditError(kind: .unitRequired, record: key, detail: "the record does not exist yet")
+            }
+            set[ReservedField.unit] = .string(newUnit)
+            return (set, newUnit)
+        }
+    }
+
+    /// Deletes a record: a tombstone whose context is everything seen here.
+    @discardableResult
+    public func delete(_ collection: String, id: RecordID) throws -> Change? {
+        let key = RecordKey(collection: collection, id: id)
+        return try edit(key) { state in
+            guard let state else { throw EditError(kind: .notFound, record: key, detail: "no such record") }
+            if state.isDeleted && !state.hasConflicts { return ([:], state.unit ?? self.unit) }
+            return ([ReservedField.deleted: .bool(true)], state.unit ?? self.unit)
+        }
+    }
+
+    /// Restores a deleted record, keeping every value it held.
+    @discardableResult
+    public func restore(_ collection: String, id: RecordID) throws -> Change? {
+        let key = RecordKey(collection: collection, id: id)
+        return try edit(key) { state in
+            guard let state else { throw EditError(kind: .notFound, record: key, detail: "no such record") }
+            guard state.isDeleted || state.fields[ReservedField.deleted].map({ $0.count > 1 }) == true else {
+                return ([:], state.unit ?? self.unit)
+            }
+            return ([ReservedField.deleted: .bool(false)], state.unit ?? self.unit)
+        }
+    }
+
+    /// Resolves an open conflict of `field` by writing `value` with every held value in view.
+    /// For a delete conflict (`@deleted`), `true` confirms the deletion and `false` restores.
+    @discardableResult
+    public func resolve(_ collection: String, id: RecordID, field: String, value: FieldValue) throws -> Change {
+        let key = RecordKey(collection: collection, id: id)
+        let change = try edit(key) { state in
+            guard let state else { throw EditError(kind: .notFound, record: key, detail: "no such record") }
+            guard state.conflicts.contains(where: { $0.field == field }) else {
+                throw EditError(kind: .noConflict, record: key, detail: "field \"\(field)\" has no open conflict")
+            }
+            if field == ReservedField.deleted && value.boolValue == nil {
+                throw EditError(kind: .invalidField, record: key, detail: "@deleted takes true or false")
+            }
+            if field == ReservedField.unit {
+                guard let code = value.stringValue, !code.isEmpty else {
+                    throw EditError(kind: .invalidField, record: key, detail: "@unit takes a unit code")
+                }
+                return ([field: value], code)
+            }
+            return ([field: value], state.unit ?? self.unit)
+        }
+        return change!
+    }
+
+    /// One local edit: reads the record, lets `decide` say which fields to set and the
+    /// record's unit afterwards, stamps the change and applies it, in one transaction.
+    private func edit(
+        _ key: RecordKey, decide: (RecordState?) throws -> ([String: FieldValue], String)
+    ) throws -> Change? {
+        try storage.write { access in
+            var batch = try Batch(access: access, policy: policy)
+            let state = try batch.state(key)
+            let (set, unit) = try decide(state)
+            if set.isEmpty { return nil }
+            batch.meta.counter += 1
+            let change = Change(
+                dot: Dot(origin: origin, counter: batch.meta.counter),
+                stamp: batch.meta.clock.tick(nowMillis: time.nowMillis()),
+                collection: key.collection, record: key.id, unit: unit,
+                context: state?.version ?? VersionVector(), set: set)
+            try change.validate()
+            try batch.local(change)
+            _ = try batch.finish()
+            return change
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Crypto
+
+/// The open conflicts of one record.
+public struct RecordConflicts: Hashable, Sendable {
+    public let key: RecordKey
+    public let unit: String?
+    public let conflicts: [FieldConflict]
+}
+
+/// A replica's counts, for `status`.
+public struct ReplicaCounts: Hashable, Sendable {
+    public let records: Int
+    public let conflictedRecords: Int
+    public let parked: Int
+    public let lastSequence: UInt64
+    public let counter: UInt64
+}
+
+extension Replica {
+    public func record(_ collection: String, id: RecordID) throws -> RecordState? {
+        try storage.read { try $0.record(RecordKey(collection: collection, id: id)) }
+    }
+
+    /// Every record of a collection, in id order, deleted ones included.
+    public func records(in collection: String) throws -> [(RecordID, RecordState)] {
+        try storage.read { access in
+            var result: [(RecordID, RecordState)] = []
+            try access.forEachRecord(collection: collection) { stored in
+                result.append((stored.key.id, try RecordState(encoded: stored.stateBytes)))
+            }
+            return result
+        }
+    }
+
+    public func conflicts() throws -> [RecordConflicts] {
+        try storage.read { access in
+            try access.conflictedKeys().compactMap { key in
+                guard let state = try access.record(key) else { return nil }
+                return RecordConflicts(key: key, unit: state.unit, conflicts: state.conflicts)
+            }
+        }
+    }
+
+    public func log(after sequence: UInt64, limit: Int) throws -> [LogEntry] {
+        try storage.read { try $0.log(after: sequence, limit: limit) }
+    }
+
+    public func counts() throws -> ReplicaCounts {
+        try storage.read { access in
+            ReplicaCounts(
+                records: try access.recordCount(), conflictedRecords: try access.conflictedKeys().count,
+                parked: try access.parkedCount(), lastSequence: try access.lastSequence(),
+                counter: try access.meta()?.counter ?? 0)
+        }
+    }
+
+    /// A SHA-256 over the canonical state of every record (each field value with its dot and
+    /// stamp, tombstones, version vectors; open conflicts follow from these), in key order.
+    /// Two replicas have equal hashes exactly when they hold the same records in the same
+    /// state. `unit` restricts it to records owned by the units it accepts.
+    public func stateHash(unit include: ((String?) -> Bool)? = nil) throws -> String {
+        try storage.read { access in
+            var hasher = SHA256()
+            hasher.update(data: Array("tre-state-1".utf8))
+            try access.forEachRecord(collection: nil) { stored in
+                if let include, !include(stored.unit) { return }
+                var writer = ByteWriter(capacity: stored.stateBytes.count + 48)
+                writer.string(stored.key.collection)
+                writer.uuid(stored.key.id.uuid)
+                writer.varint(stored.stateBytes.count)
+                writer.raw(stored.stateBytes)
+                hasher.update(data: writer.bytes)
+            }
+            return hasher.finalize().map { byte in
+                let hex = String(byte, radix: 16)
+                return byte < 16 ? "0" + hex : hex
+            }.joined()
+        }
+    }
+}

@@ -1,0 +1,173 @@
+/// A replica: one node or hub's records, log and identity, on some storage. It drives the pure
+/// merge rules over the storage's transactions: every batch of changes, every local edit, is
+/// one transaction.
+public final class Replica: Sendable {
+    public let storage: any ReplicaStorage
+    public let time: any TimeSource
+    public let origin: OriginID
+    public let unit: String
+    let policy: Merge.Policy
+
+    /// Opens an initialised replica.
+    public convenience init(storage: any ReplicaStorage, time: any TimeSource) throws {
+        try self.init(storage: storage, time: time, policy: .exact)
+    }
+
+    package init(storage: any ReplicaStorage, time: any TimeSource, policy: Merge.Policy) throws {
+        guard let meta = try storage.read({ try $0.meta() }) else {
+            throw StoreError(
+                .notInitialized, path: "\(storage)", operation: "open replica",
+                detail: "the storage holds no replica identity")
+        }
+        self.storage = storage
+        self.time = time
+        self.origin = meta.origin
+        self.unit = meta.unit
+        self.policy = policy
+    }
+
+    /// Gives empty storage its identity: the origin every change made here will carry, and the
+    /// unit this replica serves.
+    @discardableResult
+    public static func initialize(
+        storage: any ReplicaStorage, origin: OriginID, unit: String, time: any TimeSource
+    ) throws -> Replica {
+        try initialize(storage: storage, origin: origin, unit: unit, time: time, policy: .exact)
+    }
+
+    package static func initialize(
+        storage: any ReplicaStorage, origin: OriginID, unit: String, time: any TimeSource, policy: Merge.Policy
+    ) throws -> Replica {
+        try storage.write { access in
+            if try access.meta() != nil {
+                throw StoreError(
+                    .alreadyInitialized, path: "\(storage)", operation: "initialise replica",
+                    detail: "the storage already holds a replica")
+            }
+            try access.setMeta(ReplicaMeta(origin: origin, unit: unit))
+        }
+        return try Replica(storage: storage, time: time, policy: policy)
+    }
+
+    public func meta() throws -> ReplicaMeta {
+        guard let meta = try storage.read({ try $0.meta() }) else {
+            throw StoreError(.notInitialized, path: "\(storage)", operation: "read replica", detail: "no identity")
+        }
+        return meta
+    }
+
+    /// What one `apply` did.
+    public struct ApplyReport: Hashable, Sendable {
+        /// Changes applied now, including parked ones released by them.
+        public var applied = 0
+        /// Changes this replica had already applied (skipped).
+        public var duplicates = 0
+        /// Changes parked, waiting for a change they depend on.
+        public var parked = 0
+        /// Previously parked changes that applied because their dependencies arrived.
+        public var released = 0
+        /// The log's last sequence number after the batch.
+        public var lastSequence: UInt64 = 0
+    }
+
+    /// Applies a batch of changes from elsewhere in one transaction: all or nothing. An invalid
+    /// change refuses the whole batch with a `ChangeError`.
+    @discardableResult
+    public func apply(_ changes: [Change]) throws -> ApplyReport {
+        for change in changes { try change.validate() }
+        return try storage.write { access in
+            var batch = try Batch(access: access, policy: policy)
+            for change in changes { try batch.receive(change) }
+            return try batch.finish()
+        }
+    }
+}
+
+/// The work of one transaction: records read once, merged in memory, written once at the end.
+struct Batch {
+    let access: any StorageAccess
+    let policy: Merge.Policy
+    var meta: ReplicaMeta
+    var records: [RecordKey: RecordState] = [:]
+    var dirty: Set<RecordKey> = []
+    var mayHaveParked: Bool
+    var report = Replica.ApplyReport()
+
+    init(access: any StorageAccess, policy: Merge.Policy) throws {
+        self.access = access
+        self.policy = policy
+        guard let meta = try access.meta() else {
+            throw StoreError(.notInitialized, path: "\(access)", operation: "apply", detail: "no replica identity")
+        }
+        self.meta = meta
+        self.mayHaveParked = try access.parkedCount() > 0
+    }
+
+    mutating func state(_ key: RecordKey) throws -> RecordState? {
+        if let state = records[key] { return state }
+        let state = try access.record(key)
+        if let state { records[key] = state }
+        return state
+    }
+
+    /// Applies one change from elsewhere, parking it if it is not ready and releasing the
+    /// parked changes of its record that it made ready.
+    mutating func receive(_ change: Change) throws {
+        meta.clock.observe(change.stamp)
+        switch Merge.apply(change, to: try state(change.key), policy: policy) {
+        case .duplicate:
+            report.duplicates += 1
+        case .notReady:
+            try access.park(change)
+            mayHaveParked = true
+            report.parked += 1
+        case .applied(let state):
+            try commit(change, state)
+            report.applied += 1
+            if mayHaveParked { try release(change.key) }
+        }
+    }
+
+    /// Applies a change made here; it is always ready.
+    mutating func local(_ change: Change) throws {
+        guard case .applied(let state) = Merge.apply(change, to: try state(change.key), policy: policy) else {
+            preconditionFailure("a local change's context is the record's own version")
+        }
+        try commit(change, state)
+        report.applied += 1
+    }
+
+    private mutating func commit(_ change: Change, _ state: RecordState) throws {
+        records[change.key] = state
+        dirty.insert(change.key)
+        _ = try access.appendLog(change)
+    }
+
+    /// Retries the parked changes of `key` until none of them applies any more.
+    private mutating func release(_ key: RecordKey) throws {
+        var progress = true
+        while progress {
+            progress = false
+            for change in try access.parked(for: key) {
+                switch Merge.apply(change, to: try state(key), policy: policy) {
+                case .notReady: continue
+                case .duplicate:
+                    try access.unpark(change.dot)
+                case .applied(let state):
+                    try access.unpark(change.dot)
+                    try commit(change, state)
+                    report.applied += 1
+                    report.released += 1
+                    progress = true
+                }
+            }
+        }
+    }
+
+    mutating func finish() throws -> Replica.ApplyReport {
+        for key in dirty { try access.putRecord(key, records[key]!) }
+        try access.setMeta(meta)
+        report.lastSequence = try access.lastSequence()
+        return report
+    }
+}

@@ -1,0 +1,55 @@
+/// What a replica keeps about itself: its identity, its counter and its clock.
+public struct ReplicaMeta: Hashable, Sendable {
+    public var origin: OriginID
+    /// The counter of this replica's last local change.
+    public var counter: UInt64
+    public var clock: HybridClock
+    /// The administrative code of the unit this replica serves (a commune, a district…).
+    public var unit: String
+
+    public init(origin: OriginID, counter: UInt64 = 0, clock: HybridClock = HybridClock(), unit: String) {
+        self.origin = origin
+        self.counter = counter
+        self.clock = clock
+        self.unit = unit
+    }
+}
+
+/// One record as stored, for scans: its key, owning unit and canonical state bytes.
+public struct StoredRecord: Sendable {
+    public let key: RecordKey
+    public let unit: String?
+    package let stateBytes: [UInt8]
+}
+
+/// The operations of one transaction on a replica's storage. Every method may throw a
+/// `StoreError`. Nothing here knows the merge rules: `Replica` drives them.
+public protocol StorageAccess {
+    func meta() throws -> ReplicaMeta?
+    func setMeta(_ meta: ReplicaMeta) throws
+
+    func record(_ key: RecordKey) throws -> RecordState?
+    func putRecord(_ key: RecordKey, _ state: RecordState) throws
+    /// Every record in key order (collection bytes, then id), optionally one collection only.
+    func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws
+    func recordCount() throws -> Int
+    func conflictedKeys() throws -> [RecordKey]
+
+    /// Appends an applied change to the log and returns its local sequence number.
+    func appendLog(_ change: Change) throws -> UInt64
+    func log(after sequence: UInt64, limit: Int) throws -> [LogEntry]
+    func lastSequence() throws -> UInt64
+
+    /// Keeps a change that is not ready; parking the same dot twice keeps one copy.
+    func park(_ change: Change) throws
+    func parked(for key: RecordKey) throws -> [Change]
+    func unpark(_ dot: Dot) throws
+    func parkedCount() throws -> Int
+}
+
+/// A replica's storage: transactions over `StorageAccess`. `write` is all or nothing: if the
+/// body throws, nothing it did is kept.
+public protocol ReplicaStorage: Sendable {
+    func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T
+    func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T
+}

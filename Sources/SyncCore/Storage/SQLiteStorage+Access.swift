@@ -1,0 +1,166 @@
+import Foundation
+import GRDB
+
+extension SQLiteStorage {
+    /// One transaction's operations on the SQLite file, through cached prepared statements.
+    struct Access: StorageAccess {
+        let db: Database
+        let path: String
+
+        private func corrupt(_ what: String, _ error: any Error) -> StoreError {
+            StoreError(.corrupt, path: path, operation: "decode \(what)", detail: "\(error)")
+        }
+
+        func meta() throws -> ReplicaMeta? {
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT origin, counter, clock_wall, clock_logical, unit FROM replica WHERE singleton = 1"))
+            else { return nil }
+            let originBytes: Data = row[0]
+            guard originBytes.count == 16 else {
+                throw StoreError(.corrupt, path: path, operation: "read replica", detail: "origin is not 16 bytes")
+            }
+            let counter: Int64 = row[1]
+            let wall: Int64 = row[2]
+            let logical: Int64 = row[3]
+            return ReplicaMeta(
+                origin: OriginID(UUID128(bytes: originBytes)), counter: UInt64(counter),
+                clock: HybridClock(last: Stamp(wallMillis: UInt64(wall), logical: UInt32(clamping: logical))),
+                unit: row[4])
+        }
+
+        func setMeta(_ meta: ReplicaMeta) throws {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO replica (singleton, origin, counter, clock_wall, clock_logical, unit)
+                    VALUES (1, ?, ?, ?, ?, ?)
+                    ON CONFLICT (singleton) DO UPDATE SET counter = excluded.counter,
+                        clock_wall = excluded.clock_wall, clock_logical = excluded.clock_logical,
+                        unit = excluded.unit
+                    """
+            ).execute(arguments: [
+                Data(meta.origin.uuid.bytes), Int64(meta.counter), Int64(meta.clock.last.wallMillis),
+                Int64(meta.clock.last.logical), meta.unit,
+            ])
+        }
+
+        func record(_ key: RecordKey) throws -> RecordState? {
+            let statement = try db.cachedStatement(sql: "SELECT state FROM records WHERE collection = ? AND id = ?")
+            guard let data = try Data.fetchOne(statement, arguments: [key.collection, Data(key.id.uuid.bytes)]) else {
+                return nil
+            }
+            do {
+                return try RecordState(encoded: [UInt8](data))
+            } catch {
+                throw corrupt("record \(key)", error)
+            }
+        }
+
+        func putRecord(_ key: RecordKey, _ state: RecordState) throws {
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO records (collection, id, unit, deleted, conflicted, state)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                key.collection, Data(key.id.uuid.bytes), state.unit, state.isDeleted, state.hasConflicts,
+                Data(state.encoded()),
+            ])
+        }
+
+        func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws {
+            let cursor =
+                if let collection {
+                    try Row.fetchCursor(
+                        db, sql: "SELECT collection, id, unit, state FROM records WHERE collection = ? ORDER BY id",
+                        arguments: [collection])
+                } else {
+                    try Row.fetchCursor(db, sql: "SELECT collection, id, unit, state FROM records ORDER BY collection, id")
+                }
+            while let row = try cursor.next() {
+                let id: Data = row[1]
+                guard id.count == 16 else {
+                    throw StoreError(.corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
+                }
+                let state: Data = row[3]
+                try body(
+                    StoredRecord(
+                        key: RecordKey(collection: row[0], id: RecordID(UUID128(bytes: id))), unit: row[2],
+                        stateBytes: [UInt8](state)))
+            }
+        }
+
+        func recordCount() throws -> Int {
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM records") ?? 0
+        }
+
+        func conflictedKeys() throws -> [RecordKey] {
+            try Row.fetchAll(db, sql: "SELECT collection, id FROM records WHERE conflicted ORDER BY collection, id")
+                .compactMap { row in
+                    let id: Data = row[1]
+                    guard id.count == 16 else { return nil }
+                    return RecordKey(collection: row[0], id: RecordID(UUID128(bytes: id)))
+                }
+        }
+
+        func appendLog(_ change: Change) throws -> UInt64 {
+            try db.cachedStatement(sql: "INSERT INTO log (change) VALUES (?)").execute(arguments: [
+                Data(change.encoded())
+            ])
+            return UInt64(db.lastInsertedRowID)
+        }
+
+        func log(after sequence: UInt64, limit: Int) throws -> [LogEntry] {
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT sequence, change FROM log WHERE sequence > ? ORDER BY sequence LIMIT ?"),
+                arguments: [Int64(sequence), limit])
+            return try rows.map { row in
+                let sequence: Int64 = row[0]
+                let bytes: Data = row[1]
+                do {
+                    return LogEntry(sequence: UInt64(sequence), change: try Change(encoded: [UInt8](bytes)))
+                } catch {
+                    throw corrupt("log entry \(sequence)", error)
+                }
+            }
+        }
+
+        func lastSequence() throws -> UInt64 {
+            UInt64(try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM log") ?? 0)
+        }
+
+        func park(_ change: Change) throws {
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO parked (origin, counter, collection, record, change) VALUES (?, ?, ?, ?, ?)"
+            ).execute(arguments: [
+                Data(change.dot.origin.uuid.bytes), Int64(change.dot.counter), change.collection,
+                Data(change.record.uuid.bytes), Data(change.encoded()),
+            ])
+        }
+
+        func parked(for key: RecordKey) throws -> [Change] {
+            let rows = try Data.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT change FROM parked WHERE collection = ? AND record = ? ORDER BY origin, counter"),
+                arguments: [key.collection, Data(key.id.uuid.bytes)])
+            return try rows.map { data in
+                do {
+                    return try Change(encoded: [UInt8](data))
+                } catch {
+                    throw corrupt("parked change of \(key)", error)
+                }
+            }
+        }
+
+        func unpark(_ dot: Dot) throws {
+            try db.cachedStatement(sql: "DELETE FROM parked WHERE origin = ? AND counter = ?").execute(arguments: [
+                Data(dot.origin.uuid.bytes), Int64(dot.counter),
+            ])
+        }
+
+        func parkedCount() throws -> Int {
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM parked") ?? 0
+        }
+    }
+}

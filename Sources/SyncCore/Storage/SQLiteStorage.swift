@@ -1,0 +1,161 @@
+import Foundation
+import GRDB
+
+/// A replica's storage in one SQLite file through GRDB, in WAL mode with full durability:
+/// each write is one transaction covering records, conflicts, parked changes, the log and the
+/// replica's counter and clock.
+public final class SQLiteStorage: ReplicaStorage {
+    /// `PRAGMA application_id` of every Tre replica: "Tre1".
+    static let applicationID: Int32 = 0x5472_6531
+    static let schemaVersion = 1
+
+    public let path: String
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if absent) the replica file at `path`. A file that is not a Tre replica
+    /// is refused before anything is written to it.
+    public init(path: String) throws {
+        self.path = path
+        try Self.inspect(path: path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(15)
+        configuration.label = "tre-replica"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        writer = try Self.mapping(path: path, operation: "open") {
+            try DatabasePool(path: path, configuration: configuration)
+        }
+        try migrate()
+    }
+
+    /// A private in-memory SQLite database (no WAL), for tests that need the SQL code paths
+    /// without files.
+    public init(inMemoryNamed name: String = "memory") throws {
+        path = ":memory:"
+        writer = try DatabaseQueue(named: nil)
+        _ = name
+        try migrate()
+    }
+
+    public func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
+        try Self.mapping(path: path, operation: "read") {
+            try writer.read { db in try body(Access(db: db, path: path)) }
+        }
+    }
+
+    public func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
+        try Self.mapping(path: path, operation: "write") {
+            try writer.write { db in try body(Access(db: db, path: path)) }
+        }
+    }
+
+    /// Refuses, without modifying it, a file that is not an SQLite database, that another
+    /// program made, that a newer Tre wrote, or that is damaged.
+    private static func inspect(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StoreError(.cannotOpen, path: path, operation: "open", detail: "the file cannot be read")
+        }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        if header.isEmpty { return }
+        guard header == Data("SQLite format 3\0".utf8) else {
+            throw StoreError(.notADatabase, path: path, operation: "open", detail: "the file is not an SQLite database")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        try mapping(path: path, operation: "open") {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.read { db in
+                let application = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                let tables = try String.fetchAll(
+                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 5")
+                if application == 0 && tables.isEmpty { return }
+                guard application == applicationID else {
+                    let names = tables.isEmpty ? "" : " (its tables: \(tables.joined(separator: ", ")))"
+                    throw StoreError(
+                        .foreignDatabase, path: path, operation: "open",
+                        detail: "the SQLite database was not made by Tre\(names)")
+                }
+                guard version <= schemaVersion else {
+                    throw StoreError(
+                        .newerFormat, path: path, operation: "open",
+                        detail: "schema version \(version) is newer than this program's \(schemaVersion)")
+                }
+            }
+            try queue.close()
+        }
+    }
+
+    private func migrate() throws {
+        try Self.mapping(path: path, operation: "create schema") {
+            try writer.write { db in
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                guard version == 0 else { return }
+                try db.execute(
+                    sql: """
+                        PRAGMA application_id = \(Self.applicationID);
+                        CREATE TABLE replica (
+                            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                            origin BLOB NOT NULL,
+                            counter INTEGER NOT NULL,
+                            clock_wall INTEGER NOT NULL,
+                            clock_logical INTEGER NOT NULL,
+                            unit TEXT NOT NULL
+                        );
+                        CREATE TABLE records (
+                            collection TEXT NOT NULL,
+                            id BLOB NOT NULL,
+                            unit TEXT,
+                            deleted INTEGER NOT NULL,
+                            conflicted INTEGER NOT NULL,
+                            state BLOB NOT NULL,
+                            PRIMARY KEY (collection, id)
+                        ) WITHOUT ROWID;
+                        CREATE INDEX records_conflicted ON records (collection, id) WHERE conflicted;
+                        CREATE TABLE log (
+                            sequence INTEGER PRIMARY KEY,
+                            change BLOB NOT NULL
+                        );
+                        CREATE TABLE parked (
+                            origin BLOB NOT NULL,
+                            counter INTEGER NOT NULL,
+                            collection TEXT NOT NULL,
+                            record BLOB NOT NULL,
+                            change BLOB NOT NULL,
+                            PRIMARY KEY (origin, counter)
+                        ) WITHOUT ROWID;
+                        CREATE INDEX parked_record ON parked (collection, record);
+                        PRAGMA user_version = \(Self.schemaVersion);
+                        """)
+            }
+        }
+    }
+
+    static func mapping<T>(path: String, operation: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError {
+            throw storeError(error, path: path, operation: operation)
+        }
+    }
+
+    static func storeError(_ error: DatabaseError, path: String, operation: String) -> StoreError {
+        let kind: StoreError.Kind
+        switch error.resultCode {
+        case .SQLITE_NOTADB: kind = .notADatabase
+        case .SQLITE_CORRUPT: kind = .corrupt
+        case .SQLITE_BUSY, .SQLITE_LOCKED: kind = .busy
+        case .SQLITE_FULL: kind = .full
+        case .SQLITE_READONLY: kind = .readOnly
+        case .SQLITE_CANTOPEN: kind = .cannotOpen
+        case .SQLITE_IOERR: kind = .io
+        default: kind = .other
+        }
+        // The message is SQLite's own; arguments (record values) are not part of it.
+        let message = error.message ?? "\(error.resultCode)"
+        return StoreError(kind, path: path, operation: operation, detail: "SQLite: \(message)")
+    }
+}

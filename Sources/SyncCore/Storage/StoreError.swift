@@ -1,0 +1,60 @@
+/// A storage failure with what was being done, on which file, and whether retrying can help.
+/// It never carries a record's values: personal data stays out of logs and terminals.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable {
+        case notADatabase = "not_a_database"
+        case foreignDatabase = "foreign_database"
+        case newerFormat = "newer_format"
+        case corrupt
+        case notInitialized = "not_initialized"
+        case alreadyInitialized = "already_initialized"
+        case busy
+        case full
+        case readOnly = "read_only"
+        case cannotOpen = "cannot_open"
+        case io
+        case other
+    }
+
+    public let kind: Kind
+    public let path: String
+    public let operation: String
+    public let detail: String
+
+    public init(_ kind: Kind, path: String, operation: String, detail: String) {
+        self.kind = kind
+        self.path = path
+        self.operation = operation
+        self.detail = detail
+    }
+
+    /// True when the same operation may succeed later without anyone changing anything.
+    public var isRetryable: Bool { kind == .busy }
+
+    public var hint: String {
+        switch kind {
+        case .notADatabase, .foreignDatabase:
+            "Check the path: it must be a Tre replica made by `init`. The file was not changed."
+        case .newerFormat:
+            "This replica was written by a newer Tre; upgrade this program. The file was not changed."
+        case .corrupt:
+            "Keep the file for inspection, restore the latest backup or initialise a new replica and sync it from the hub."
+        case .notInitialized:
+            "Run `init` first."
+        case .alreadyInitialized:
+            "This replica exists already; use it as it is, or choose another path."
+        case .busy:
+            "Another process holds the replica; retry in a moment."
+        case .full:
+            "Free disk space, then retry; nothing was lost."
+        case .readOnly, .cannotOpen:
+            "Check that the folder exists and that this user may write to it."
+        case .io, .other:
+            "Retry once; if it fails again, keep the file and report this message."
+        }
+    }
+
+    public var description: String {
+        "\(operation) failed on \(path): \(detail)"
+    }
+}
