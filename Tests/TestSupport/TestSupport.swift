@@ -1,0 +1,80 @@
+public import Foundation
+public import SyncCore
+
+/// A clock the test moves by hand, optionally skewed: replicas with wrong clocks are the
+/// ordinary case in the field.
+public final class ManualClock: TimeSource, @unchecked Sendable {
+    private let lock = NSLock()
+    private var now: UInt64
+
+    public init(_ start: UInt64 = 1_763_856_000_000) { now = start }
+
+    public func nowMillis() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return now
+    }
+
+    public func advance(by millis: UInt64) {
+        lock.lock()
+        now += millis
+        lock.unlock()
+    }
+}
+
+/// SplitMix64: a tiny seeded generator, so every random schedule can be replayed from its seed.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
+
+/// The two storage implementations; tests that take a `StoreKind` run against both.
+public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
+    case memory
+    case sqlite
+
+    public var description: String { rawValue }
+
+    public func makeStorage() throws -> any ReplicaStorage {
+        switch self {
+        case .memory: MemoryStorage()
+        case .sqlite: try SQLiteStorage(inMemoryNamed: "test")
+        }
+    }
+}
+
+/// A fresh directory under the system's temporary folder, removed when the value is released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let url: URL
+    public init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("tre-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Fixed identities for readable tests: origin `n` is `00000000-0000-0000-0000-00000000000n`.
+public func testOrigin(_ number: UInt64) -> OriginID { OriginID(UUID128(high: 0, low: number)) }
+public func testRecord(_ number: UInt64) -> RecordID { RecordID(UUID128(high: 0x0190_0000_0000_7000, low: number)) }
+
+/// A replica on a fresh store of `kind`, with its own manual clock.
+public func makeReplica(
+    _ kind: StoreKind, origin: UInt64, unit: String = "01001", clock: ManualClock = ManualClock()
+) throws -> Replica {
+    try Replica.initialize(storage: try kind.makeStorage(), origin: testOrigin(origin), unit: unit, time: clock)
+}
+
+extension Replica {
+    /// Every change in this replica's log.
+    public func allChanges() throws -> [Change] {
+        try log(after: 0, limit: Int.max).map(\.change)
+    }
+}
