@@ -1,0 +1,218 @@
+import Foundation
+import GRDB
+@testable import SyncCore
+import Testing
+import TestSupport
+
+/// Storage that fails on the n-th call of one operation, to break a batch halfway.
+final class FailingStorage: ReplicaStorage, @unchecked Sendable {
+    struct Injected: Error {}
+    enum Point { case appendLog, putRecord }
+    let inner: any ReplicaStorage
+    let point: Point
+    let failAt: Int
+
+    init(_ inner: any ReplicaStorage, failing point: Point, at count: Int) {
+        self.inner = inner
+        self.point = point
+        self.failAt = count
+    }
+
+    func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T { try inner.read(body) }
+
+    func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
+        try inner.write { access in try body(Access(inner: access, owner: self)) }
+    }
+
+    final class Access: StorageAccess {
+        let inner: any StorageAccess
+        let owner: FailingStorage
+        var calls = 0
+        init(inner: any StorageAccess, owner: FailingStorage) {
+            self.inner = inner
+            self.owner = owner
+        }
+        func tick(_ point: Point) throws {
+            guard point == owner.point else { return }
+            calls += 1
+            if calls == owner.failAt { throw Injected() }
+        }
+        func meta() throws -> ReplicaMeta? { try inner.meta() }
+        func setMeta(_ meta: ReplicaMeta) throws { try inner.setMeta(meta) }
+        func record(_ key: RecordKey) throws -> RecordState? { try inner.record(key) }
+        func putRecord(_ key: RecordKey, _ state: RecordState) throws {
+            try inner.putRecord(key, state)
+            try tick(.putRecord)
+        }
+        func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws {
+            try inner.forEachRecord(collection: collection, body)
+        }
+        func recordCount() throws -> Int { try inner.recordCount() }
+        func conflictedKeys() throws -> [RecordKey] { try inner.conflictedKeys() }
+        func appendLog(_ change: Change) throws -> UInt64 {
+            let sequence = try inner.appendLog(change)
+            try tick(.appendLog)
+            return sequence
+        }
+        func log(after sequence: UInt64, limit: Int) throws -> [LogEntry] { try inner.log(after: sequence, limit: limit) }
+        func lastSequence() throws -> UInt64 { try inner.lastSequence() }
+        func park(_ change: Change) throws { try inner.park(change) }
+        func parked(for key: RecordKey) throws -> [Change] { try inner.parked(for: key) }
+        func unpark(_ dot: Dot) throws { try inner.unpark(dot) }
+        func parkedCount() throws -> Int { try inner.parkedCount() }
+    }
+}
+
+@Suite struct SQLiteStorageTests {
+    /// Every row of every table, as text: "exactly as before" means this is unchanged.
+    static func dump(_ path: String) throws -> String {
+        let queue = try DatabaseQueue(path: path)
+        return try queue.read { db in
+            var out = ""
+            for table in ["replica", "records", "log", "parked"] {
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2") {
+                    out += "\(table): \(row)\n"
+                }
+            }
+            return out
+        }
+    }
+
+    /// Two replicas with history, and a batch for the second that parks, releases, conflicts.
+    static func scenario(path: String) throws -> (Replica, [Change]) {
+        let clock = ManualClock()
+        let source = try makeReplica(.memory, origin: 1, clock: clock)
+        let target = try Replica.initialize(storage: try SQLiteStorage(path: path), origin: testOrigin(2), unit: "01001", time: clock)
+        for number in 1...5 {
+            try source.put("children", id: testRecord(UInt64(number)), unit: "01001", set: ["village": "Thôn \(number)"])
+        }
+        try target.apply(try source.allChanges())
+        try target.put("children", id: testRecord(1), set: ["village": "Bản Khoang"])
+        try target.apply([try source.put("children", id: testRecord(9), unit: "01001", set: ["a": 1])!])
+        clock.advance(by: 5)
+        try source.put("children", id: testRecord(1), set: ["village": "Bản Phùng"])
+        try source.put("children", id: testRecord(2), set: ["notes": "x"])
+        try source.delete("children", id: testRecord(3))
+        try source.put("children", id: testRecord(6), unit: "01001", set: ["village": "Thôn 6"])
+        try source.put("children", id: testRecord(6), set: ["village": "Thôn 7"])
+        let batch = try Array(source.allChanges().suffix(5).reversed())
+        return (target, batch)
+    }
+
+    @Test(arguments: [(FailingStorage.Point.appendLog, 3), (.putRecord, 2), (.putRecord, 4)])
+    func batchFailingHalfwayLeavesTheFileAsBefore(point: FailingStorage.Point, at count: Int) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        let (target, batch) = try Self.scenario(path: path)
+        let before = try Self.dump(path)
+        let hash = try target.stateHash()
+        let failing = try Replica(storage: FailingStorage(target.storage, failing: point, at: count), time: target.time)
+        #expect(throws: FailingStorage.Injected.self) { try failing.apply(batch) }
+        #expect(try Self.dump(path) == before)
+        #expect(try target.stateHash() == hash)
+        // The same batch then applies whole.
+        let report = try target.apply(batch)
+        #expect(report.applied == 5)
+        #expect(report.released == 1)
+        #expect(try Self.dump(path) != before)
+    }
+
+    @Test func replicaSurvivesReopening() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        let (target, batch) = try Self.scenario(path: path)
+        try target.apply(batch)
+        let hash = try target.stateHash()
+        let conflicts = try target.conflicts()
+        #expect(!conflicts.isEmpty)
+        let reopened = try Replica(storage: try SQLiteStorage(path: path), time: ManualClock())
+        #expect(try reopened.stateHash() == hash)
+        #expect(try reopened.conflicts() == conflicts)
+        #expect(reopened.origin == testOrigin(2))
+        let next = try #require(try reopened.put("children", id: testRecord(4), set: ["notes": "sau"]))
+        #expect(next.dot.counter == 2)
+    }
+
+    static func expectRefusal(_ path: String, _ kind: StoreError.Kind) throws {
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        do {
+            let storage = try SQLiteStorage(path: path)
+            _ = try Replica(storage: storage, time: ManualClock()).stateHash()
+            Issue.record("\(path) was accepted")
+        } catch let error as StoreError {
+            #expect(error.kind == kind, "\(error)")
+            #expect(error.description.contains(path))
+            #expect(!error.hint.isEmpty)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "the refused file was changed")
+    }
+
+    @Test func fileThatIsNotADatabaseIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let text = directory.path("notes.txt")
+        try Data("Danh sách trẻ em, thôn 3\n".utf8).write(to: URL(fileURLWithPath: text))
+        try Self.expectRefusal(text, .notADatabase)
+        var generator = SeededGenerator(seed: 11)
+        let noise = directory.path("noise.bin")
+        try Data((0..<8192).map { _ in UInt8(truncatingIfNeeded: generator.next()) }).write(to: URL(fileURLWithPath: noise))
+        try Self.expectRefusal(noise, .notADatabase)
+    }
+
+    @Test func databaseOfAnotherProgramIsRefusedUntouched() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("other.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "CREATE TABLE patients (name TEXT); INSERT INTO patients VALUES ('x')") }
+        try queue.close()
+        try Self.expectRefusal(path, .foreignDatabase)
+    }
+
+    @Test func replicaFromANewerTreIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        _ = try Self.scenario(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "PRAGMA user_version = 99") }
+        try queue.close()
+        try Self.expectRefusal(path, .newerFormat)
+    }
+
+    @Test func damagedPagesGiveACorruptionError() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        do {
+            let (target, batch) = try Self.scenario(path: path)
+            try target.apply(batch)
+        }
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try queue.close()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(bytes.count > 8192)
+        for index in 4096..<bytes.count { bytes[index] = 0xA5 }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        do {
+            let storage = try SQLiteStorage(path: path)
+            _ = try Replica(storage: storage, time: ManualClock()).stateHash()
+            Issue.record("a damaged file was read without error")
+        } catch let error as StoreError {
+            #expect([.corrupt, .notADatabase].contains(error.kind), "\(error)")
+        }
+    }
+
+    @Test func damagedRecordStateIsReportedNotCrashed() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        let (target, _) = try Self.scenario(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "UPDATE records SET state = x'01ff'") }
+        try queue.close()
+        #expect(throws: StoreError.self) { try target.record("children", id: testRecord(1)) }
+        #expect(throws: StoreError.self) { try target.put("children", id: testRecord(1), set: ["a": 2]) }
+        do {
+            _ = try target.stateHash()
+        } catch {
+            Issue.record("the state hash reads bytes only and should not fail: \(error)")
+        }
+    }
+}
