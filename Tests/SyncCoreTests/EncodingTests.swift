@@ -1,6 +1,6 @@
 import SyncCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct EncodingTests {
     @Test func uuidRoundTripsAndOrdersLikeBytes() throws {
@@ -26,7 +26,8 @@ import TestSupport
     @Test(arguments: [
         ("7", FieldValue.int(7)), ("true", .bool(true)), ("\"Lan\"", .string("Lan")), ("Lan", .string("Lan")),
         ("null", .null), ("2.5", .double(2.5)), ("[1,\"a\"]", .array([.int(1), .string("a")])),
-        ("{\"b\":1,\"a\":false}", .object(["a": .bool(false), "b": .int(1)])), ("Nguyễn Thị Mai", .string("Nguyễn Thị Mai")),
+        ("{\"b\":1,\"a\":false}", .object(["a": .bool(false), "b": .int(1)])),
+        ("Nguyễn Thị Mai", .string("Nguyễn Thị Mai")),
     ])
     func commandLineValues(text: String, expected: FieldValue) throws {
         let value = FieldValue.parsingCommandLine(text)

@@ -1,6 +1,6 @@
 import SyncCore
-import Testing
 import TestSupport
+import Testing
 
 /// The merge rules on their own: pure functions, no storage.
 @Suite struct MergeTests {

@@ -1,6 +1,6 @@
 import SyncCore
-import Testing
 import TestSupport
+import Testing
 
 /// The replica over both stores: the same expectations hold in memory and in SQLite.
 @Suite struct ReplicaTests {

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
-@testable import SyncCore
-import Testing
 import TestSupport
+import Testing
+
+@testable import SyncCore
 
 /// Storage that fails on the n-th call of one operation, to break a batch halfway.
 final class FailingStorage: ReplicaStorage, @unchecked Sendable {
@@ -54,7 +55,9 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
             try tick(.appendLog)
             return sequence
         }
-        func log(after sequence: UInt64, limit: Int) throws -> [LogEntry] { try inner.log(after: sequence, limit: limit) }
+        func log(after sequence: UInt64, limit: Int) throws -> [LogEntry] {
+            try inner.log(after: sequence, limit: limit)
+        }
         func lastSequence() throws -> UInt64 { try inner.lastSequence() }
         func park(_ change: Change) throws { try inner.park(change) }
         func parked(for key: RecordKey) throws -> [Change] { try inner.parked(for: key) }
@@ -82,9 +85,11 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
     static func scenario(path: String) throws -> (Replica, [Change]) {
         let clock = ManualClock()
         let source = try makeReplica(.memory, origin: 1, clock: clock)
-        let target = try Replica.initialize(storage: try SQLiteStorage(path: path), origin: testOrigin(2), unit: "01001", time: clock)
+        let target = try Replica.initialize(
+            storage: try SQLiteStorage(path: path), origin: testOrigin(2), unit: "01001", time: clock)
         for number in 1...5 {
-            try source.put("children", id: testRecord(UInt64(number)), unit: "01001", set: ["village": "Thôn \(number)"])
+            try source.put(
+                "children", id: testRecord(UInt64(number)), unit: "01001", set: ["village": "Thôn \(number)"])
         }
         try target.apply(try source.allChanges())
         try target.put("children", id: testRecord(1), set: ["village": "Bản Khoang"])
@@ -154,7 +159,8 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         try Self.expectRefusal(text, .notADatabase)
         var generator = SeededGenerator(seed: 11)
         let noise = directory.path("noise.bin")
-        try Data((0..<8192).map { _ in UInt8(truncatingIfNeeded: generator.next()) }).write(to: URL(fileURLWithPath: noise))
+        try Data((0..<8192).map { _ in UInt8(truncatingIfNeeded: generator.next()) }).write(
+            to: URL(fileURLWithPath: noise))
         try Self.expectRefusal(noise, .notADatabase)
     }
 
@@ -162,7 +168,9 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         let directory = try TemporaryDirectory()
         let path = directory.path("other.sqlite")
         let queue = try DatabaseQueue(path: path)
-        try queue.write { db in try db.execute(sql: "CREATE TABLE patients (name TEXT); INSERT INTO patients VALUES ('x')") }
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE patients (name TEXT); INSERT INTO patients VALUES ('x')")
+        }
         try queue.close()
         try Self.expectRefusal(path, .foreignDatabase)
     }

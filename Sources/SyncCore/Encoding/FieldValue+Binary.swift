@@ -1,6 +1,7 @@
 extension FieldValue {
     private enum Tag: UInt8 {
-        case null = 0, `false`, `true`, int, double, string, array, object
+        case null = 0
+        case `false`, `true`, int, double, string, array, object
     }
 
     /// Canonical binary form: object keys sorted by UTF-8 bytes, so equal values encode equally.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A hybrid logical clock stamp: wall-clock milliseconds and a logical counter. Used only to
 /// break ties between concurrent values, never to decide what happened first.
 public struct Stamp: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -47,5 +49,15 @@ public struct HybridClock: Hashable, Sendable {
 
     public mutating func observe(_ stamp: Stamp) {
         if stamp > last { last = stamp }
+    }
+}
+
+/// The machine's wall clock.
+public struct SystemTimeSource: TimeSource {
+    public init() {}
+    public func nowMillis() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
     }
 }

@@ -12,6 +12,12 @@ public struct EditError: Error, Hashable, Sendable, CustomStringConvertible {
     public let record: RecordKey
     public let detail: String
 
+    public init(kind: Kind, record: RecordKey, detail: String) {
+        self.kind = kind
+        self.record = record
+        self.detail = detail
+    }
+
     public var description: String { "\(record): \(detail)" }
 
     public var hint: String {

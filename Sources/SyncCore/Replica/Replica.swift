@@ -30,13 +30,14 @@ public final class Replica: Sendable {
     /// unit this replica serves.
     @discardableResult
     public static func initialize(
-        storage: any ReplicaStorage, origin: OriginID, unit: String, time: any TimeSource
+        storage: any ReplicaStorage, origin: OriginID, unit: String, name: String = "", time: any TimeSource
     ) throws -> Replica {
-        try initialize(storage: storage, origin: origin, unit: unit, time: time, policy: .exact)
+        try initialize(storage: storage, origin: origin, unit: unit, name: name, time: time, policy: .exact)
     }
 
     package static func initialize(
-        storage: any ReplicaStorage, origin: OriginID, unit: String, time: any TimeSource, policy: Merge.Policy
+        storage: any ReplicaStorage, origin: OriginID, unit: String, name: String = "", time: any TimeSource,
+        policy: Merge.Policy
     ) throws -> Replica {
         try storage.write { access in
             if try access.meta() != nil {
@@ -44,7 +45,7 @@ public final class Replica: Sendable {
                     .alreadyInitialized, path: "\(storage)", operation: "initialise replica",
                     detail: "the storage already holds a replica")
             }
-            try access.setMeta(ReplicaMeta(origin: origin, unit: unit))
+            try access.setMeta(ReplicaMeta(origin: origin, unit: unit, name: name))
         }
         return try Replica(storage: storage, time: time, policy: policy)
     }

@@ -6,12 +6,17 @@ public struct ReplicaMeta: Hashable, Sendable {
     public var clock: HybridClock
     /// The administrative code of the unit this replica serves (a commune, a district…).
     public var unit: String
+    /// A name for people ("Xã Mường Lống", "Huyện Kỳ Sơn"); may be empty.
+    public var name: String
 
-    public init(origin: OriginID, counter: UInt64 = 0, clock: HybridClock = HybridClock(), unit: String) {
+    public init(
+        origin: OriginID, counter: UInt64 = 0, clock: HybridClock = HybridClock(), unit: String, name: String = ""
+    ) {
         self.origin = origin
         self.counter = counter
         self.clock = clock
         self.unit = unit
+        self.name = name
     }
 }
 

@@ -15,7 +15,9 @@ extension SQLiteStorage {
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(
-                        sql: "SELECT origin, counter, clock_wall, clock_logical, unit FROM replica WHERE singleton = 1"))
+                        sql:
+                            "SELECT origin, counter, clock_wall, clock_logical, unit, name FROM replica WHERE singleton = 1"
+                    ))
             else { return nil }
             let originBytes: Data = row[0]
             guard originBytes.count == 16 else {
@@ -27,21 +29,21 @@ extension SQLiteStorage {
             return ReplicaMeta(
                 origin: OriginID(UUID128(bytes: originBytes)), counter: UInt64(counter),
                 clock: HybridClock(last: Stamp(wallMillis: UInt64(wall), logical: UInt32(clamping: logical))),
-                unit: row[4])
+                unit: row[4], name: row[5])
         }
 
         func setMeta(_ meta: ReplicaMeta) throws {
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO replica (singleton, origin, counter, clock_wall, clock_logical, unit)
-                    VALUES (1, ?, ?, ?, ?, ?)
+                    INSERT INTO replica (singleton, origin, counter, clock_wall, clock_logical, unit, name)
+                    VALUES (1, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (singleton) DO UPDATE SET counter = excluded.counter,
                         clock_wall = excluded.clock_wall, clock_logical = excluded.clock_logical,
-                        unit = excluded.unit
+                        unit = excluded.unit, name = excluded.name
                     """
             ).execute(arguments: [
                 Data(meta.origin.uuid.bytes), Int64(meta.counter), Int64(meta.clock.last.wallMillis),
-                Int64(meta.clock.last.logical), meta.unit,
+                Int64(meta.clock.last.logical), meta.unit, meta.name,
             ])
         }
 
@@ -76,12 +78,14 @@ extension SQLiteStorage {
                         db, sql: "SELECT collection, id, unit, state FROM records WHERE collection = ? ORDER BY id",
                         arguments: [collection])
                 } else {
-                    try Row.fetchCursor(db, sql: "SELECT collection, id, unit, state FROM records ORDER BY collection, id")
+                    try Row.fetchCursor(
+                        db, sql: "SELECT collection, id, unit, state FROM records ORDER BY collection, id")
                 }
             while let row = try cursor.next() {
                 let id: Data = row[1]
                 guard id.count == 16 else {
-                    throw StoreError(.corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
+                    throw StoreError(
+                        .corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
                 }
                 let state: Data = row[3]
                 try body(
@@ -113,7 +117,8 @@ extension SQLiteStorage {
 
         func log(after sequence: UInt64, limit: Int) throws -> [LogEntry] {
             let rows = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT sequence, change FROM log WHERE sequence > ? ORDER BY sequence LIMIT ?"),
+                db.cachedStatement(
+                    sql: "SELECT sequence, change FROM log WHERE sequence > ? ORDER BY sequence LIMIT ?"),
                 arguments: [Int64(sequence), limit])
             return try rows.map { row in
                 let sequence: Int64 = row[0]

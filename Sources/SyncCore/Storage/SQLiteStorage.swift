@@ -103,7 +103,8 @@ public final class SQLiteStorage: ReplicaStorage {
                             counter INTEGER NOT NULL,
                             clock_wall INTEGER NOT NULL,
                             clock_logical INTEGER NOT NULL,
-                            unit TEXT NOT NULL
+                            unit TEXT NOT NULL,
+                            name TEXT NOT NULL
                         );
                         CREATE TABLE records (
                             collection TEXT NOT NULL,

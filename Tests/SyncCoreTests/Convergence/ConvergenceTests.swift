@@ -1,7 +1,8 @@
 import Foundation
-@testable import SyncCore
-import Testing
 import TestSupport
+import Testing
+
+@testable import SyncCore
 
 /// The property the whole product rests on: replicas that applied the same changes hold the
 /// same state, whatever the order, duplicates and delays, and no write is lost.
@@ -59,7 +60,8 @@ import TestSupport
                 let minimal = Self.shrink(schedule, kind: kind, policy: .exact)
                 let reason = (try? Simulation(schedule: minimal, kind: kind, policy: .exact).run().failure)??.reason
                 Issue.record(
-                    "\(failure)\nreplay with TRE_SEED=\(seed); minimal replay (\(reason ?? "")):\n\(Self.replay(minimal))")
+                    "\(failure)\nreplay with TRE_SEED=\(seed); minimal replay (\(reason ?? "")):\n\(Self.replay(minimal))"
+                )
                 return
             }
             let found = simulation.coverage(of: changes)
@@ -86,7 +88,8 @@ import TestSupport
     @Test func propertyTestCatchesAShownValueOnlyMerge() throws {
         var divergedAt: UInt64?
         for seed in Self.seeds(default: 2_000) {
-            let (failure, _) = try Simulation(schedule: Schedule(seed: seed), kind: .memory, policy: .shownValueOnly).run()
+            let (failure, _) = try Simulation(schedule: Schedule(seed: seed), kind: .memory, policy: .shownValueOnly)
+                .run()
             if let failure, failure.diverged {
                 divergedAt = seed
                 break

@@ -1,5 +1,6 @@
-@testable import SyncCore
 import TestSupport
+
+@testable import SyncCore
 
 /// One step of a random schedule. Steps name replicas and record slots by number and pick
 /// among what exists when they run, so any subsequence of a schedule is itself a schedule:
@@ -59,12 +60,16 @@ struct Schedule {
                 for _ in 0..<Int.random(in: 1...2, using: &random) {
                     fields[Self.fieldNames.randomElement(using: &random)!] = Int.random(in: 0..<6, using: &random)
                 }
-                steps.append(.put(replica: replica, slot: slot, fields: fields, unit: Int.random(in: 0..<3, using: &random)))
+                steps.append(
+                    .put(replica: replica, slot: slot, fields: fields, unit: Int.random(in: 0..<3, using: &random)))
             case 40..<46: steps.append(.delete(replica: replica, slot: slot))
             case 46..<50: steps.append(.restore(replica: replica, slot: slot))
             case 50..<54: steps.append(.move(replica: replica, slot: slot, unit: Int.random(in: 0..<3, using: &random)))
             case 54..<62:
-                steps.append(.resolve(replica: replica, pick: Int.random(in: 0..<4, using: &random), value: Int.random(in: 0..<6, using: &random)))
+                steps.append(
+                    .resolve(
+                        replica: replica, pick: Int.random(in: 0..<4, using: &random),
+                        value: Int.random(in: 0..<6, using: &random)))
             case 62..<94:
                 var to = Int.random(in: 0..<replicaCount - 1, using: &random)
                 if to >= replica { to += 1 }

@@ -1,5 +1,6 @@
-@testable import SyncCore
 import TestSupport
+
+@testable import SyncCore
 
 extension Simulation {
     /// What kinds of conflict a run ended with, to show the schedules exercise them.
@@ -60,22 +61,30 @@ extension Simulation {
         let hashes = try replicas.map { try $0.stateHash() }
         if Set(hashes).count > 1 {
             let groups = Dictionary(grouping: hashes.indices, by: { hashes[$0] }).values.map { $0.sorted() }
-            return Failure(reason: "replicas diverged: state hashes differ between groups \(groups.sorted { $0[0] < $1[0] })", diverged: true)
+            return Failure(
+                reason: "replicas diverged: state hashes differ between groups \(groups.sorted { $0[0] < $1[0] })",
+                diverged: true)
         }
         let oracle = Self.oracle(changes)
         for (index, replica) in replicas.enumerated() {
             let counts = try replica.counts()
             if counts.parked != 0 {
-                return Failure(reason: "replica \(index) still has \(counts.parked) parked changes after a full exchange", diverged: false)
+                return Failure(
+                    reason: "replica \(index) still has \(counts.parked) parked changes after a full exchange",
+                    diverged: false)
             }
             if counts.lastSequence != UInt64(changes.count) {
-                return Failure(reason: "replica \(index) logged \(counts.lastSequence) changes, \(changes.count) were made", diverged: false)
+                return Failure(
+                    reason: "replica \(index) logged \(counts.lastSequence) changes, \(changes.count) were made",
+                    diverged: false)
             }
             for (key, expected) in oracle {
                 let actual = try replica.record(key.collection, id: key.id)
                 guard let actual else { return Failure(reason: "replica \(index) lacks \(key)", diverged: false) }
                 if actual.version != expected.version {
-                    return Failure(reason: "replica \(index) \(key): version \(actual.version), oracle \(expected.version)", diverged: false)
+                    return Failure(
+                        reason: "replica \(index) \(key): version \(actual.version), oracle \(expected.version)",
+                        diverged: false)
                 }
                 for name in Set(expected.fields.keys).union(actual.fields.keys) {
                     let held = actual.fields[name] ?? []
@@ -83,7 +92,8 @@ extension Simulation {
                     if held != wanted {
                         let lost = Set(wanted.map(\.dot)).subtracting(held.map(\.dot))
                         return Failure(
-                            reason: "replica \(index) \(key) field \(name): holds \(held.map(\.dot)), oracle \(wanted.map(\.dot))"
+                            reason:
+                                "replica \(index) \(key) field \(name): holds \(held.map(\.dot)), oracle \(wanted.map(\.dot))"
                                 + (lost.isEmpty ? "" : "; lost writes \(lost.sorted())"),
                             diverged: false)
                     }
@@ -94,7 +104,10 @@ extension Simulation {
                 let wanted = Self.expectedConflicts(expected)
                 let shown = Set(listed.first { $0.key == key }?.conflicts.map(\.field) ?? [])
                 if wanted != shown {
-                    return Failure(reason: "replica \(index) \(key): conflicts listed \(shown.sorted()), expected \(wanted.sorted())", diverged: false)
+                    return Failure(
+                        reason:
+                            "replica \(index) \(key): conflicts listed \(shown.sorted()), expected \(wanted.sorted())",
+                        diverged: false)
                 }
             }
         }
@@ -108,7 +121,9 @@ extension Simulation {
             if fields.contains(ReservedField.deleted) { coverage.deleteConflicts += 1 }
             if fields.contains(ReservedField.unit) { coverage.unitConflicts += 1 }
             coverage.fieldConflicts += fields.count
-            if state.fields.values.contains(where: { Set($0.map(\.value)).count > 2 }) { coverage.threeWayConflicts += 1 }
+            if state.fields.values.contains(where: { Set($0.map(\.value)).count > 2 }) {
+                coverage.threeWayConflicts += 1
+            }
         }
         return coverage
     }

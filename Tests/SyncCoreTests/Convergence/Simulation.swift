@@ -1,5 +1,6 @@
-@testable import SyncCore
 import TestSupport
+
+@testable import SyncCore
 
 /// Runs a schedule on real replicas, then a full exchange, then checks convergence against an
 /// oracle computed from every change ever made, independent of delivery order.
@@ -89,7 +90,9 @@ struct Simulation {
                 var delivery = log.filter { _ in Int.random(in: 0..<100, using: &random) < 70 }
                 delivery.shuffle(using: &random)
                 if !log.isEmpty {
-                    for _ in 0..<Int.random(in: 0...2, using: &random) { delivery.append(log.randomElement(using: &random)!) }
+                    for _ in 0..<Int.random(in: 0...2, using: &random) {
+                        delivery.append(log.randomElement(using: &random)!)
+                    }
                 }
                 try deliverInBatches(delivery, to: replicas[to], using: &random)
             case .tick(let r, let millis):

@@ -1,0 +1,21 @@
+public import ArgumentParser
+import Foundation
+
+extension ParsableCommand {
+    /// Runs the command line with the exit codes scripts rely on: 0 done, 1 bad input
+    /// (usage mistakes included, which ArgumentParser would report as 64), 2 hub unreachable,
+    /// 3 refused by the hub.
+    public static func mainWithExitCodes() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
+}

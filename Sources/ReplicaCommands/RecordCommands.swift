@@ -1,0 +1,199 @@
+public import ArgumentParser
+import Foundation
+import SyncCore
+
+/// `record put|get|delete|restore|list`: generic record editing for scripts, tests and staff.
+public struct RecordCommand<Location: ReplicaLocation>: ParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "record",
+            abstract: "Read and write records of any collection.",
+            subcommands: [
+                RecordPut<Location>.self, RecordGet<Location>.self, RecordDelete<Location>.self,
+                RecordRestore<Location>.self, RecordList<Location>.self,
+            ])
+    }
+
+    public init() {}
+}
+
+func parseRecordID(_ text: String) throws -> RecordID {
+    guard let id = RecordID(string: text) else {
+        throw CommandFailure(
+            code: "bad_id", message: "\"\(text)\" is not a record id",
+            hint: "Ids look like 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b; `record list COLLECTION` shows them.")
+    }
+    return id
+}
+
+func validateCollection(_ name: String) throws {
+    let allowed = name.utf8.allSatisfy { byte in
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || byte == UInt8(ascii: "_")
+    }
+    guard allowed, !name.isEmpty, name.utf8.count <= 64 else {
+        throw CommandFailure(
+            code: "bad_collection", message: "\"\(name)\" is not a collection name",
+            hint: "Collection names are 1 to 64 lowercase letters, digits or _ (children, cases).")
+    }
+}
+
+struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "put",
+            abstract: "Create a record or change its fields.",
+            discussion: """
+                Values are read as JSON when they are JSON (7, true, null, [1,2], "text") and \
+                kept as text otherwise. Prints the record's id.
+                """)
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "The collection, e.g. children or cases.")
+    var collection: String
+
+    @Option(help: "The record's id; a new one is made when absent.")
+    var id: String?
+
+    @Option(help: "The unit (commune code) owning the record: required for a new record; moves an existing one.")
+    var unit: String?
+
+    @Argument(help: "Fields to set, as name=value.")
+    var fields: [String] = []
+
+    func validate() throws {
+        for field in fields where !field.contains("=") || field.hasPrefix("=") {
+            throw ValidationError("\"\(field)\" is not name=value")
+        }
+        if id == nil && unit == nil {
+            throw ValidationError("A new record needs --unit CODE (the commune that owns it).")
+        }
+        if fields.isEmpty && unit == nil {
+            throw ValidationError("Give at least one name=value, or --unit to move the record.")
+        }
+    }
+
+    func run() throws {
+        try reporting(json: output.json) {
+            try validateCollection(collection)
+            var set: [String: FieldValue] = [:]
+            for field in fields {
+                let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                set[String(parts[0])] = FieldValue.parsingCommandLine(String(parts[1]))
+            }
+            let replica = try location.open()
+            let id = try id.map(parseRecordID) ?? replica.newRecordID()
+            let change = try replica.put(collection, id: id, unit: unit, set: set)
+            if output.json {
+                printJSON(["id": id.description, "changed": change == nil ? "false" : "true"])
+            } else {
+                print(id)
+            }
+        }
+    }
+}
+
+struct RecordGet<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "get", abstract: "Show a record's fields and open conflicts.")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+    @Argument var collection: String
+    @Argument var id: String
+
+    func run() throws {
+        try reporting(json: output.json) {
+            let id = try parseRecordID(id)
+            let replica = try location.open()
+            guard let state = try replica.record(collection, id: id) else {
+                throw EditError(
+                    kind: .notFound, record: RecordKey(collection: collection, id: id), detail: "no such record")
+            }
+            let view = RecordView(key: RecordKey(collection: collection, id: id), state: state)
+            if output.json { printJSON(view) } else { print(view.text) }
+        }
+    }
+}
+
+struct RecordDelete<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "delete", abstract: "Delete a record (a tombstone: its values are kept and can be restored).")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+    @Argument var collection: String
+    @Argument var id: String
+
+    func run() throws {
+        try reporting(json: output.json) {
+            let id = try parseRecordID(id)
+            let change = try location.open().delete(collection, id: id)
+            if output.json {
+                printJSON(["id": id.description, "changed": change == nil ? "false" : "true"])
+            } else {
+                print(id)
+            }
+        }
+    }
+}
+
+struct RecordRestore<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "restore", abstract: "Restore a deleted record with every value it held.")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+    @Argument var collection: String
+    @Argument var id: String
+
+    func run() throws {
+        try reporting(json: output.json) {
+            let id = try parseRecordID(id)
+            let change = try location.open().restore(collection, id: id)
+            if output.json {
+                printJSON(["id": id.description, "changed": change == nil ? "false" : "true"])
+            } else {
+                print(id)
+            }
+        }
+    }
+}
+
+struct RecordList<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "list", abstract: "List a collection's records.")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+    @Argument var collection: String
+
+    @Flag(help: "Include deleted records.")
+    var deleted = false
+
+    func run() throws {
+        try reporting(json: output.json) {
+            try validateCollection(collection)
+            let records = try location.open().records(in: collection).filter { deleted || !$0.1.isDeleted }
+            let views = records.map { RecordView(key: RecordKey(collection: collection, id: $0.0), state: $0.1) }
+            if output.json {
+                printJSON(views)
+                return
+            }
+            for view in views {
+                let fields = view.fields.keys.sorted().prefix(4).map { "\($0)=\(RecordView.show(view.fields[$0]!))" }
+                let marks = (view.deleted ? " [deleted]" : "") + (view.conflicts.isEmpty ? "" : " [conflict]")
+                print("\(view.id)  \(view.unit ?? "?")\(marks)  \(fields.joined(separator: "  "))")
+            }
+        }
+    }
+}

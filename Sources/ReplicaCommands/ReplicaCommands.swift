@@ -1,0 +1,243 @@
+public import ArgumentParser
+import Foundation
+import SyncCore
+
+/// `conflicts` lists open conflicts; `conflicts resolve` decides one.
+public struct ConflictsCommand<Location: ReplicaLocation>: ParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "conflicts", abstract: "List or resolve open conflicts.",
+            subcommands: [ConflictsList<Location>.self, ConflictsResolve<Location>.self],
+            defaultSubcommand: ConflictsList<Location>.self)
+    }
+
+    public init() {}
+}
+
+struct ConflictRow: Encodable {
+    let collection: String
+    let id: String
+    let unit: String?
+    let conflict: RecordView.Conflict
+
+    enum CodingKeys: String, CodingKey {
+        case collection, id, unit, field, kind, shown, values
+        case editedFields = "edited_fields"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(collection, forKey: .collection)
+        try container.encode(id, forKey: .id)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(conflict.field, forKey: .field)
+        try container.encode(conflict.kind, forKey: .kind)
+        try container.encode(conflict.shown, forKey: .shown)
+        try container.encode(conflict.values, forKey: .values)
+        try container.encode(conflict.editedFields, forKey: .editedFields)
+    }
+}
+
+struct ConflictsList<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "list", abstract: "List every open conflict: record, field and its values.")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try reporting(json: output.json) {
+            let rows = try location.open().conflicts().flatMap { record in
+                record.conflicts.map {
+                    ConflictRow(
+                        collection: record.key.collection, id: record.key.id.description, unit: record.unit,
+                        conflict: RecordView.Conflict($0))
+                }
+            }
+            if output.json {
+                printJSON(rows)
+            } else if rows.isEmpty {
+                print("no open conflicts")
+            } else {
+                for row in rows { print("\(row.collection) \(row.id)  unit \(row.unit ?? "?")  \(row.conflict.text)") }
+            }
+        }
+    }
+}
+
+struct ConflictsResolve<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "resolve",
+            abstract: "Decide a conflict by writing the value to keep.",
+            discussion:
+                "For a deletion conflict, give field @deleted and --value true (delete) or false (keep the record).")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "The record's id.")
+    var record: String
+    @Argument(help: "The field in conflict.")
+    var field: String
+    @Option(help: "The value to keep (JSON, or text).")
+    var value: String
+
+    func run() throws {
+        try reporting(json: output.json) {
+            let id = try parseRecordID(record)
+            let replica = try location.open()
+            guard let key = try replica.conflicts().first(where: { $0.key.id == id })?.key else {
+                throw CommandFailure(
+                    code: "edit_no_conflict", message: "record \(id) has no open conflict",
+                    hint: "`conflicts` lists the open ones.")
+            }
+            let change = try replica.resolve(key.collection, id: id, field: field, value: .parsingCommandLine(value))
+            if output.json {
+                printJSON(["id": id.description, "field": field, "counter": String(change.dot.counter)])
+            } else {
+                print("resolved \(key.collection) \(id) \(field)")
+            }
+        }
+    }
+}
+
+/// `state-hash`: the digest two replicas compare to know they hold the same state.
+public struct StateHashCommand<Location: ReplicaLocation>: ParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "state-hash", abstract: "Print the digest of this replica's state.")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Only the records owned by this unit.")
+    var unit: String?
+
+    public init() {}
+
+    public func run() throws {
+        try reporting(json: output.json) {
+            let replica = try location.open()
+            let hash = try unit.map { code in try replica.stateHash(unit: { $0 == code }) } ?? replica.stateHash()
+            if output.json { printJSON(["state_hash": hash]) } else { print(hash) }
+        }
+    }
+}
+
+/// `changes export|import`: change files carried by hand when no link comes up.
+public struct ChangesCommand<Location: ReplicaLocation>: ParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "changes", abstract: "Carry changes in a file (a USB stick) when there is no link.",
+            subcommands: [ChangesExport<Location>.self, ChangesImport<Location>.self])
+    }
+
+    public init() {}
+}
+
+struct ChangesExport<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "export", abstract: "Write the change log (after a position) to a file.")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Only changes after this log position.")
+    var after: UInt64 = 0
+    @Option(help: "The file to write.")
+    var out: String
+
+    func run() throws {
+        try reporting(json: output.json) {
+            let entries = try location.open().log(after: after, limit: ChangeFile.maximumChanges)
+            let bytes = ChangeFile.encode(entries.map(\.change))
+            do {
+                try Data(bytes).write(to: URL(fileURLWithPath: out), options: .atomic)
+            } catch {
+                throw CommandFailure(
+                    code: "cannot_write", message: "cannot write \(out): \(error.localizedDescription)",
+                    hint: "Check the folder exists and has space.")
+            }
+            let last = entries.last?.sequence ?? after
+            if output.json {
+                printJSON(["changes": entries.count, "last_sequence": Int(last), "bytes": bytes.count])
+            } else {
+                print("wrote \(entries.count) changes (log \(after + 1)…\(last)) to \(out), \(bytes.count) bytes")
+            }
+        }
+    }
+}
+
+struct ChangesImport<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "import", abstract: "Apply a change file in one transaction (duplicates are skipped).")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "The change file.")
+    var file: String
+
+    func run() throws {
+        try reporting(json: output.json) {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CommandFailure(code: "cannot_read", message: "cannot read \(file)", hint: "Check the path.")
+            }
+            let changes = try ChangeFile.decode([UInt8](data))
+            let report = try location.open().apply(changes)
+            if output.json {
+                printJSON([
+                    "applied": report.applied, "duplicates": report.duplicates, "parked": report.parked,
+                    "released": report.released,
+                ])
+            } else {
+                print(
+                    "applied \(report.applied), skipped \(report.duplicates) already here, "
+                        + "parked \(report.parked) waiting for earlier changes")
+            }
+        }
+    }
+}
+
+/// `status`: who this replica is and what it holds.
+public struct StatusCommand<Location: ReplicaLocation>: ParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "status", abstract: "Show this replica's identity and counts.")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+
+    public init() {}
+
+    public func run() throws {
+        try reporting(json: output.json) {
+            let replica = try location.open()
+            let meta = try replica.meta()
+            let counts = try replica.counts()
+            if output.json {
+                printJSON([
+                    "origin": meta.origin.description, "unit": meta.unit, "name": meta.name,
+                    "records": String(counts.records), "conflicted_records": String(counts.conflictedRecords),
+                    "parked_changes": String(counts.parked), "log_length": String(counts.lastSequence),
+                ])
+            } else {
+                print(
+                    """
+                    replica   \(meta.name.isEmpty ? meta.unit : "\(meta.name) (\(meta.unit))")
+                    origin    \(meta.origin)
+                    records   \(counts.records)
+                    conflicts \(counts.conflictedRecords) records with open conflicts
+                    parked    \(counts.parked) changes waiting for earlier ones
+                    log       \(counts.lastSequence) changes
+                    """)
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+public import ArgumentParser
+import Foundation
+public import SyncCore
+
+/// Where a command finds its replica: a node's `--dir`, a hub's `--db`. The generic commands
+/// (records, conflicts, state hash, change files) take it as their option group.
+public protocol ReplicaLocation: ParsableArguments {
+    /// The SQLite file of the replica.
+    var databasePath: String { get }
+}
+
+extension ReplicaLocation {
+    /// Opens the replica, or explains what to do when there is none.
+    public func open() throws -> Replica {
+        guard FileManager.default.fileExists(atPath: databasePath) else {
+            throw StoreError(
+                .notInitialized, path: databasePath, operation: "open replica", detail: "there is no replica here")
+        }
+        let storage = try SQLiteStorage(path: databasePath)
+        return try Replica(storage: storage, time: SystemTimeSource())
+    }
+}
+
+/// `--json` on every command: machine-readable output on stdout.
+public struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    public var json = false
+
+    public init() {}
+}
+
+/// Creates a new replica file with a fresh origin. Refuses a path that already holds one.
+public func createReplica(at path: String, unit: String, name: String) throws -> Replica {
+    guard !unit.isEmpty, unit.utf8.count <= 32, unit.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else {
+        throw CommandFailure(
+            code: "bad_unit", message: "\"\(unit)\" is not a unit code",
+            hint: "Give the official administrative code, e.g. 01001 for a commune.")
+    }
+    if FileManager.default.fileExists(atPath: path) {
+        throw StoreError(.alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
+    }
+    var generator = SystemRandomNumberGenerator()
+    let time = SystemTimeSource()
+    let origin = OriginID(.version7(unixMillis: time.nowMillis(), using: &generator))
+    return try Replica.initialize(
+        storage: try SQLiteStorage(path: path), origin: origin, unit: unit, name: name, time: time)
+}
