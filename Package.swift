@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["SyncCore", "TestSupport"],
+            dependencies: ["SyncCore", "TestSupport", "Node", "Hub"],
             swiftSettings: swiftSettings
         ),
     ]

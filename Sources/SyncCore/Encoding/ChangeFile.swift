@@ -25,11 +25,11 @@ public enum ChangeFile {
 
     public static func decode(_ bytes: [UInt8]) throws(FormatError) -> [Change] {
         let what = "change file"
+        guard bytes.starts(with: magic) else {
+            throw FormatError(what: what, offset: 0, reason: "not a Tre change file (wrong magic)")
+        }
         guard bytes.count >= magic.count + 1 + 32 else {
             throw FormatError(what: what, offset: 0, reason: "too short to be a change file (\(bytes.count) bytes)")
-        }
-        guard Array(bytes.prefix(magic.count)) == magic else {
-            throw FormatError(what: what, offset: 0, reason: "not a Tre change file (wrong magic)")
         }
         guard bytes[magic.count] == version else {
             throw FormatError(what: what, offset: magic.count, reason: "unknown format version \(bytes[magic.count])")

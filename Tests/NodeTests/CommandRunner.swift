@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// Runs a built executable (tre-node, tre-hub) as a user would, capturing stdout, stderr and
+/// the exit code.
+struct CommandResult {
+    let stdout: String
+    let stderr: String
+    let status: Int32
+
+    var line: String { stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+}
+
+enum Executables {
+    /// The folder of the built products: the test runner is built beside them.
+    static let binDirectory: URL = {
+        let me = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0])
+        var directory = me.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("tre-node").path),
+            directory.path != "/"
+        {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory
+    }()
+
+    static func run(_ name: String, _ arguments: [String]) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = binDirectory.appendingPathComponent(name)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(
+            stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+            status: process.terminationStatus)
+    }
+
+    static func node(_ arguments: String...) throws -> CommandResult { try run("tre-node", arguments) }
+    static func hub(_ arguments: String...) throws -> CommandResult { try run("tre-hub", arguments) }
+}
+
+/// Decodes a command's `--json` output.
+func json(_ result: CommandResult) throws -> Any {
+    try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+}
