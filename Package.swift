@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "tre-node", targets: ["Node"]),
         .executable(name: "tre-hub", targets: ["Hub"]),
+        .executable(name: "tre-bench", targets: ["TreBench"]),
         .library(name: "SyncCore", targets: ["SyncCore"]),
     ],
     dependencies: [
@@ -27,6 +28,7 @@ let package = Package(
             name: "SyncCore",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -60,6 +62,8 @@ let package = Package(
             dependencies: [
                 "SyncCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Bench",
             swiftSettings: swiftSettings

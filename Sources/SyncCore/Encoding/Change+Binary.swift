@@ -24,7 +24,7 @@ extension Change {
             writer.varint(entry.counter)
         }
         writer.varint(self.set.count)
-        for name in self.set.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        for name in self.set.keys.sorted() {
             writer.string(name)
             self.set[name]!.encode(into: &writer)
         }

@@ -2,12 +2,13 @@ extension RecordState {
     /// Format of the stored state; the first byte of every encoded state.
     static let formatVersion: UInt8 = 1
 
-    /// The canonical bytes of this state: the version vector sorted by origin, fields sorted by
-    /// UTF-8 name, values sorted by dot. Origins are written once and referred to by index.
-    /// Two replicas hold the same state exactly when these bytes are equal; the state hash
-    /// digests them.
+    /// The canonical bytes of this state: the version vector sorted by origin; the distinct
+    /// (dot, stamp) pairs its values were written by, sorted by dot; then fields sorted by name,
+    /// each value referring to its writer by index (a record written by one change stores its
+    /// dot once, not once per field). Two replicas hold the same state exactly when these bytes
+    /// are equal; the state hash digests them.
     package func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 512)
+        var writer = ByteWriter(capacity: 384)
         writer.byte(Self.formatVersion)
         let origins = version.entries
         writer.varint(origins.count)
@@ -15,24 +16,36 @@ extension RecordState {
             writer.uuid(entry.origin.uuid)
             writer.varint(entry.counter)
         }
-        func index(of origin: OriginID) -> Int {
+        func originIndex(_ origin: OriginID) -> Int {
             origins.firstIndex { $0.origin == origin }!
         }
-        writer.varint(fields.count)
-        for name in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        let names = fields.keys.sorted()
+        var writers: [FieldEntry] = []
+        for name in names {
+            for entry in fields[name]! where !writers.contains(where: { $0.dot == entry.dot }) {
+                writers.append(entry)
+            }
+        }
+        writers.sort { $0.dot < $1.dot }
+        writer.varint(writers.count)
+        for entry in writers {
+            writer.varint(originIndex(entry.dot.origin))
+            writer.varint(entry.dot.counter)
+            writer.varint(entry.stamp.wallMillis)
+            writer.varint(UInt64(entry.stamp.logical))
+        }
+        writer.varint(names.count)
+        for name in names {
             let entries = fields[name]!
             writer.string(name)
             writer.varint(entries.count)
             for entry in entries {
-                writer.varint(index(of: entry.dot.origin))
-                writer.varint(entry.dot.counter)
-                writer.varint(entry.stamp.wallMillis)
-                writer.varint(UInt64(entry.stamp.logical))
+                writer.varint(writers.firstIndex { $0.dot == entry.dot }!)
                 if let context = entry.context {
                     writer.byte(1)
                     writer.varint(context.entries.count)
                     for item in context.entries {
-                        writer.varint(index(of: item.origin))
+                        writer.varint(originIndex(item.origin))
                         writer.varint(item.counter)
                     }
                 } else {
@@ -63,17 +76,26 @@ extension RecordState {
             guard index < UInt64(origins.count) else { throw reader.fail("origin index \(index) out of range") }
             return origins[Int(index)]
         }
-        var fields: [String: [FieldEntry]] = [:]
+        var writers: [(Dot, Stamp)] = []
         for _ in 0..<(try reader.count()) {
+            let dot = Dot(origin: try origin(try reader.varint()), counter: try reader.varint())
+            let wall = try reader.varint()
+            let logical = try reader.varint()
+            guard logical <= UInt64(UInt32.max) else { throw reader.fail("logical clock overflows") }
+            writers.append((dot, Stamp(wallMillis: wall, logical: UInt32(logical))))
+        }
+        var fields: [String: [FieldEntry]] = [:]
+        let fieldCount = try reader.count()
+        fields.reserveCapacity(fieldCount)
+        for _ in 0..<fieldCount {
             let name = try reader.string()
             let count = try reader.count()
             var entries: [FieldEntry] = []
             entries.reserveCapacity(count)
             for _ in 0..<count {
-                let dot = Dot(origin: try origin(try reader.varint()), counter: try reader.varint())
-                let wall = try reader.varint()
-                let logical = try reader.varint()
-                guard logical <= UInt64(UInt32.max) else { throw reader.fail("logical clock overflows") }
+                let index = try reader.varint()
+                guard index < UInt64(writers.count) else { throw reader.fail("writer index \(index) out of range") }
+                let (dot, stamp) = writers[Int(index)]
                 var context: VersionVector?
                 switch try reader.byte() {
                 case 0: context = nil
@@ -87,10 +109,7 @@ extension RecordState {
                 default: throw reader.fail("bad context flag")
                 }
                 let value = try FieldValue.decode(from: &reader)
-                entries.append(
-                    FieldEntry(
-                        value: value, dot: dot, stamp: Stamp(wallMillis: wall, logical: UInt32(logical)),
-                        context: context))
+                entries.append(FieldEntry(value: value, dot: dot, stamp: stamp, context: context))
             }
             fields[name] = entries
         }

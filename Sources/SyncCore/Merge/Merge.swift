@@ -24,7 +24,13 @@ public enum Merge {
     }
 
     package static func apply(_ change: Change, to state: RecordState?, policy: Policy) -> Outcome {
-        var state = state ?? RecordState()
+        guard var state else {
+            // A record new here: only a change that depends on nothing applies.
+            if let first = change.context.entries.first {
+                return .notReady(missing: Dot(origin: first.origin, counter: first.counter))
+            }
+            return .applied(created(by: change))
+        }
         if state.version[change.dot.origin] >= change.dot.counter { return .duplicate }
         for entry in change.context.entries where state.version[entry.origin] < entry.counter {
             return .notReady(missing: Dot(origin: entry.origin, counter: entry.counter))
@@ -47,5 +53,16 @@ public enum Merge {
         }
         state.version[change.dot.origin] = change.dot.counter
         return .applied(state)
+    }
+
+    /// The state of a record that `change`, depending on nothing, creates.
+    private static func created(by change: Change) -> RecordState {
+        var fields: [String: [FieldEntry]] = [:]
+        fields.reserveCapacity(change.set.count)
+        for (name, value) in change.set {
+            let context = name == ReservedField.deleted ? change.context : nil
+            fields[name] = [FieldEntry(value: value, dot: change.dot, stamp: change.stamp, context: context)]
+        }
+        return RecordState(version: VersionVector([(change.dot.origin, change.dot.counter)]), fields: fields)
     }
 }

@@ -8,6 +8,16 @@ public enum ReservedField {
     public static let deleted = "@deleted"
 
     public static func isReserved(_ name: String) -> Bool { name.utf8.first == UInt8(ascii: "@") }
+
+    /// Domain field and collection names: 1 to 64 ASCII letters, digits or `_`. Keeping names
+    /// ASCII makes their order and equality the same for Swift and for bytes everywhere.
+    public static func isValidName(_ name: String) -> Bool {
+        let utf8 = name.utf8
+        guard !utf8.isEmpty, utf8.count <= 64 else { return false }
+        return utf8.allSatisfy { byte in
+            (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5f
+        }
+    }
 }
 
 /// One change to one record, as made by its origin: `{dot, stamp, collection, record, unit,
@@ -48,19 +58,18 @@ public struct Change: Hashable, Sendable {
         guard context[dot.origin] < dot.counter else {
             throw refuse("context already includes this change's own counter")
         }
-        guard !collection.isEmpty, collection.utf8.count <= 64 else {
-            throw refuse("collection name must be 1 to 64 bytes")
+        guard ReservedField.isValidName(collection) else {
+            throw refuse("collection name must be 1 to 64 ASCII letters, digits or _")
         }
         guard !unit.isEmpty, unit.utf8.count <= 32 else { throw refuse("unit code must be 1 to 32 bytes") }
         guard !set.isEmpty else { throw refuse("a change must set at least one field") }
         for (name, value) in set {
-            guard !name.isEmpty, name.utf8.count <= 128 else { throw refuse("field name must be 1 to 128 bytes") }
             if name == ReservedField.unit {
                 guard value == .string(unit) else { throw refuse("@unit must be the string of the change's unit") }
             } else if name == ReservedField.deleted {
                 guard value.boolValue != nil else { throw refuse("@deleted must be true or false") }
-            } else if ReservedField.isReserved(name) {
-                throw refuse("field names starting with @ are reserved")
+            } else if !ReservedField.isValidName(name) {
+                throw refuse("field names are 1 to 64 ASCII letters, digits or _ (@unit and @deleted are the engine's)")
             }
         }
     }

@@ -25,7 +25,7 @@ public struct EditError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notFound: "Check the collection and id (`record list` shows them)."
         case .deleted: "Restore the record first (`record restore`), or resolve its delete conflict."
         case .unitRequired: "A new record needs the unit (commune code) that owns it: pass --unit."
-        case .invalidField: "Field names are 1 to 128 bytes and may not start with @."
+        case .invalidField: "Names are 1 to 64 ASCII letters, digits or _ (e.g. school_status); @ names are the engine's."
         case .noConflict: "`conflicts` lists the open ones; an ordinary edit changes this field."
         }
     }
@@ -48,7 +48,10 @@ extension Replica {
         _ collection: String, id: RecordID, unit newUnit: String? = nil, set fields: [String: FieldValue]
     ) throws -> Change? {
         let key = RecordKey(collection: collection, id: id)
-        for name in fields.keys where name.isEmpty || name.utf8.count > 128 || ReservedField.isReserved(name) {
+        guard ReservedField.isValidName(collection) else {
+            throw EditError(kind: .invalidField, record: key, detail: "collection name \"\(collection)\" is not allowed")
+        }
+        for name in fields.keys where !ReservedField.isValidName(name) {
             throw EditError(kind: .invalidField, record: key, detail: "field name \"\(name)\" is not allowed")
         }
         return try edit(key) { state in

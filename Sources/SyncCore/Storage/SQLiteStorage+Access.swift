@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 extension SQLiteStorage {
     /// One transaction's operations on the SQLite file, through cached prepared statements.
@@ -49,26 +50,50 @@ extension SQLiteStorage {
 
         func record(_ key: RecordKey) throws -> RecordState? {
             let statement = try db.cachedStatement(sql: "SELECT state FROM records WHERE collection = ? AND id = ?")
-            guard let data = try Data.fetchOne(statement, arguments: [key.collection, Data(key.id.uuid.bytes)]) else {
-                return nil
-            }
-            do {
-                return try RecordState(encoded: [UInt8](data))
-            } catch {
-                throw corrupt("record \(key)", error)
+            let handle = statement.sqliteStatement
+            Self.bind(handle, 1, text: key.collection)
+            Self.bind(handle, 2, uuid: key.id.uuid)
+            defer { sqlite3_reset(handle) }
+            switch sqlite3_step(handle) {
+            case SQLITE_DONE: return nil
+            case SQLITE_ROW:
+                let bytes = Self.blob(handle, column: 0)
+                do {
+                    return try RecordState(encoded: bytes)
+                } catch {
+                    throw corrupt("record \(key)", error)
+                }
+            default:
+                throw lastError()
             }
         }
 
+        /// Runs a bound write statement to completion.
+        private func run(_ handle: SQLiteStatement) throws {
+            defer { sqlite3_reset(handle) }
+            guard sqlite3_step(handle) == SQLITE_DONE else { throw lastError() }
+        }
+
+        private func lastError() -> DatabaseError {
+            DatabaseError(
+                resultCode: ResultCode(rawValue: sqlite3_errcode(db.sqliteConnection)),
+                message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+
         func putRecord(_ key: RecordKey, _ state: RecordState) throws {
-            try db.cachedStatement(
+            let statement = try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO records (collection, id, unit, deleted, conflicted, state)
                     VALUES (?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [
-                key.collection, Data(key.id.uuid.bytes), state.unit, state.isDeleted, state.hasConflicts,
-                Data(state.encoded()),
-            ])
+                    """)
+            let handle = statement.sqliteStatement
+            Self.bind(handle, 1, text: key.collection)
+            Self.bind(handle, 2, uuid: key.id.uuid)
+            if let unit = state.unit { Self.bind(handle, 3, text: unit) } else { sqlite3_bind_null(handle, 3) }
+            sqlite3_bind_int(handle, 4, state.isDeleted ? 1 : 0)
+            sqlite3_bind_int(handle, 5, state.hasConflicts ? 1 : 0)
+            Self.bind(handle, 6, blob: state.encoded())
+            try run(handle)
         }
 
         func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws {
@@ -109,9 +134,9 @@ extension SQLiteStorage {
         }
 
         func appendLog(_ change: Change) throws -> UInt64 {
-            try db.cachedStatement(sql: "INSERT INTO log (change) VALUES (?)").execute(arguments: [
-                Data(change.encoded())
-            ])
+            let statement = try db.cachedStatement(sql: "INSERT INTO log (change) VALUES (?)")
+            Self.bind(statement.sqliteStatement, 1, blob: change.encoded())
+            try run(statement.sqliteStatement)
             return UInt64(db.lastInsertedRowID)
         }
 
@@ -166,6 +191,32 @@ extension SQLiteStorage {
 
         func parkedCount() throws -> Int {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM parked") ?? 0
+        }
+
+        // Direct bindings for the hot statements: GRDB's argument arrays box every value.
+        static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+        static func bind(_ handle: SQLiteStatement, _ index: Int32, text: String) {
+            sqlite3_bind_text(handle, index, text, -1, transient)
+        }
+
+        static func bind(_ handle: SQLiteStatement, _ index: Int32, blob: [UInt8]) {
+            blob.withUnsafeBytes { bytes in
+                _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), transient)
+            }
+        }
+
+        static func bind(_ handle: SQLiteStatement, _ index: Int32, uuid: UUID128) {
+            var bytes = (uuid.high.bigEndian, uuid.low.bigEndian)
+            withUnsafeBytes(of: &bytes) { raw in
+                _ = sqlite3_bind_blob(handle, index, raw.baseAddress, 16, transient)
+            }
+        }
+
+        static func blob(_ handle: SQLiteStatement, column: Int32) -> [UInt8] {
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let base = sqlite3_column_blob(handle, column) else { return [] }
+            return [UInt8](UnsafeRawBufferPointer(start: base, count: count))
         }
     }
 }
