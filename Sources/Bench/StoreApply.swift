@@ -13,6 +13,7 @@ struct StoreApply: ParsableCommand {
     @Option(help: "Changes per transaction.") var batch = 1_000
     @Option(help: "Seed of the generated data.") var seed: UInt64 = 1
     @Option(help: "Trials of each; the best is kept (the machines are shared and noisy).") var trials = 3
+    @Flag(help: "Keep the last trial's database files and print their folder on stderr.") var keep = false
 
     static let columns = [
         "full_name", "sex", "date_of_birth", "ethnicity", "village", "address", "guardian_name", "guardian_phone",
@@ -21,7 +22,9 @@ struct StoreApply: ParsableCommand {
     ]
 
     func validate() throws {
-        guard changes > 0, batch > 0, trials > 0 else { throw ValidationError("--changes, --batch and --trials must be positive") }
+        guard changes > 0, batch > 0, trials > 0 else {
+            throw ValidationError("--changes, --batch and --trials must be positive")
+        }
     }
 
     func run() throws {
@@ -37,7 +40,7 @@ struct StoreApply: ParsableCommand {
             let id = RecordID(.version7(unixMillis: 1_763_856_000_000 + UInt64(index), using: &generator.random))
             let fields = generator.child(villages: villages)
             rows.append((id, fields))
-            var set = fields
+            var set = FieldMap(fields)
             set[ReservedField.unit] = .string(unit)
             made.append(
                 Change(
@@ -51,9 +54,16 @@ struct StoreApply: ParsableCommand {
         var rawBytes = 0
         var storeBytes = 0
         for _ in 0..<trials {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tre-bench-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "tre-bench-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
+            defer {
+                if keep {
+                    FileHandle.standardError.write(Data("kept \(directory.path)\n".utf8))
+                } else {
+                    try? FileManager.default.removeItem(at: directory)
+                }
+            }
 
             let rawPath = directory.appendingPathComponent("raw.sqlite").path
             rawBest = min(rawBest, try rawInserts(rows, unit: unit, path: rawPath))
@@ -70,7 +80,9 @@ struct StoreApply: ParsableCommand {
                     var start = 0
                     while start < made.count {
                         let report = try hub.apply(Array(made[start..<min(start + batch, made.count)]))
-                        guard report.applied == min(batch, made.count - start) else { throw BenchError("not all applied") }
+                        guard report.applied == min(batch, made.count - start) else {
+                            throw BenchError("not all applied")
+                        }
                         start += batch
                     }
                 })
@@ -93,7 +105,9 @@ struct StoreApply: ParsableCommand {
         let db = try RawSQLite(path: path)
         try db.exec(
             "CREATE TABLE children (id BLOB PRIMARY KEY, unit TEXT NOT NULL, "
-                + Self.columns.map { "\($0) \(["at_risk", "birth_registered", "health_insurance"].contains($0) ? "INTEGER" : "TEXT")" }
+                + Self.columns.map {
+                    "\($0) \(["at_risk", "birth_registered", "health_insurance"].contains($0) ? "INTEGER" : "TEXT")"
+                }
                 .joined(separator: ", ") + ")")
         let statement = try db.prepare(
             "INSERT INTO children (id, unit, \(Self.columns.joined(separator: ", "))) VALUES (?, ?"

@@ -7,7 +7,9 @@ struct ChildGenerator {
         "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
         "Dương", "Lý", "Lò", "Vừ", "Hà", "Sùng",
     ]
-    static let middleNames = ["Thị", "Văn", "Đức", "Minh", "Ngọc", "Thanh", "Hữu", "Quang", "Thu", "Hoài", "Bá", "Xuân"]
+    static let middleNames = [
+        "Thị", "Văn", "Đức", "Minh", "Ngọc", "Thanh", "Hữu", "Quang", "Thu", "Hoài", "Bá", "Xuân",
+    ]
     static let givenNames = [
         "Anh", "Bình", "Châu", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng", "Hương", "Khánh", "Lan",
         "Linh", "Long", "Mai", "Minh", "My", "Nam", "Nga", "Ngọc", "Nhung", "Phúc", "Phương", "Quân", "Quyên",
@@ -16,7 +18,9 @@ struct ChildGenerator {
     static let ethnicities = ["tay", "thai", "muong", "khmer", "hmong", "nung", "dao", "gia_rai", "e_de"]
     static let villagePrefixes = ["Thôn", "Bản", "Ấp", "Tổ dân phố"]
     static let streets = ["Lê Lợi", "Trần Phú", "Quang Trung", "Nguyễn Trãi", "Hùng Vương", "Lý Thường Kiệt"]
-    static let schoolStatuses = ["preschool", "primary", "lower_secondary", "upper_secondary", "out_of_school", "not_yet"]
+    static let schoolStatuses = [
+        "preschool", "primary", "lower_secondary", "upper_secondary", "out_of_school", "not_yet",
+    ]
     /// Groups of children in special circumstances, Luật Trẻ em 2016 Article 10.
     static let specialCircumstances = [
         "orphan", "abandoned", "no_guardian", "disability", "hiv", "in_conflict_with_law", "drug_use",
@@ -93,7 +97,8 @@ struct ChildGenerator {
         switch age {
         case 0...2: "not_yet"
         case 3...5: "preschool"
-        default: percent(6) ? "out_of_school" : (age <= 10 ? "primary" : age <= 14 ? "lower_secondary" : "upper_secondary")
+        default:
+            percent(6) ? "out_of_school" : (age <= 10 ? "primary" : age <= 14 ? "lower_secondary" : "upper_secondary")
         }
     }
 

@@ -11,7 +11,7 @@ import Testing
 
     func change(
         _ origin: OriginID, _ counter: UInt64, at millis: UInt64, context: [(OriginID, UInt64)] = [],
-        _ set: [String: FieldValue]
+        _ set: FieldMap<FieldValue>
     ) -> Change {
         Change(
             dot: Dot(origin: origin, counter: counter), stamp: Stamp(wallMillis: millis, logical: 0),

@@ -24,9 +24,9 @@ extension Change {
             writer.varint(entry.counter)
         }
         writer.varint(self.set.count)
-        for name in self.set.keys.sorted() {
+        for (name, value) in self.set {
             writer.string(name)
-            self.set[name]!.encode(into: &writer)
+            value.encode(into: &writer)
         }
     }
 
@@ -52,13 +52,16 @@ extension Change {
             let item = OriginID(try reader.uuid())
             context[item] = try reader.varint()
         }
-        var set: [String: FieldValue] = [:]
-        for _ in 0..<(try reader.count()) {
+        var set: [FieldMap<FieldValue>.Slot] = []
+        let count = try reader.count()
+        set.reserveCapacity(count)
+        for _ in 0..<count {
             let name = try reader.string()
-            set[name] = try FieldValue.decode(from: &reader)
+            guard set.last.map({ $0.name < name }) ?? true else { throw reader.fail("field names not sorted") }
+            set.append(FieldMap.Slot(name: name, value: try FieldValue.decode(from: &reader)))
         }
         return Change(
             dot: Dot(origin: origin, counter: counter), stamp: Stamp(wallMillis: wall, logical: UInt32(logical)),
-            collection: collection, record: record, unit: unit, context: context, set: set)
+            collection: collection, record: record, unit: unit, context: context, set: FieldMap(sorted: set))
     }
 }

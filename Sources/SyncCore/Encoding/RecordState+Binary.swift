@@ -19,10 +19,9 @@ extension RecordState {
         func originIndex(_ origin: OriginID) -> Int {
             origins.firstIndex { $0.origin == origin }!
         }
-        let names = fields.keys.sorted()
         var writers: [FieldEntry] = []
-        for name in names {
-            for entry in fields[name]! where !writers.contains(where: { $0.dot == entry.dot }) {
+        for (_, entries) in fields {
+            for entry in entries where !writers.contains(where: { $0.dot == entry.dot }) {
                 writers.append(entry)
             }
         }
@@ -34,9 +33,8 @@ extension RecordState {
             writer.varint(entry.stamp.wallMillis)
             writer.varint(UInt64(entry.stamp.logical))
         }
-        writer.varint(names.count)
-        for name in names {
-            let entries = fields[name]!
+        writer.varint(fields.count)
+        for (name, entries) in fields {
             writer.string(name)
             writer.varint(entries.count)
             for entry in entries {
@@ -84,11 +82,12 @@ extension RecordState {
             guard logical <= UInt64(UInt32.max) else { throw reader.fail("logical clock overflows") }
             writers.append((dot, Stamp(wallMillis: wall, logical: UInt32(logical))))
         }
-        var fields: [String: [FieldEntry]] = [:]
+        var fields: [FieldMap<[FieldEntry]>.Slot] = []
         let fieldCount = try reader.count()
         fields.reserveCapacity(fieldCount)
         for _ in 0..<fieldCount {
             let name = try reader.string()
+            guard fields.last.map({ $0.name < name }) ?? true else { throw reader.fail("field names not sorted") }
             let count = try reader.count()
             var entries: [FieldEntry] = []
             entries.reserveCapacity(count)
@@ -111,9 +110,9 @@ extension RecordState {
                 let value = try FieldValue.decode(from: &reader)
                 entries.append(FieldEntry(value: value, dot: dot, stamp: stamp, context: context))
             }
-            fields[name] = entries
+            fields.append(FieldMap.Slot(name: name, value: entries))
         }
         guard reader.isAtEnd else { throw reader.fail("trailing bytes") }
-        self.init(version: version, fields: fields)
+        self.init(version: version, fields: FieldMap(sorted: fields))
     }
 }

@@ -57,12 +57,18 @@ public enum Merge {
 
     /// The state of a record that `change`, depending on nothing, creates.
     private static func created(by change: Change) -> RecordState {
-        var fields: [String: [FieldEntry]] = [:]
-        fields.reserveCapacity(change.set.count)
-        for (name, value) in change.set {
-            let context = name == ReservedField.deleted ? change.context : nil
-            fields[name] = [FieldEntry(value: value, dot: change.dot, stamp: change.stamp, context: context)]
+        let fields = change.set.mapValues { value in
+            [FieldEntry(value: value, dot: change.dot, stamp: change.stamp)]
         }
-        return RecordState(version: VersionVector([(change.dot.origin, change.dot.counter)]), fields: fields)
+        var state = RecordState(version: VersionVector([(change.dot.origin, change.dot.counter)]), fields: fields)
+        if change.set[ReservedField.deleted] != nil {
+            // A tombstone keeps its writer's context (empty here, as the change depends on nothing).
+            state.fields[ReservedField.deleted] = [
+                FieldEntry(
+                    value: change.set[ReservedField.deleted]!, dot: change.dot, stamp: change.stamp,
+                    context: change.context)
+            ]
+        }
+        return state
     }
 }

@@ -15,7 +15,8 @@ public enum ReservedField {
         let utf8 = name.utf8
         guard !utf8.isEmpty, utf8.count <= 64 else { return false }
         return utf8.allSatisfy { byte in
-            (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5f
+            (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x5f
         }
     }
 }
@@ -32,11 +33,11 @@ public struct Change: Hashable, Sendable {
     public var unit: String
     /// The record's version vector as the author saw it when editing.
     public var context: VersionVector
-    public var set: [String: FieldValue]
+    public var `set`: FieldMap<FieldValue>
 
     public init(
         dot: Dot, stamp: Stamp, collection: String, record: RecordID, unit: String,
-        context: VersionVector, set: [String: FieldValue]
+        context: VersionVector, set: FieldMap<FieldValue>
     ) {
         self.dot = dot
         self.stamp = stamp

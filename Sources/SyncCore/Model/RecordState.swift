@@ -24,9 +24,9 @@ public struct FieldEntry: Hashable, Sendable {
 /// kept sorted by dot and fields by name, so equal states are equal values.
 public struct RecordState: Hashable, Sendable {
     public internal(set) var version: VersionVector
-    public internal(set) var fields: [String: [FieldEntry]]
+    public internal(set) var fields: FieldMap<[FieldEntry]>
 
-    public init(version: VersionVector = VersionVector(), fields: [String: [FieldEntry]] = [:]) {
+    public init(version: VersionVector = VersionVector(), fields: FieldMap<[FieldEntry]> = [:]) {
         self.version = version
         self.fields = fields
     }
@@ -47,8 +47,10 @@ public struct RecordState: Hashable, Sendable {
     /// The shown value of every domain field (reserved fields left out).
     public var shownFields: [String: FieldValue] {
         var result: [String: FieldValue] = [:]
-        for name in fields.keys where !ReservedField.isReserved(name) {
-            result[name] = value(name)
+        for (name, entries) in fields where !ReservedField.isReserved(name) {
+            var best = entries[0]
+            for entry in entries.dropFirst() where entry.showsOver(best) { best = entry }
+            result[name] = best.value
         }
         return result
     }
@@ -88,7 +90,7 @@ public struct RecordState: Hashable, Sendable {
                 result.append(FieldConflict(field: name, kind: .concurrentWrites, entries: entries, editedFields: []))
             }
         }
-        return result.sorted { $0.field.utf8.lexicographicallyPrecedes($1.field.utf8) }
+        return result
     }
 
     /// `!conflicts.isEmpty`, without building the list in the ordinary case (one value per

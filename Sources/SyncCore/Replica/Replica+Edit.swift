@@ -25,7 +25,8 @@ public struct EditError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notFound: "Check the collection and id (`record list` shows them)."
         case .deleted: "Restore the record first (`record restore`), or resolve its delete conflict."
         case .unitRequired: "A new record needs the unit (commune code) that owns it: pass --unit."
-        case .invalidField: "Names are 1 to 64 ASCII letters, digits or _ (e.g. school_status); @ names are the engine's."
+        case .invalidField:
+            "Names are 1 to 64 ASCII letters, digits or _ (e.g. school_status); @ names are the engine's."
         case .noConflict: "`conflicts` lists the open ones; an ordinary edit changes this field."
         }
     }
@@ -49,13 +50,14 @@ extension Replica {
     ) throws -> Change? {
         let key = RecordKey(collection: collection, id: id)
         guard ReservedField.isValidName(collection) else {
-            throw EditError(kind: .invalidField, record: key, detail: "collection name \"\(collection)\" is not allowed")
+            throw EditError(
+                kind: .invalidField, record: key, detail: "collection name \"\(collection)\" is not allowed")
         }
         for name in fields.keys where !ReservedField.isValidName(name) {
             throw EditError(kind: .invalidField, record: key, detail: "field name \"\(name)\" is not allowed")
         }
         return try edit(key) { state in
-            var set = fields
+            var set = FieldMap(fields)
             if let state {
                 guard !state.isDeleted else {
                     throw EditError(kind: .deleted, record: key, detail: "the record is deleted")
@@ -127,7 +129,7 @@ extension Replica {
     /// One local edit: reads the record, lets `decide` say which fields to set and the
     /// record's unit afterwards, stamps the change and applies it, in one transaction.
     private func edit(
-        _ key: RecordKey, decide: (RecordState?) throws -> ([String: FieldValue], String)
+        _ key: RecordKey, decide: (RecordState?) throws -> (FieldMap<FieldValue>, String)
     ) throws -> Change? {
         try storage.write { access in
             var batch = try Batch(access: access, policy: policy)

@@ -35,7 +35,7 @@ extension Simulation {
                         context: name == ReservedField.deleted ? write.context : nil)
                 }
             }
-            result[key] = RecordState(version: version, fields: fields)
+            result[key] = RecordState(version: version, fields: FieldMap(fields))
         }
         return result
     }
@@ -54,7 +54,7 @@ extension Simulation {
             }
             return edited || Set(tombstones.map(\.value)).count > 1 ? [ReservedField.deleted] : []
         }
-        return Set(state.fields.filter { Set($0.value.map(\.value)).count > 1 }.keys)
+        return Set(state.fields.filter { Set($0.value.map(\.value)).count > 1 }.map(\.name))
     }
 
     func check(replicas: [Replica], changes: [Change]) throws -> Failure? {
