@@ -8,7 +8,7 @@ extension RecordState {
     /// dot once, not once per field). Two replicas hold the same state exactly when these bytes
     /// are equal; the state hash digests them.
     package func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 384)
+        var writer = ByteWriter(capacity: 512)
         writer.byte(Self.formatVersion)
         let origins = version.entries
         writer.varint(origins.count)

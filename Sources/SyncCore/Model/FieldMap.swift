@@ -56,9 +56,15 @@ public struct FieldMap<Value: Hashable & Sendable>: Hashable, Sendable, Sequence
         }
     }
 
-    public func makeIterator() -> some IteratorProtocol<(name: String, value: Value)> {
-        elements.lazy.map { (name: $0.name, value: $0.value) }.makeIterator()
+    public struct Iterator: IteratorProtocol {
+        var base: IndexingIterator<[Slot]>
+        public mutating func next() -> (name: String, value: Value)? {
+            guard let slot = base.next() else { return nil }
+            return (slot.name, slot.value)
+        }
     }
+
+    public func makeIterator() -> Iterator { Iterator(base: elements.makeIterator()) }
 
     public func mapValues<T: Hashable & Sendable>(_ transform: (Value) throws -> T) rethrows -> FieldMap<T> {
         FieldMap<T>(sorted: try elements.map { FieldMap<T>.Slot(name: $0.name, value: try transform($0.value)) })

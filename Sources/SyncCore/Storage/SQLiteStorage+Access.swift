@@ -83,8 +83,10 @@ extension SQLiteStorage {
         func putRecord(_ key: RecordKey, _ state: RecordState) throws {
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT OR REPLACE INTO records (collection, id, unit, deleted, conflicted, state)
+                    INSERT INTO records (collection, id, unit, deleted, conflicted, state)
                     VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (collection, id) DO UPDATE SET unit = excluded.unit,
+                        deleted = excluded.deleted, conflicted = excluded.conflicted, state = excluded.state
                     """)
             let handle = statement.sqliteStatement
             Self.bind(handle, 1, text: key.collection)

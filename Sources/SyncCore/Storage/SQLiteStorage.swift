@@ -114,7 +114,7 @@ public final class SQLiteStorage: ReplicaStorage {
                             conflicted INTEGER NOT NULL,
                             state BLOB NOT NULL,
                             PRIMARY KEY (collection, id)
-                        ) WITHOUT ROWID;
+                        );
                         CREATE INDEX records_conflicted ON records (collection, id) WHERE conflicted;
                         CREATE TABLE log (
                             sequence INTEGER PRIMARY KEY,
