@@ -1,0 +1,66 @@
+import CZlib
+
+/// zlib compression with hard limits: inflating stops, with an error, as soon as the output
+/// would pass `limit`, so a small "bomb" cannot fill memory.
+package enum Zlib {
+    package enum Failure: Error, Hashable {
+        /// The output would exceed the limit.
+        case tooLarge(limit: Int)
+        /// The input is not a valid zlib stream (or is cut short).
+        case corrupt(String)
+    }
+
+    package static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
+        var stream = z_stream()
+        guard tre_deflateInit2(&stream, level, 15) == Z_OK else { preconditionFailure("deflateInit2 failed") }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))))
+        let produced = input.withUnsafeBufferPointer { source -> Int in
+            output.withUnsafeMutableBufferPointer { target -> Int in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.avail_in = UInt32(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = UInt32(target.count)
+                let status = deflate(&stream, Z_FINISH)
+                precondition(status == Z_STREAM_END, "deflate into a deflateBound buffer must finish")
+                return target.count - Int(stream.avail_out)
+            }
+        }
+        output.removeLast(output.count - produced)
+        return output
+    }
+
+    package static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
+        var stream = z_stream()
+        guard tre_inflateInit2(&stream, 15) == Z_OK else { throw .corrupt("inflateInit2 failed") }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var status: Int32 = Z_OK
+        let result: Failure? = input.withUnsafeBufferPointer { source in
+            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+            stream.avail_in = UInt32(source.count)
+            while status != Z_STREAM_END {
+                let produced = chunk.withUnsafeMutableBufferPointer { target -> Int in
+                    stream.next_out = target.baseAddress
+                    stream.avail_out = UInt32(target.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    return target.count - Int(stream.avail_out)
+                }
+                guard status == Z_OK || status == Z_STREAM_END else {
+                    let message = stream.msg.map { String(cString: $0) } ?? "status \(status)"
+                    return .corrupt(status == Z_BUF_ERROR ? "the stream is cut short" : message)
+                }
+                if output.count + produced > limit { return .tooLarge(limit: limit) }
+                output.append(contentsOf: chunk[0..<produced])
+                if produced == 0 && stream.avail_in == 0 && status != Z_STREAM_END {
+                    return .corrupt("the stream is cut short")
+                }
+            }
+            if stream.avail_in != 0 { return .corrupt("bytes after the end of the stream") }
+            return nil
+        }
+        if let result { throw result }
+        return output
+    }
+}
