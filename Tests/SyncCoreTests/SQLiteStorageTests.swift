@@ -50,14 +50,19 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         }
         func recordCount() throws -> Int { try inner.recordCount() }
         func conflictedKeys() throws -> [RecordKey] { try inner.conflictedKeys() }
-        func appendLog(_ change: Change) throws -> UInt64 {
-            let sequence = try inner.appendLog(change)
+        func appendLog(_ change: Change, via: OriginID?, previousUnit: String?) throws -> UInt64 {
+            let sequence = try inner.appendLog(change, via: via, previousUnit: previousUnit)
             try tick(.appendLog)
             return sequence
         }
-        func log(after sequence: UInt64, limit: Int) throws -> [LogEntry] {
-            try inner.log(after: sequence, limit: limit)
+        func logPage(after sequence: UInt64, filter: LogFilter, maxEntries: Int, maxBytes: Int) throws -> LogPage {
+            try inner.logPage(after: sequence, filter: filter, maxEntries: maxEntries, maxBytes: maxBytes)
         }
+        func history(of key: RecordKey, before sequence: UInt64) throws -> [LogEntry] {
+            try inner.history(of: key, before: sequence)
+        }
+        func setting(_ name: String) throws -> String? { try inner.setting(name) }
+        func setSetting(_ name: String, _ value: String?) throws { try inner.setSetting(name, value) }
         func lastSequence() throws -> UInt64 { try inner.lastSequence() }
         func park(_ change: Change) throws { try inner.park(change) }
         func parked(for key: RecordKey) throws -> [Change] { try inner.parked(for: key) }
@@ -72,7 +77,7 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         let queue = try DatabaseQueue(path: path)
         return try queue.read { db in
             var out = ""
-            for table in ["replica", "records", "log", "parked"] {
+            for table in ["replica", "records", "log", "parked", "settings"] {
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2") {
                     out += "\(table): \(row)\n"
                 }

@@ -84,12 +84,55 @@ public struct ChangeError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String { "invalid change \(dot) to \(record): \(reason)" }
 }
 
-/// A change as it sits in a replica's log, with the local sequence number it was given.
+/// A change as it sits in a replica's log: the local sequence number it was given, the peer
+/// it came from (nil: made here, or imported from a file), and the record's unit just before
+/// it (nil for a record new here), which tells who must hear of a move.
 public struct LogEntry: Hashable, Sendable {
     public let sequence: UInt64
     public let change: Change
-    public init(sequence: UInt64, change: Change) {
+    public let via: OriginID?
+    public let previousUnit: String?
+
+    public init(sequence: UInt64, change: Change, via: OriginID? = nil, previousUnit: String? = nil) {
         self.sequence = sequence
         self.change = change
+        self.via = via
+        self.previousUnit = previousUnit
     }
+}
+
+/// Which log entries a reader wants.
+public struct LogFilter: Hashable, Sendable {
+    /// Only entries whose change's unit or previous unit is one of these (nil: all).
+    public var units: Set<String>?
+    /// Skip entries that came from this peer (it has them).
+    public var excludingVia: OriginID?
+    /// Only changes made by this origin.
+    public var onlyOrigin: OriginID?
+
+    public init(units: Set<String>? = nil, excludingVia: OriginID? = nil, onlyOrigin: OriginID? = nil) {
+        self.units = units
+        self.excludingVia = excludingVia
+        self.onlyOrigin = onlyOrigin
+    }
+
+    public static let all = LogFilter()
+
+    public func accepts(_ entry: LogEntry) -> Bool {
+        if let excludingVia, entry.via == excludingVia { return false }
+        if let onlyOrigin, entry.change.dot.origin != onlyOrigin { return false }
+        if let units {
+            return units.contains(entry.change.unit) || entry.previousUnit.map(units.contains) == true
+        }
+        return true
+    }
+}
+
+/// A bounded run of log entries.
+public struct LogPage: Hashable, Sendable {
+    public let entries: [LogEntry]
+    /// The last sequence examined: the next page starts after it, even when the filter
+    /// skipped entries up to it.
+    public let through: UInt64
+    public let hasMore: Bool
 }

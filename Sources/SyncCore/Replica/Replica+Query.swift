@@ -42,7 +42,15 @@ extension Replica {
     }
 
     public func log(after sequence: UInt64, limit: Int) throws -> [LogEntry] {
-        try storage.read { try $0.log(after: sequence, limit: limit) }
+        try storage.read { try $0.logPage(after: sequence, filter: .all, maxEntries: limit, maxBytes: .max).entries }
+    }
+
+    public func setting(_ name: String) throws -> String? {
+        try storage.read { try $0.setting(name) }
+    }
+
+    public func setSetting(_ name: String, _ value: String?) throws {
+        try storage.write { try $0.setSetting(name, value) }
     }
 
     public func counts() throws -> ReplicaCounts {

@@ -72,12 +72,22 @@ public final class Replica: Sendable {
     }
 
     /// Applies a batch of changes from elsewhere in one transaction: all or nothing. An invalid
-    /// change refuses the whole batch with a `ChangeError`.
+    /// change refuses the whole batch with a `ChangeError`; so does any error `authorize`
+    /// returns for a change (given the record's state just before it) or `alongside` throws.
+    /// `via` is the peer the batch came from, kept in the log so it is not sent back.
+    /// `alongside` runs in the same transaction first: sync cursors move with the changes.
     @discardableResult
-    public func apply(_ changes: [Change]) throws -> ApplyReport {
+    public func apply(
+        _ changes: [Change], via: OriginID? = nil,
+        authorize: ((Change, RecordState?) -> (any Error)?)? = nil,
+        alongside: ((any StorageAccess) throws -> Void)? = nil
+    ) throws -> ApplyReport {
         for change in changes { try change.validate() }
         return try storage.write { access in
+            try alongside?(access)
             var batch = try Batch(access: access, policy: policy)
+            batch.via = via
+            batch.authorize = authorize
             for change in changes { try batch.receive(change) }
             return try batch.finish()
         }
@@ -93,6 +103,8 @@ struct Batch {
     var dirty: Set<RecordKey> = []
     var mayHaveParked: Bool
     var report = Replica.ApplyReport()
+    var via: OriginID?
+    var authorize: ((Change, RecordState?) -> (any Error)?)?
 
     init(access: any StorageAccess, policy: Merge.Policy) throws {
         self.access = access
@@ -115,7 +127,9 @@ struct Batch {
     /// parked changes of its record that it made ready.
     mutating func receive(_ change: Change) throws {
         meta.clock.observe(change.stamp)
-        switch Merge.apply(change, to: try state(change.key), policy: policy) {
+        let current = try state(change.key)
+        if let authorize, let refusal = authorize(change, current) { throw refusal }
+        switch Merge.apply(change, to: current, policy: policy) {
         case .duplicate:
             report.duplicates += 1
         case .notReady:
@@ -123,7 +137,7 @@ struct Batch {
             mayHaveParked = true
             report.parked += 1
         case .applied(let state):
-            try commit(change, state)
+            try commit(change, state, previous: current)
             report.applied += 1
             if mayHaveParked { try release(change.key) }
         }
@@ -131,17 +145,18 @@ struct Batch {
 
     /// Applies a change made here; it is always ready.
     mutating func local(_ change: Change) throws {
-        guard case .applied(let state) = Merge.apply(change, to: try state(change.key), policy: policy) else {
+        let current = try state(change.key)
+        guard case .applied(let state) = Merge.apply(change, to: current, policy: policy) else {
             preconditionFailure("a local change's context is the record's own version")
         }
-        try commit(change, state)
+        try commit(change, state, previous: current)
         report.applied += 1
     }
 
-    private mutating func commit(_ change: Change, _ state: RecordState) throws {
+    private mutating func commit(_ change: Change, _ state: RecordState, previous: RecordState?) throws {
         records[change.key] = state
         dirty.insert(change.key)
-        _ = try access.appendLog(change)
+        _ = try access.appendLog(change, via: via, previousUnit: previous?.unit)
     }
 
     /// Retries the parked changes of `key` until none of them applies any more.
@@ -150,13 +165,14 @@ struct Batch {
         while progress {
             progress = false
             for change in try access.parked(for: key) {
-                switch Merge.apply(change, to: try state(key), policy: policy) {
+                let current = try state(key)
+                switch Merge.apply(change, to: current, policy: policy) {
                 case .notReady: continue
                 case .duplicate:
                     try access.unpark(change.dot)
                 case .applied(let state):
                     try access.unpark(change.dot)
-                    try commit(change, state)
+                    try commit(change, state, previous: current)
                     report.applied += 1
                     report.released += 1
                     progress = true

@@ -7,8 +7,9 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
         var meta: ReplicaMeta?
         var records: [RecordKey: RecordState] = [:]
         var conflicted: Set<RecordKey> = []
-        var log: [Change] = []
+        var log: [LogEntry] = []
         var parked: [Dot: Change] = [:]
+        var settings: [String: String] = [:]
     }
 
     private let lock = NSLock()
@@ -59,16 +60,38 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
         func recordCount() -> Int { contents.records.count }
         func conflictedKeys() -> [RecordKey] { contents.conflicted.sorted() }
 
-        func appendLog(_ change: Change) -> UInt64 {
-            contents.log.append(change)
-            return UInt64(contents.log.count)
+        func appendLog(_ change: Change, via: OriginID?, previousUnit: String?) -> UInt64 {
+            let sequence = UInt64(contents.log.count + 1)
+            contents.log.append(LogEntry(sequence: sequence, change: change, via: via, previousUnit: previousUnit))
+            return sequence
         }
 
-        func log(after sequence: UInt64, limit: Int) -> [LogEntry] {
-            let start = Int(min(sequence, UInt64(contents.log.count)))
-            let end = min(contents.log.count, start + limit)
-            return (start..<end).map { LogEntry(sequence: UInt64($0 + 1), change: contents.log[$0]) }
+        func logPage(after sequence: UInt64, filter: LogFilter, maxEntries: Int, maxBytes: Int) -> LogPage {
+            var entries: [LogEntry] = []
+            var bytes = 0
+            var index = Int(min(sequence, UInt64(contents.log.count)))
+            while index < contents.log.count {
+                let entry = contents.log[index]
+                if filter.accepts(entry) {
+                    let size = entry.change.encoded().count
+                    if entries.count == maxEntries || (!entries.isEmpty && bytes + size > maxBytes) { break }
+                    entries.append(entry)
+                    bytes += size
+                }
+                index += 1
+            }
+            let through = index == contents.log.count ? UInt64(index) : (entries.last?.sequence ?? sequence)
+            return LogPage(entries: entries, through: max(through, sequence), hasMore: index < contents.log.count)
         }
+
+        func history(of key: RecordKey, before sequence: UInt64) -> [LogEntry] {
+            contents.log.prefix(max(0, Int(min(sequence, UInt64(contents.log.count + 1))) - 1)).filter {
+                $0.change.key == key
+            }
+        }
+
+        func setting(_ name: String) -> String? { contents.settings[name] }
+        func setSetting(_ name: String, _ value: String?) { contents.settings[name] = value }
 
         func lastSequence() -> UInt64 { UInt64(contents.log.count) }
 

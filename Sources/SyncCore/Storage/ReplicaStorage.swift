@@ -41,9 +41,18 @@ public protocol StorageAccess {
     func conflictedKeys() throws -> [RecordKey]
 
     /// Appends an applied change to the log and returns its local sequence number.
-    func appendLog(_ change: Change) throws -> UInt64
-    func log(after sequence: UInt64, limit: Int) throws -> [LogEntry]
+    func appendLog(_ change: Change, via: OriginID?, previousUnit: String?) throws -> UInt64
+    /// Entries after `sequence` that `filter` accepts, at most `maxEntries` of them and, past
+    /// the first, no more than `maxBytes` of encoded changes.
+    func logPage(after sequence: UInt64, filter: LogFilter, maxEntries: Int, maxBytes: Int) throws -> LogPage
+    /// Every entry of one record before `sequence`, in order: the history a replica receives
+    /// when the record enters its scope.
+    func history(of key: RecordKey, before sequence: UInt64) throws -> [LogEntry]
     func lastSequence() throws -> UInt64
+
+    /// Small named values kept with the replica (sync cursors, peers' positions, settings).
+    func setting(_ name: String) throws -> String?
+    func setSetting(_ name: String, _ value: String?) throws
 
     /// Keeps a change that is not ready; parking the same dot twice keeps one copy.
     func park(_ change: Change) throws

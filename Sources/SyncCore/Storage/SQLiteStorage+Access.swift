@@ -135,26 +135,105 @@ extension SQLiteStorage {
                 }
         }
 
-        func appendLog(_ change: Change) throws -> UInt64 {
-            let statement = try db.cachedStatement(sql: "INSERT INTO log (change) VALUES (?)")
-            Self.bind(statement.sqliteStatement, 1, blob: change.encoded())
-            try run(statement.sqliteStatement)
+        func appendLog(_ change: Change, via: OriginID?, previousUnit: String?) throws -> UInt64 {
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO log (origin, collection, record, unit, previous_unit, via, change)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let handle = statement.sqliteStatement
+            Self.bind(handle, 1, uuid: change.dot.origin.uuid)
+            Self.bind(handle, 2, text: change.collection)
+            Self.bind(handle, 3, uuid: change.record.uuid)
+            Self.bind(handle, 4, text: change.unit)
+            if let previousUnit { Self.bind(handle, 5, text: previousUnit) } else { sqlite3_bind_null(handle, 5) }
+            if let via { Self.bind(handle, 6, uuid: via.uuid) } else { sqlite3_bind_null(handle, 6) }
+            Self.bind(handle, 7, blob: change.encoded())
+            try run(handle)
             return UInt64(db.lastInsertedRowID)
         }
 
-        func log(after sequence: UInt64, limit: Int) throws -> [LogEntry] {
-            let rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT sequence, change FROM log WHERE sequence > ? ORDER BY sequence LIMIT ?"),
-                arguments: [Int64(sequence), limit])
-            return try rows.map { row in
-                let sequence: Int64 = row[0]
-                let bytes: Data = row[1]
-                do {
-                    return LogEntry(sequence: UInt64(sequence), change: try Change(encoded: [UInt8](bytes)))
-                } catch {
-                    throw corrupt("log entry \(sequence)", error)
+        private func entry(_ row: Row) throws -> (LogEntry, Int) {
+            let sequence: Int64 = row["sequence"]
+            let bytes: Data = row["change"]
+            let via: Data? = row["via"]
+            do {
+                let change = try Change(encoded: [UInt8](bytes))
+                return (
+                    LogEntry(
+                        sequence: UInt64(sequence), change: change,
+                        via: via.flatMap { $0.count == 16 ? OriginID(UUID128(bytes: $0)) : nil },
+                        previousUnit: row["previous_unit"]),
+                    bytes.count
+                )
+            } catch {
+                throw corrupt("log entry \(sequence)", error)
+            }
+        }
+
+        func logPage(after sequence: UInt64, filter: LogFilter, maxEntries: Int, maxBytes: Int) throws -> LogPage {
+            var conditions = ["sequence > ?"]
+            var arguments: [any DatabaseValueConvertible] = [Int64(sequence)]
+            if let excluded = filter.excludingVia {
+                conditions.append("(via IS NULL OR via != ?)")
+                arguments.append(Data(excluded.uuid.bytes))
+            }
+            if let origin = filter.onlyOrigin {
+                conditions.append("origin = ?")
+                arguments.append(Data(origin.uuid.bytes))
+            }
+            if let units = filter.units {
+                let list = units.sorted()
+                let marks = Array(repeating: "?", count: list.count).joined(separator: ", ")
+                conditions.append(list.isEmpty ? "0" : "(unit IN (\(marks)) OR previous_unit IN (\(marks)))")
+                arguments += list + list
+            }
+            let cursor = try Row.fetchCursor(
+                db,
+                sql:
+                    "SELECT sequence, change, via, previous_unit FROM log WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence",
+                arguments: StatementArguments(arguments))
+            var entries: [LogEntry] = []
+            var bytes = 0
+            var full = false
+            while let row = try cursor.next() {
+                let (entry, size) = try self.entry(row)
+                if entries.count >= max(1, maxEntries) || (!entries.isEmpty && bytes + size > maxBytes) {
+                    full = true
+                    break
                 }
+                entries.append(entry)
+                bytes += size
+            }
+            if full {
+                return LogPage(entries: entries, through: entries.last!.sequence, hasMore: true)
+            }
+            return LogPage(entries: entries, through: max(sequence, try lastSequence()), hasMore: false)
+        }
+
+        func history(of key: RecordKey, before sequence: UInt64) throws -> [LogEntry] {
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sequence, change, via, previous_unit FROM log
+                    WHERE collection = ? AND record = ? AND sequence < ? ORDER BY sequence
+                    """,
+                arguments: [key.collection, Data(key.id.uuid.bytes), Int64(sequence)]
+            ).map { try entry($0).0 }
+        }
+
+        func setting(_ name: String) throws -> String? {
+            try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE name = ?"), arguments: [name])
+        }
+
+        func setSetting(_ name: String, _ value: String?) throws {
+            if let value {
+                try db.cachedStatement(
+                    sql:
+                        "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+                ).execute(arguments: [name, value])
+            } else {
+                try db.cachedStatement(sql: "DELETE FROM settings WHERE name = ?").execute(arguments: [name])
             }
         }
 

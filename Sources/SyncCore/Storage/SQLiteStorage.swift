@@ -118,7 +118,18 @@ public final class SQLiteStorage: ReplicaStorage {
                         CREATE INDEX records_conflicted ON records (collection, id) WHERE conflicted;
                         CREATE TABLE log (
                             sequence INTEGER PRIMARY KEY,
+                            origin BLOB NOT NULL,
+                            collection TEXT NOT NULL,
+                            record BLOB NOT NULL,
+                            unit TEXT NOT NULL,
+                            previous_unit TEXT,
+                            via BLOB,
                             change BLOB NOT NULL
+                        );
+                        CREATE INDEX log_record ON log (collection, record);
+                        CREATE TABLE settings (
+                            name TEXT PRIMARY KEY,
+                            value TEXT NOT NULL
                         );
                         CREATE TABLE parked (
                             origin BLOB NOT NULL,

@@ -1,0 +1,83 @@
+import SyncCore
+import TestSupport
+import Testing
+
+/// Reading the log for sync, on both stores: filters, pages, and history on entering scope.
+@Suite struct LogTests {
+    @Test(arguments: StoreKind.allCases)
+    func filtersByUnitOriginAndSource(kind: StoreKind) throws {
+        let hub = try makeReplica(kind, origin: 1, unit: "415")
+        let node = try makeReplica(kind, origin: 2, unit: "17605")
+        try node.put("children", id: testRecord(1), unit: "17605", set: ["sex": "F"])
+        try node.put("children", id: testRecord(2), unit: "17605", set: ["sex": "M"])
+        try hub.apply(node.allChanges(), via: node.origin)
+        try hub.put("children", id: testRecord(3), unit: "17608", set: ["sex": "F"])
+        try hub.put("children", id: testRecord(1), unit: "17608", set: [:])
+
+        let forNode = try hub.outgoingPage(
+            after: 0, filter: LogFilter(units: ["17605"], excludingVia: node.origin), maxEntries: 100, maxBytes: 1 << 20
+        )
+        // Only the move: the node must hear its child left; its own changes are not sent back.
+        #expect(forNode.entries.map(\.change.dot) == [Dot(origin: hub.origin, counter: 2)])
+        #expect(forNode.entries.first?.previousUnit == "17605")
+        #expect(forNode.through == 4)
+        #expect(!forNode.hasMore)
+
+        let own = try hub.outgoingPage(
+            after: 0, filter: LogFilter(onlyOrigin: hub.origin), maxEntries: 100, maxBytes: 1 << 20)
+        #expect(own.entries.count == 2)
+        #expect(try hub.log(after: 0, limit: 10).map(\.via) == [node.origin, node.origin, nil, nil])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func pagesAreBoundedAndResume(kind: StoreKind) throws {
+        let replica = try makeReplica(kind, origin: 1)
+        for number in 1...10 {
+            try replica.put("children", id: testRecord(UInt64(number)), unit: "17605", set: ["n": .int(Int64(number))])
+        }
+        var cursor: UInt64 = 0
+        var seen: [UInt64] = []
+        var pages = 0
+        while true {
+            let page = try replica.outgoingPage(after: cursor, filter: .all, maxEntries: 3, maxBytes: 1 << 20)
+            seen += page.entries.map(\.sequence)
+            cursor = page.through
+            pages += 1
+            if !page.hasMore { break }
+        }
+        #expect(seen == Array(1...10))
+        #expect(pages == 4)
+        let small = try replica.outgoingPage(after: 0, filter: .all, maxEntries: 100, maxBytes: 1)
+        #expect(small.entries.count == 1)
+        #expect(small.hasMore)
+        #expect(try replica.outgoingPage(after: 10, filter: .all, maxEntries: 3, maxBytes: 1 << 20).entries.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func recordEnteringScopeBringsItsHistory(kind: StoreKind) throws {
+        let hub = try makeReplica(kind, origin: 1, unit: "415")
+        let id = testRecord(9)
+        try hub.put("children", id: id, unit: "17608", set: ["sex": "F"])
+        try hub.put("children", id: id, set: ["village": "Bản Na"])
+        try hub.put("children", id: testRecord(10), unit: "17608", set: ["sex": "M"])
+        try hub.put("children", id: id, unit: "17605", set: [:])
+        let page = try hub.outgoingPage(
+            after: 3, filter: LogFilter(units: ["17605"]), maxEntries: 100, maxBytes: 1 << 20)
+        #expect(page.entries.map(\.sequence) == [1, 2, 4])
+        let node = try makeReplica(kind, origin: 2, unit: "17605")
+        let report = try node.apply(page.entries.map(\.change), via: hub.origin)
+        #expect(report.applied == 3)
+        #expect(try node.record("children", id: id)?.unit == "17605")
+        #expect(try node.stateHash() == hub.stateHash(unit: { $0 == "17605" }))
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func settingsAreKeptAndCleared(kind: StoreKind) throws {
+        let replica = try makeReplica(kind, origin: 1)
+        #expect(try replica.setting("sync.pull") == nil)
+        try replica.setSetting("sync.pull", "42")
+        #expect(try replica.setting("sync.pull") == "42")
+        try replica.setSetting("sync.pull", nil)
+        #expect(try replica.setting("sync.pull") == nil)
+    }
+}
