@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // No default traits: with them `swift test` rebuilds Hummingbird on every switch.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -43,10 +45,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SyncClient",
+            dependencies: ["SyncCore"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "Node",
             dependencies: [
-                "SyncCore", "ReplicaCommands",
+                "SyncCore", "ReplicaCommands", "SyncClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -54,7 +61,9 @@ let package = Package(
         .executableTarget(
             name: "Hub",
             dependencies: [
-                "SyncCore", "ReplicaCommands",
+                "SyncCore", "ReplicaCommands", "SyncClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

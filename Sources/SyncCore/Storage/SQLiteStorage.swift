@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+package import GRDB
 
 /// A replica's storage in one SQLite file through GRDB, in WAL mode with full durability:
 /// each write is one transaction covering records, conflicts, parked changes, the log and the
@@ -10,7 +10,7 @@ public final class SQLiteStorage: ReplicaStorage {
     static let schemaVersion = 1
 
     public let path: String
-    let writer: any DatabaseWriter
+    package let writer: any DatabaseWriter
 
     /// Opens (creating if absent) the replica file at `path`. A file that is not a Tre replica
     /// is refused before anything is written to it.

@@ -1,0 +1,201 @@
+public import Foundation
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+public import SyncCore
+
+/// Why a sync with the hub did not complete. `exitCode` is what `tre-node` exits with.
+public enum SyncFailure: Error, CustomStringConvertible, Sendable {
+    /// No answer: the link is down or the hub is not running. Retry later.
+    case unreachable(String)
+    /// The hub answered and refused: retrying the same thing will not help.
+    case refused(status: Int, code: String, message: String, hint: String)
+    /// The hub answered something this program cannot use.
+    case protocolViolation(String)
+
+    public var exitCode: Int32 {
+        switch self {
+        case .unreachable: 2
+        case .refused, .protocolViolation: 3
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unreachable(let reason): "the hub is unreachable: \(reason)"
+        case .refused(let status, let code, let message, _): "the hub refused (\(status) \(code)): \(message)"
+        case .protocolViolation(let reason): "the hub's answer is unusable: \(reason)"
+        }
+    }
+
+    public var hint: String {
+        switch self {
+        case .unreachable: "Check the link and that the hub is running; nothing was lost, sync again later."
+        case .refused(_, _, _, let hint): hint
+        case .protocolViolation: "Check that the hub runs a matching version of Tre."
+        }
+    }
+}
+
+/// One HTTP answer.
+public struct HubResponse: Sendable {
+    public let status: Int
+    public let headers: [String: String]
+    public let body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// Talks to a hub over HTTP (URLSession, libcurl underneath), signing every request with the
+/// enrolment key and correcting for a wrong local clock from the hub's answers.
+public final class HubClient: @unchecked Sendable {
+    public let baseURL: URL
+    public let origin: OriginID
+    let key: PeerKey
+    let time: any TimeSource
+    let session: URLSession
+    private let lock = NSLock()
+    private var offsetMillis: Int64
+    /// Bytes sent and received in request and response bodies, for reports and tests.
+    private var counters = (sent: 0, received: 0)
+
+    public init(baseURL: URL, origin: OriginID, key: PeerKey, time: any TimeSource, clockOffsetMillis: Int64 = 0) {
+        self.baseURL = baseURL
+        self.origin = origin
+        self.key = key
+        self.time = time
+        self.offsetMillis = clockOffsetMillis
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 60
+        configuration.timeoutIntervalForResource = 600
+        self.session = URLSession(configuration: configuration)
+    }
+
+    /// How far the hub's clock is ahead of this machine's, as last seen.
+    public var clockOffsetMillis: Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return offsetMillis
+    }
+
+    public var bodyBytes: (sent: Int, received: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return counters
+    }
+
+    /// Sends a signed request. A refusal for clock skew is retried once with the hub's time.
+    public func send(_ method: String, _ path: String, query: String? = nil, body: [UInt8] = [], contentType: String? = nil)
+        async throws(SyncFailure) -> HubResponse
+    {
+        var response = try await sendOnce(method, path, query: query, body: body, contentType: contentType)
+        if response.status == 401, let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body)),
+            answer.error == "clock_skew"
+        {
+            response = try await sendOnce(method, path, query: query, body: body, contentType: contentType)
+        }
+        guard (200..<300).contains(response.status) || response.status == 409 else {
+            throw Self.refusal(response)
+        }
+        return response
+    }
+
+    struct ErrorAnswer: Decodable {
+        let error: String
+        let message: String?
+        let hint: String?
+    }
+
+    static func refusal(_ response: HubResponse) -> SyncFailure {
+        if let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body)) {
+            return .refused(
+                status: response.status, code: answer.error, message: answer.message ?? answer.error,
+                hint: answer.hint ?? "See the hub's log.")
+        }
+        return .refused(
+            status: response.status, code: "http_\(response.status)", message: "HTTP \(response.status)",
+            hint: "See the hub's log.")
+    }
+
+    private func sendOnce(_ method: String, _ path: String, query: String?, body: [UInt8], contentType: String?)
+        async throws(SyncFailure) -> HubResponse
+    {
+        let pathAndQuery = query.map { "\(path)?\($0)" } ?? path
+        guard let url = URL(string: pathAndQuery, relativeTo: baseURL) else {
+            throw .protocolViolation("bad URL \(baseURL)\(pathAndQuery)")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        let now = UInt64(Int64(time.nowMillis()) + clockOffsetMillis)
+        for (name, value) in RequestSignature.headers(
+            origin: origin, key: key, method: method, pathAndQuery: pathAndQuery, timeMillis: now, body: body)
+        {
+            request.setValue(value, forHTTPHeaderField: name)
+        }
+        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        if !body.isEmpty { request.httpBody = Data(body) }
+        let response = try await Self.perform(request, session: session)
+        let hubTime = response.header(RequestSignature.hubTimeHeader).flatMap(Int64.init)
+        let localNow = Int64(time.nowMillis())
+        lock.withLock {
+            counters.sent += body.count
+            counters.received += response.body.count
+            if let hubTime { offsetMillis = hubTime - localNow }
+        }
+        return response
+    }
+
+    static func perform(_ request: URLRequest, session: URLSession) async throws(SyncFailure) -> HubResponse {
+        do {
+            let (data, response) = try await session.data(for: request)
+            guard let http = response as? HTTPURLResponse else { throw SyncFailure.protocolViolation("not an HTTP answer") }
+            var headers: [String: String] = [:]
+            for (name, value) in http.allHeaderFields {
+                if let name = name as? String, let value = value as? String { headers[name] = value }
+            }
+            return HubResponse(status: http.statusCode, headers: headers, body: [UInt8](data))
+        } catch let failure as SyncFailure {
+            throw failure
+        } catch {
+            throw .unreachable(error.localizedDescription)
+        }
+    }
+
+    /// What a hub answers an enrolment.
+    public struct Enrolment: Codable, Sendable {
+        public let unit: String
+        public let unitName: String
+        public let key: String
+        public let hubOrigin: String
+        public let hubUnit: String
+
+        enum CodingKeys: String, CodingKey {
+            case unit, key
+            case unitName = "unit_name"
+            case hubOrigin = "hub_origin"
+            case hubUnit = "hub_unit"
+        }
+    }
+
+    /// Uses a one-time enrolment code (unsigned: the code is the credential).
+    public static func enrol(baseURL: URL, code: String, origin: OriginID, kind: String, name: String)
+        async throws(SyncFailure) -> Enrolment
+    {
+        guard let url = URL(string: "/v1/enrol", relativeTo: baseURL) else { throw .protocolViolation("bad URL \(baseURL)") }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let body = ["code": code, "origin": origin.description, "kind": kind, "name": name]
+        request.httpBody = try? JSONEncoder().encode(body)
+        let session = URLSession(configuration: .ephemeral)
+        let response = try await perform(request, session: session)
+        guard response.status == 200 else { throw refusal(response) }
+        do {
+            return try JSONDecoder().decode(Enrolment.self, from: Data(response.body))
+        } catch {
+            throw .protocolViolation("enrolment answer: \(error)")
+        }
+    }
+}

@@ -1,0 +1,79 @@
+public import Foundation
+public import SyncCore
+
+/// Where a replica syncs to, kept in its settings: the hub's URL and origin, and the key the
+/// hub gave at enrolment.
+public struct Upstream: Sendable {
+    public let url: URL
+    public let hubOrigin: OriginID
+    public let hubUnit: String
+    public let key: PeerKey
+
+    enum Name {
+        static let url = "upstream.url"
+        static let origin = "upstream.origin"
+        static let unit = "upstream.unit"
+        static let key = "upstream.key"
+        static let pushCursor = "sync.push_cursor"
+        static let pullCursor = "sync.pull_cursor"
+        static let lastSuccess = "sync.last_success_ms"
+        static let lastAttempt = "sync.last_attempt_ms"
+        static let lastError = "sync.last_error"
+        static let clockOffset = "sync.clock_offset_ms"
+    }
+
+    public init(url: URL, hubOrigin: OriginID, hubUnit: String, key: PeerKey) {
+        self.url = url
+        self.hubOrigin = hubOrigin
+        self.hubUnit = hubUnit
+        self.key = key
+    }
+
+    /// The upstream of `replica`, or nil when it has none (a province hub, an offline node).
+    public static func load(from replica: Replica) throws -> Upstream? {
+        guard let url = try replica.setting(Name.url).flatMap(URL.init(string:)),
+            let origin = try replica.setting(Name.origin).flatMap(OriginID.init(string:)),
+            let key = try replica.setting(Name.key).flatMap(PeerKey.init(hex:))
+        else { return nil }
+        return Upstream(url: url, hubOrigin: origin, hubUnit: try replica.setting(Name.unit) ?? "", key: key)
+    }
+
+    public func save(to replica: Replica) throws {
+        try replica.storage.write { access in
+            try access.setSetting(Name.url, url.absoluteString)
+            try access.setSetting(Name.origin, hubOrigin.description)
+            try access.setSetting(Name.unit, hubUnit)
+            try access.setSetting(Name.key, key.hex)
+        }
+    }
+}
+
+/// What `status` shows of a replica's sync.
+public struct SyncStatus: Sendable {
+    public let pushCursor: UInt64
+    public let pullCursor: UInt64
+    public let lastSuccessMillis: UInt64?
+    public let lastAttemptMillis: UInt64?
+    public let lastError: String?
+    public let clockOffsetMillis: Int64?
+    /// Own changes not yet acknowledged by the hub.
+    public let waiting: Int
+
+    public static func load(from replica: Replica, pushFilter: LogFilter) throws -> SyncStatus {
+        let push = UInt64(try replica.setting(Upstream.Name.pushCursor) ?? "0") ?? 0
+        var waiting = 0
+        var cursor = push
+        while true {
+            let page = try replica.outgoingPage(after: cursor, filter: pushFilter, maxEntries: 50_000, maxBytes: .max)
+            waiting += page.entries.count
+            cursor = page.through
+            if !page.hasMore { break }
+        }
+        return SyncStatus(
+            pushCursor: push, pullCursor: UInt64(try replica.setting(Upstream.Name.pullCursor) ?? "0") ?? 0,
+            lastSuccessMillis: try replica.setting(Upstream.Name.lastSuccess).flatMap(UInt64.init),
+            lastAttemptMillis: try replica.setting(Upstream.Name.lastAttempt).flatMap(UInt64.init),
+            lastError: try replica.setting(Upstream.Name.lastError),
+            clockOffsetMillis: try replica.setting(Upstream.Name.clockOffset).flatMap(Int64.init), waiting: waiting)
+    }
+}
