@@ -51,7 +51,8 @@ final class HubStore: Sendable {
     /// Opens the hub at `path`: its replica and its tables.
     static func open(path: String) throws -> HubStore {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw StoreError(.notInitialized, path: path, operation: "open hub", detail: "there is no hub database here")
+            throw StoreError(
+                .notInitialized, path: path, operation: "open hub", detail: "there is no hub database here")
         }
         let storage = try SQLiteStorage(path: path)
         return try HubStore(replica: try Replica(storage: storage, time: SystemTimeSource()), storage: storage)
@@ -75,8 +76,10 @@ final class HubStore: Sendable {
 
     func unit(_ code: String) throws -> Unit? {
         try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT code, name, level, parent_code FROM hub_units WHERE code = ?", arguments: [code])
-                .map { Unit(code: $0[0], name: $0[1], level: $0[2], parentCode: $0[3]) }
+            try Row.fetchOne(
+                db, sql: "SELECT code, name, level, parent_code FROM hub_units WHERE code = ?", arguments: [code]
+            )
+            .map { Unit(code: $0[0], name: $0[1], level: $0[2], parentCode: $0[3]) }
         }
     }
 
@@ -104,7 +107,9 @@ final class HubStore: Sendable {
     func createEnrolment(unit: String, days: Int, now: UInt64) throws -> String {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
-        let groups = (0..<4).map { _ in String((0..<4).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }) }
+        let groups = (0..<4).map { _ in
+            String((0..<4).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+        }
         let code = groups.joined(separator: "-")
         try writer.write { db in
             try db.execute(
@@ -123,7 +128,9 @@ final class HubStore: Sendable {
     }
 
     /// Uses a code: records the peer with a fresh key, in one transaction.
-    func enrol(code: String, origin: OriginID, kind: String, name: String, now: UInt64) throws -> Result<Peer, EnrolmentFailure> {
+    func enrol(code: String, origin: OriginID, kind: String, name: String, now: UInt64) throws -> Result<
+        Peer, EnrolmentFailure
+    > {
         try writer.write { db in
             guard
                 let row = try Row.fetchOne(
@@ -134,7 +141,8 @@ final class HubStore: Sendable {
             guard usedBy == nil else { return .failure(.usedCode) }
             let expires: Int64 = row["expires_at"]
             guard UInt64(expires) > now else { return .failure(.expiredCode) }
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM hub_peers WHERE origin = ?", arguments: [Data(origin.uuid.bytes)]) != nil
+            if try Row.fetchOne(
+                db, sql: "SELECT 1 FROM hub_peers WHERE origin = ?", arguments: [Data(origin.uuid.bytes)]) != nil
                 || origin == replica.origin
             {
                 return .failure(.originTaken)
@@ -153,32 +161,40 @@ final class HubStore: Sendable {
     func peer(_ origin: OriginID) throws -> Peer? {
         try writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT unit, kind, name, key FROM hub_peers WHERE origin = ?", arguments: [Data(origin.uuid.bytes)]
+                db, sql: "SELECT unit, kind, name, key FROM hub_peers WHERE origin = ?",
+                arguments: [Data(origin.uuid.bytes)]
             ).flatMap { row in
-                PeerKey(hex: row["key"]).map { Peer(origin: origin, unit: row["unit"], kind: row["kind"], name: row["name"], key: $0) }
+                PeerKey(hex: row["key"]).map {
+                    Peer(origin: origin, unit: row["unit"], kind: row["kind"], name: row["name"], key: $0)
+                }
             }
         }
     }
 
     func peers() throws -> [(Peer, lastSeen: UInt64?)] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT origin, unit, kind, name, key, last_seen FROM hub_peers ORDER BY unit, name")
-                .compactMap { row in
-                    let origin: Data = row["origin"]
-                    guard origin.count == 16, let key = PeerKey(hex: row["key"]) else { return nil }
-                    let seen: Int64? = row["last_seen"]
-                    return (
-                        Peer(origin: OriginID(UUID128(bytes: origin)), unit: row["unit"], kind: row["kind"], name: row["name"], key: key),
-                        seen.map { UInt64($0) }
-                    )
-                }
+            try Row.fetchAll(
+                db, sql: "SELECT origin, unit, kind, name, key, last_seen FROM hub_peers ORDER BY unit, name"
+            )
+            .compactMap { row in
+                let origin: Data = row["origin"]
+                guard origin.count == 16, let key = PeerKey(hex: row["key"]) else { return nil }
+                let seen: Int64? = row["last_seen"]
+                return (
+                    Peer(
+                        origin: OriginID(UUID128(bytes: origin)), unit: row["unit"], kind: row["kind"],
+                        name: row["name"], key: key),
+                    seen.map { UInt64($0) }
+                )
+            }
         }
     }
 
     func markSeen(_ origin: OriginID, now: UInt64) throws {
         try writer.write { db in
             try db.execute(
-                sql: "UPDATE hub_peers SET last_seen = ? WHERE origin = ?", arguments: [Int64(now), Data(origin.uuid.bytes)])
+                sql: "UPDATE hub_peers SET last_seen = ? WHERE origin = ?",
+                arguments: [Int64(now), Data(origin.uuid.bytes)])
         }
     }
 }

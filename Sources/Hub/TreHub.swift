@@ -4,16 +4,16 @@ import SyncCore
 
 /// `tre-hub`: a district's or province's replica, which merges the units below it.
 @main
-struct TreHub: ParsableCommand {
+struct TreHub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tre-hub",
         abstract: "A district or province Tre hub: merges its communes' changes and edits as one more origin.",
         subcommands: [
-            Init.self, RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self,
-            StatusCommand<HubDatabase>.self, StateHashCommand<HubDatabase>.self, ChangesCommand<HubDatabase>.self,
+            Init.self, UnitsCommand.self, Enroll.self, Serve.self, SyncUpstream.self, Status.self, StateHash.self,
+            RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, ChangesCommand<HubDatabase>.self,
         ])
 
-    static func main() { mainWithExitCodes() }
+    static func main() async { await asyncMainWithExitCodes() }
 }
 
 /// `--db PATH`: the hub's replica file.
@@ -22,30 +22,6 @@ struct HubDatabase: ReplicaLocation {
     var db: String
 
     var databasePath: String { db }
-}
 
-extension TreHub {
-    struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a hub's database.")
-
-        @OptionGroup var location: HubDatabase
-        @OptionGroup var output: OutputOptions
-
-        @Option(help: "The administrative code of the district or province this hub serves.")
-        var unit: String
-
-        @Option(help: "Its name, e.g. \"Huyện Mường Lát\".")
-        var name: String
-
-        func run() throws {
-            try reporting(json: output.json) {
-                let replica = try createReplica(at: location.databasePath, unit: unit, name: name)
-                if output.json {
-                    printJSON(["origin": replica.origin.description, "unit": unit, "db": location.db])
-                } else {
-                    print("hub for \(name) (\(unit)) ready in \(location.db)")
-                }
-            }
-        }
-    }
+    func openHub() throws -> HubStore { try HubStore.open(path: db) }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SyncClient
 import SyncCore
 
 /// A refusal a command reports: what is wrong, what to do, and the exit code scripts test.
@@ -31,6 +32,12 @@ public struct CommandFailure: Error, CustomStringConvertible {
             self.init(
                 code: "invalid_change", message: error.description,
                 hint: "The change was made by a program that breaks Tre's rules; nothing was applied.")
+        case let error as SyncFailure:
+            self.init(code: "sync_failed", message: error.description, hint: error.hint, exitCode: error.exitCode)
+        case let error as WireError:
+            self.init(
+                code: error.code, message: error.description,
+                hint: "The input is damaged, forged or not for this replica; nothing was applied.")
         case let error as FormatError:
             self.init(
                 code: "malformed_input", message: error.description,
@@ -46,16 +53,28 @@ public struct CommandFailure: Error, CustomStringConvertible {
 public func reporting<T>(json: Bool, _ work: () throws -> T) throws -> T {
     do {
         return try work()
-    } catch let exit as ExitCode {
-        throw exit
     } catch {
-        let failure = CommandFailure(error)
-        if json {
-            printJSON(["error": failure.code, "message": failure.message, "hint": failure.hint])
-        }
-        FileHandle.standardError.write(Data("error: \(failure.message)\nhint: \(failure.hint)\n".utf8))
-        throw ExitCode(failure.exitCode)
+        throw report(error, json: json)
     }
+}
+
+/// `reporting` for asynchronous work.
+public func reporting<T>(json: Bool, _ work: () async throws -> T) async throws -> T {
+    do {
+        return try await work()
+    } catch {
+        throw report(error, json: json)
+    }
+}
+
+func report(_ error: any Error, json: Bool) -> any Error {
+    if let exit = error as? ExitCode { return exit }
+    let failure = CommandFailure(error)
+    if json {
+        printJSON(["error": failure.code, "message": failure.message, "hint": failure.hint])
+    }
+    FileHandle.standardError.write(Data("error: \(failure.message)\nhint: \(failure.hint)\n".utf8))
+    return ExitCode(failure.exitCode)
 }
 
 /// One JSON document on stdout, keys sorted.

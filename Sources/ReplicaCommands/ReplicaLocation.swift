@@ -1,5 +1,5 @@
 public import ArgumentParser
-import Foundation
+public import Foundation
 public import SyncCore
 
 /// Where a command finds its replica: a node's `--dir`, a hub's `--db`. The generic commands
@@ -30,7 +30,7 @@ public struct OutputOptions: ParsableArguments {
 }
 
 /// Creates a new replica file with a fresh origin. Refuses a path that already holds one.
-public func createReplica(at path: String, unit: String, name: String) throws -> Replica {
+public func createReplica(at path: String, unit: String, name: String, origin: OriginID? = nil) throws -> Replica {
     guard !unit.isEmpty, unit.utf8.count <= 32, unit.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else {
         throw CommandFailure(
             code: "bad_unit", message: "\"\(unit)\" is not a unit code",
@@ -41,7 +41,18 @@ public func createReplica(at path: String, unit: String, name: String) throws ->
     }
     var generator = SystemRandomNumberGenerator()
     let time = SystemTimeSource()
-    let origin = OriginID(.version7(unixMillis: time.nowMillis(), using: &generator))
+    let origin = origin ?? OriginID(.version7(unixMillis: time.nowMillis(), using: &generator))
     return try Replica.initialize(
         storage: try SQLiteStorage(path: path), origin: origin, unit: unit, name: name, time: time)
+}
+
+/// Checks a hub URL given on the command line.
+public func parseHubURL(_ text: String) throws -> URL {
+    guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+    else {
+        throw CommandFailure(
+            code: "bad_url", message: "\"\(text)\" is not a hub URL",
+            hint: "Give the hub's address, e.g. http://127.0.0.1:8080.")
+    }
+    return url
 }

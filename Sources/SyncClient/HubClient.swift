@@ -1,8 +1,9 @@
 public import Foundation
+public import SyncCore
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-public import SyncCore
 
 /// Why a sync with the hub did not complete. `exitCode` is what `tre-node` exits with.
 public enum SyncFailure: Error, CustomStringConvertible, Sendable {
@@ -87,7 +88,9 @@ public final class HubClient: @unchecked Sendable {
     }
 
     /// Sends a signed request. A refusal for clock skew is retried once with the hub's time.
-    public func send(_ method: String, _ path: String, query: String? = nil, body: [UInt8] = [], contentType: String? = nil)
+    public func send(
+        _ method: String, _ path: String, query: String? = nil, body: [UInt8] = [], contentType: String? = nil
+    )
         async throws(SyncFailure) -> HubResponse
     {
         var response = try await sendOnce(method, path, query: query, body: body, contentType: contentType)
@@ -150,7 +153,9 @@ public final class HubClient: @unchecked Sendable {
     static func perform(_ request: URLRequest, session: URLSession) async throws(SyncFailure) -> HubResponse {
         do {
             let (data, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else { throw SyncFailure.protocolViolation("not an HTTP answer") }
+            guard let http = response as? HTTPURLResponse else {
+                throw SyncFailure.protocolViolation("not an HTTP answer")
+            }
             var headers: [String: String] = [:]
             for (name, value) in http.allHeaderFields {
                 if let name = name as? String, let value = value as? String { headers[name] = value }
@@ -183,7 +188,9 @@ public final class HubClient: @unchecked Sendable {
     public static func enrol(baseURL: URL, code: String, origin: OriginID, kind: String, name: String)
         async throws(SyncFailure) -> Enrolment
     {
-        guard let url = URL(string: "/v1/enrol", relativeTo: baseURL) else { throw .protocolViolation("bad URL \(baseURL)") }
+        guard let url = URL(string: "/v1/enrol", relativeTo: baseURL) else {
+            throw .protocolViolation("bad URL \(baseURL)")
+        }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

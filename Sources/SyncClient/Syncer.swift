@@ -27,7 +27,8 @@ public struct Syncer: Sendable {
         self.pushFilter = pushFilter
         let offset = try replica.setting(Upstream.Name.clockOffset).flatMap(Int64.init) ?? 0
         self.client = HubClient(
-            baseURL: upstream.url, origin: replica.origin, key: upstream.key, time: replica.time, clockOffsetMillis: offset)
+            baseURL: upstream.url, origin: replica.origin, key: upstream.key, time: replica.time,
+            clockOffsetMillis: offset)
     }
 
     struct PushAnswer: Decodable {
@@ -56,9 +57,11 @@ public struct Syncer: Sendable {
                         after: after, filter: pushFilter, maxEntries: maxPushChanges, maxBytes: maxPushBytes)
                     action = session.handle(.pushPageRead(page))
                 case .sendPush(let from, let to, let entries):
-                    let set = ChangeSet(kind: .push, sender: replica.origin, from: from, to: to, changes: entries.map(\.change))
+                    let set = ChangeSet(
+                        kind: .push, sender: replica.origin, from: from, to: to, changes: entries.map(\.change))
                     let response = try await client.send(
-                        "POST", "/v1/push", body: set.encode(key: upstream.key), contentType: "application/x-tre-changeset")
+                        "POST", "/v1/push", body: set.encode(key: upstream.key),
+                        contentType: "application/x-tre-changeset")
                     if response.status == 409 {
                         let gap = try decode(GapAnswer.self, response)
                         action = session.handle(.pushGap(expected: gap.expected))
@@ -69,10 +72,12 @@ public struct Syncer: Sendable {
                     }
                     progress(Progress(phase: "push", changes: session.report.pushed, bytes: client.bodyBytes.sent))
                 case .requestPull(let after):
-                    let response = try await client.send("GET", "/v1/pull", query: "after=\(after)&max_bytes=\(maxPullBytes)")
+                    let response = try await client.send(
+                        "GET", "/v1/pull", query: "after=\(after)&max_bytes=\(maxPullBytes)")
                     let set: ChangeSet
                     do {
-                        set = try ChangeSet.decode(response.body, expecting: .pull, from: upstream.hubOrigin) { origin in
+                        set = try ChangeSet.decode(response.body, expecting: .pull, from: upstream.hubOrigin) {
+                            origin in
                             origin == upstream.hubOrigin ? upstream.key : nil
                         }
                     } catch {
@@ -81,10 +86,13 @@ public struct Syncer: Sendable {
                     guard set.from == after else {
                         throw SyncFailure.protocolViolation("asked for changes after \(after), got after \(set.from)")
                     }
-                    try replica.apply(set.changes, via: upstream.hubOrigin, alongside: { access in
-                        try access.setSetting(Upstream.Name.pullCursor, String(set.to))
-                    })
-                    action = session.handle(.pullApplied(through: set.to, hasMore: set.hasMore, changes: set.changes.count))
+                    try replica.apply(
+                        set.changes, via: upstream.hubOrigin,
+                        alongside: { access in
+                            try access.setSetting(Upstream.Name.pullCursor, String(set.to))
+                        })
+                    action = session.handle(
+                        .pullApplied(through: set.to, hasMore: set.hasMore, changes: set.changes.count))
                     progress(Progress(phase: "pull", changes: session.report.pulled, bytes: client.bodyBytes.received))
                 case .finish(let report):
                     try replica.storage.write { access in

@@ -128,8 +128,10 @@ struct Batch {
     mutating func receive(_ change: Change) throws {
         meta.clock.observe(change.stamp)
         let current = try state(change.key)
-        if let authorize, let refusal = authorize(change, current) { throw refusal }
-        switch Merge.apply(change, to: current, policy: policy) {
+        let outcome = Merge.apply(change, to: current, policy: policy)
+        // A duplicate was authorised when it first came; anything new is checked now.
+        if outcome != .duplicate, let authorize, let refusal = authorize(change, current) { throw refusal }
+        switch outcome {
         case .duplicate:
             report.duplicates += 1
         case .notReady:

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ReplicaCommands
+import ServiceLifecycle
+import SyncClient
+import SyncCore
+
+extension TreHub {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve nodes and lower hubs over HTTP; with an upstream, sync with it periodically.")
+
+        @OptionGroup var location: HubDatabase
+
+        @Option(help: "The address to listen on.")
+        var host = "127.0.0.1"
+
+        @Option(help: "The port to listen on (0: any free port, printed once listening).")
+        var port = 8080
+
+        @Option(help: "Sync with the upstream hub this often, e.g. 30s, 15m, 1h (default: never; see sync-upstream).")
+        var upstreamEvery: String?
+
+        func validate() throws {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535.") }
+            if let upstreamEvery, parseDuration(upstreamEvery) == nil {
+                throw ValidationError("--upstream-every takes a duration such as 30s, 15m or 1h.")
+            }
+        }
+
+        func run() async throws {
+            try await reporting(json: false) {
+                let hub = try location.openHub()
+                var logger = Logger(label: "tre-hub")
+                logger.logLevel = .info
+                let log = logger
+                let service = HubService(store: hub) { message in log.info("\(message)") }
+                var services: [any Service] = []
+                if let every = upstreamEvery.flatMap(parseDuration) {
+                    guard let upstream = try Upstream.load(from: hub.replica) else {
+                        throw CommandFailure(
+                            code: "no_upstream", message: "this hub has no upstream",
+                            hint: "Create it with --upstream URL --enrolment CODE, or leave out --upstream-every.")
+                    }
+                    services.append(
+                        UpstreamSyncService(replica: hub.replica, upstream: upstream, every: every, logger: logger))
+                }
+                let application = Application(
+                    router: HubServer.buildRouter(service: service),
+                    configuration: ApplicationConfiguration(
+                        address: .hostname(host, port: port), serverName: "tre-hub"),
+                    services: services,
+                    onServerRunning: { channel in
+                        let port = channel.localAddress?.port ?? 0
+                        FileHandle.standardOutput.write(Data("tre-hub listening on http://\(host):\(port)\n".utf8))
+                    },
+                    logger: logger)
+                try await application.runService()
+            }
+        }
+    }
+}
+
+/// "30s", "15m", "2h" → seconds.
+func parseDuration(_ text: String) -> Duration? {
+    guard let unit = text.last, let value = Int(text.dropLast()), value > 0 else { return nil }
+    switch unit {
+    case "s": return .seconds(value)
+    case "m": return .seconds(value * 60)
+    case "h": return .seconds(value * 3600)
+    default: return nil
+    }
+}
+
+/// Syncs with the upstream hub every interval while the server runs; stops with it.
+struct UpstreamSyncService: Service {
+    let replica: Replica
+    let upstream: Upstream
+    let every: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let syncer = try Syncer(
+                        replica: replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin))
+                    let report = try await syncer.run()
+                    logger.info("upstream sync: pushed \(report.pushed), pulled \(report.pulled)")
+                } catch {
+                    logger.warning("upstream sync failed: \(error)")
+                }
+                try await Task.sleep(for: every)
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import ReplicaCommands
+import SyncCore
+
+/// `units import FILE.csv`: the administrative units the hub serves, so it knows which
+/// communes are under it. The hierarchy is data: any depth, with or without districts.
+struct UnitsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "units", abstract: "Manage the administrative units this hub serves.",
+        subcommands: [Import.self])
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import units from a CSV file with columns code,name,level,parent_code (header first).")
+
+        @OptionGroup var location: HubDatabase
+        @OptionGroup var output: OutputOptions
+
+        @Argument(help: "The CSV file.")
+        var file: String
+
+        func run() throws {
+            try reporting(json: output.json) {
+                guard let data = FileManager.default.contents(atPath: file),
+                    let text = String(data: data, encoding: .utf8)
+                else {
+                    throw CommandFailure(
+                        code: "cannot_read", message: "cannot read \(file) as UTF-8 text", hint: "Check the path.")
+                }
+                let units = try Self.parse(text, file: file)
+                let hub = try location.openHub()
+                let count = try hub.importUnits(units)
+                let below = try hub.subtree(of: hub.replica.unit).count - 1
+                if output.json {
+                    printJSON(["imported": count, "units_below_this_hub": below])
+                } else {
+                    print("imported \(count) units; \(below) are under this hub (\(hub.replica.unit))")
+                }
+            }
+        }
+
+        /// Parses the CSV, refusing the whole file (naming the line) on the first bad row.
+        static func parse(_ text: String, file: String) throws -> [HubStore.Unit] {
+            var rows = csvRows(text)
+            guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
+                throw CommandFailure(
+                    code: "empty_file", message: "\(file) is empty", hint: "The first line names the columns.")
+            }
+            let columns = ["code", "name", "level", "parent_code"]
+            guard header == columns else {
+                throw CommandFailure(
+                    code: "bad_header", message: "\(file) line 1 is \"\(header.joined(separator: ","))\"",
+                    hint: "The first line must be code,name,level,parent_code.")
+            }
+            rows.removeFirst()
+            var units: [HubStore.Unit] = []
+            var seen = Set<String>()
+            for (index, row) in rows.enumerated() where !(row.count == 1 && row[0].isEmpty) {
+                let line = index + 2
+                guard row.count == 4 else {
+                    throw CommandFailure(
+                        code: "bad_row", message: "\(file) line \(line) has \(row.count) columns, not 4",
+                        hint: "Quote names that contain commas.")
+                }
+                let code = row[0].trimmingCharacters(in: .whitespaces)
+                let parent = row[3].trimmingCharacters(in: .whitespaces)
+                guard !code.isEmpty, code.utf8.count <= 32,
+                    code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+                else {
+                    throw CommandFailure(
+                        code: "bad_code", message: "\(file) line \(line): \"\(code)\" is not a unit code",
+                        hint: "Codes are the official administrative codes: digits (and letters).")
+                }
+                guard seen.insert(code).inserted else {
+                    throw CommandFailure(
+                        code: "duplicate_code", message: "\(file) line \(line): \(code) appears twice",
+                        hint: "Keep one row per unit.")
+                }
+                guard parent != code else {
+                    throw CommandFailure(
+                        code: "bad_parent", message: "\(file) line \(line): \(code) is its own parent",
+                        hint: "Leave parent_code empty for the top unit.")
+                }
+                units.append(
+                    HubStore.Unit(
+                        code: code, name: row[1].trimmingCharacters(in: .whitespaces),
+                        level: row[2].trimmingCharacters(in: .whitespaces), parentCode: parent.isEmpty ? nil : parent))
+            }
+            return units
+        }
+
+        /// RFC 4180 rows: fields may be quoted, with "" for a quote inside.
+        static func csvRows(_ text: String) -> [[String]] {
+            var rows: [[String]] = []
+            var row: [String] = []
+            var field = ""
+            var quoted = false
+            var characters = text.replacingOccurrences(of: "\r\n", with: "\n").makeIterator()
+            var pending: Character? = nil
+            while let character = pending ?? characters.next() {
+                pending = nil
+                if quoted {
+                    if character == "\"" {
+                        if let next = characters.next() {
+                            if next == "\"" {
+                                field.append("\"")
+                            } else {
+                                quoted = false
+                                pending = next
+                            }
+                        } else {
+                            quoted = false
+                        }
+                    } else {
+                        field.append(character)
+                    }
+                } else if character == "\"" && field.isEmpty {
+                    quoted = true
+                } else if character == "," {
+                    row.append(field)
+                    field = ""
+                } else if character == "\n" {
+                    row.append(field)
+                    rows.append(row)
+                    row = []
+                    field = ""
+                } else {
+                    field.append(character)
+                }
+            }
+            if !field.isEmpty || !row.isEmpty {
+                row.append(field)
+                rows.append(row)
+            }
+            return rows
+        }
+    }
+}

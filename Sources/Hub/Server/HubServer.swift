@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import SyncCore
+
+extension HubRefusal: HTTPResponseError {
+    var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        HubServer.bytes(json, status: statusCode, contentType: "application/json")
+    }
+}
+
+/// The hub's HTTP face: routes carry bytes to and from `HubService`. Kept apart from `serve`
+/// so tests can run the router in-process.
+enum HubServer {
+    static let changeSetType = "application/x-tre-changeset"
+
+    static func bytes(_ bytes: [UInt8], status: Int = 200, contentType: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[HTTPField.Name(RequestSignature.hubTimeHeader)!] = String(SystemTimeSource().nowMillis())
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func header(_ request: Request) -> (String) -> String? {
+        { name in HTTPField.Name(name).flatMap { request.headers[$0] } }
+    }
+
+    static func pathAndQuery(_ request: Request) -> String {
+        request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
+    }
+
+    static func body(_ request: inout Request, limit: Int) async throws -> [UInt8] {
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch {
+            throw HubRefusal(
+                statusCode: 413, code: "too_large", message: "the request body is over \(limit) bytes",
+                hint: "Send smaller change sets.")
+        }
+    }
+
+    /// Runs blocking SQLite work off the cooperative pool's few threads.
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+
+    static func buildRouter(service: HubService) -> Router<BasicRequestContext> {
+        let router = Router()
+        let maximumBody = service.limits.maximumWireBytes + 1
+        router.get("/health") { _, _ in
+            bytes(Array("{\"status\":\"ok\"}".utf8), contentType: "application/json")
+        }
+        router.get("/ready") { _, _ in
+            do {
+                _ = try await blocking { try service.replica.counts() }
+                return bytes(Array("{\"status\":\"ready\"}".utf8), contentType: "application/json")
+            } catch {
+                return bytes(
+                    HubRefusal(
+                        statusCode: 503, code: "not_ready", message: "the database cannot be read",
+                        hint: "See the hub's log."
+                    )
+                    .json, status: 503, contentType: "application/json")
+            }
+        }
+        router.get("/openapi.yaml") { _, _ in
+            bytes(Array(OpenAPIDocument.yaml.utf8), contentType: "application/yaml")
+        }
+        router.post("/v1/enrol") { request, _ in
+            var request = request
+            let body = try await body(&request, limit: 16 * 1024)
+            return bytes(try await blocking { try service.enrol(body: body) }, contentType: "application/json")
+        }
+        router.post("/v1/push") { request, _ in
+            var request = request
+            let body = try await body(&request, limit: maximumBody)
+            let path = pathAndQuery(request)
+            let read = header(request)
+            let headers = Dictionary(
+                uniqueKeysWithValues: [
+                    RequestSignature.originHeader, RequestSignature.timeHeader, RequestSignature.nonceHeader,
+                    RequestSignature.signatureHeader,
+                ].map { ($0, read($0)) })
+            return bytes(
+                try await blocking {
+                    let peer = try service.authenticate(
+                        method: "POST", pathAndQuery: path, header: { headers[$0] ?? nil }, body: body)
+                    return try service.push(peer: peer, body: body)
+                }, contentType: "application/json")
+        }
+        router.get("/v1/pull") { request, _ in
+            let path = pathAndQuery(request)
+            let read = header(request)
+            let headers = Dictionary(
+                uniqueKeysWithValues: [
+                    RequestSignature.originHeader, RequestSignature.timeHeader, RequestSignature.nonceHeader,
+                    RequestSignature.signatureHeader,
+                ].map { ($0, read($0)) })
+            let query = request.uri.queryParameters
+            guard let after = query.get("after", as: UInt64.self) else {
+                throw HubRefusal(
+                    statusCode: 400, code: "bad_request", message: "pull needs after=N (the cursor)",
+                    hint: "Ask for /v1/pull?after=0 the first time.")
+            }
+            let maxBytes = query.get("max_bytes", as: Int.self) ?? (1 << 20)
+            return bytes(
+                try await blocking {
+                    let peer = try service.authenticate(
+                        method: "GET", pathAndQuery: path, header: { headers[$0] ?? nil }, body: [])
+                    return try service.pull(peer: peer, after: after, maxBytes: maxBytes)
+                }, contentType: changeSetType)
+        }
+        router.get("/v1/status") { request, _ in
+            let path = pathAndQuery(request)
+            let read = header(request)
+            let headers = Dictionary(
+                uniqueKeysWithValues: [
+                    RequestSignature.originHeader, RequestSignature.timeHeader, RequestSignature.nonceHeader,
+                    RequestSignature.signatureHeader,
+                ].map { ($0, read($0)) })
+            return bytes(
+                try await blocking {
+                    let peer = try service.authenticate(
+                        method: "GET", pathAndQuery: path, header: { headers[$0] ?? nil }, body: [])
+                    return try service.status(peer: peer)
+                }, contentType: "application/json")
+        }
+        return router
+    }
+}

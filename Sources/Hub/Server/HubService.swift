@@ -1,0 +1,260 @@
+import Foundation
+import SyncCore
+
+/// A refusal the hub answers: HTTP status and the JSON `{error, message, hint}`. Never carries
+/// a record's values.
+struct HubRefusal: Error, CustomStringConvertible {
+    let statusCode: Int
+    let code: String
+    let message: String
+    let hint: String
+    var extra: [String: String] = [:]
+
+    var description: String { "\(statusCode) \(code): \(message)" }
+
+    var json: [UInt8] {
+        var object = extra
+        object["error"] = code
+        object["message"] = message
+        object["hint"] = hint
+        return jsonBytes(object)
+    }
+}
+
+func jsonBytes(_ value: some Encodable) -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return [UInt8]((try? encoder.encode(value)) ?? Data("{}".utf8))
+}
+
+/// The hub's protocol, independent of HTTP: authentication, enrolment, push, pull, status.
+/// The Hummingbird router only carries bytes in and out of it, so it is tested in-process.
+final class HubService: Sendable {
+    let store: HubStore
+    let limits: WireLimits
+    let nonces = NonceCache()
+    let log: @Sendable (String) -> Void
+
+    var replica: Replica { store.replica }
+
+    init(store: HubStore, limits: WireLimits = .standard, log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.limits = limits
+        self.log = log
+    }
+
+    var nowMillis: UInt64 { replica.time.nowMillis() }
+
+    // MARK: Authentication
+
+    func authenticate(method: String, pathAndQuery: String, header: (String) -> String?, body: [UInt8]) throws
+        -> HubStore.Peer
+    {
+        var found: HubStore.Peer?
+        var lookupError: (any Error)?
+        let now = nowMillis
+        let result = RequestSignature.verify(
+            headers: header, method: method, pathAndQuery: pathAndQuery, body: body, nowMillis: now,
+            key: { origin in
+                do {
+                    found = try self.store.peer(origin)
+                } catch {
+                    lookupError = error
+                }
+                return found?.key
+            }, seen: { self.nonces.insert($0, now: now) })
+        if let lookupError { throw lookupError }
+        switch result {
+        case .success:
+            try store.markSeen(found!.origin, now: now)
+            return found!
+        case .failure(let failure):
+            let refusal: HubRefusal
+            switch failure {
+            case .missingHeaders:
+                refusal = HubRefusal(
+                    statusCode: 401, code: "unauthenticated", message: "the request carries no Tre signature",
+                    hint: "Enrol this replica (init --hub URL --enrolment CODE) and sync with tre-node or tre-hub.")
+            case .unknownOrigin:
+                refusal = HubRefusal(
+                    statusCode: 401, code: "unknown_origin", message: "this replica is not enrolled at this hub",
+                    hint: "Ask the hub for an enrolment code and run init again.")
+            case .badSignature:
+                refusal = HubRefusal(
+                    statusCode: 401, code: "bad_signature", message: "the request signature does not verify",
+                    hint: "The key does not match this hub's record of it; enrol again if it was lost.")
+            case .clockSkew(let millis):
+                refusal = HubRefusal(
+                    statusCode: 401, code: "clock_skew",
+                    message: "the request's clock is \(millis / 60_000) minutes off the hub's",
+                    hint: "Set this machine's clock; the client retries with the hub's time meanwhile.")
+            case .replayed:
+                refusal = HubRefusal(
+                    statusCode: 401, code: "replayed", message: "this request was already received",
+                    hint: "Send a new request; a replay is refused.")
+            }
+            log("refused \(method) \(pathAndQuery): \(refusal.code)")
+            throw refusal
+        }
+    }
+
+    // MARK: Enrolment
+
+    struct EnrolRequest: Decodable {
+        let code: String
+        let origin: String
+        let kind: String?
+        let name: String?
+    }
+
+    func enrol(body: [UInt8]) throws -> [UInt8] {
+        guard let request = try? JSONDecoder().decode(EnrolRequest.self, from: Data(body)) else {
+            throw HubRefusal(
+                statusCode: 400, code: "bad_request", message: "the enrolment body is not {code, origin, kind, name}",
+                hint: "Use `tre-node init --hub URL --enrolment CODE`.")
+        }
+        guard let origin = OriginID(string: request.origin) else {
+            throw HubRefusal(
+                statusCode: 400, code: "bad_origin", message: "origin is not a UUID",
+                hint: "Send the replica's origin id.")
+        }
+        let kind = request.kind ?? "node"
+        guard kind == "node" || kind == "hub" else {
+            throw HubRefusal(
+                statusCode: 400, code: "bad_kind", message: "kind must be node or hub", hint: "Send kind node or hub.")
+        }
+        switch try store.enrol(code: request.code, origin: origin, kind: kind, name: request.name ?? "", now: nowMillis)
+        {
+        case .success(let peer):
+            let unitName = try store.unit(peer.unit)?.name ?? ""
+            log("enrolled \(kind) \(origin) for unit \(peer.unit)")
+            return jsonBytes([
+                "unit": peer.unit, "unit_name": unitName, "key": peer.key.hex, "hub_origin": replica.origin.description,
+                "hub_unit": replica.unit,
+            ])
+        case .failure(let failure):
+            let (code, message): (String, String) =
+                switch failure {
+                case .unknownCode: ("unknown_code", "this enrolment code is not known here")
+                case .usedCode: ("used_code", "this enrolment code was already used")
+                case .expiredCode: ("expired_code", "this enrolment code has expired")
+                case .originTaken: ("origin_taken", "this origin is already enrolled")
+                }
+            log("refused enrolment: \(code)")
+            throw HubRefusal(
+                statusCode: failure == .originTaken ? 409 : 401, code: code, message: message,
+                hint: "Ask the hub's operator for a new code (`tre-hub enroll --unit CODE`).")
+        }
+    }
+
+    // MARK: Push
+
+    struct Gap: Error {
+        let expected: UInt64
+    }
+
+    static func positionSetting(_ peer: OriginID) -> String { "peer.\(peer).pushed" }
+
+    func push(peer: HubStore.Peer, body: [UInt8]) throws -> [UInt8] {
+        let set: ChangeSet
+        do {
+            set = try ChangeSet.decode(body, expecting: .push, from: peer.origin, limits: limits) { origin in
+                origin == peer.origin ? peer.key : nil
+            }
+        } catch {
+            log("refused push from \(peer.origin) (unit \(peer.unit)): \(error.code)")
+            throw Self.refusal(for: error)
+        }
+        let scope = PeerScope(origin: peer.origin, units: try store.subtree(of: peer.unit), relays: peer.kind == "hub")
+        var acknowledged: UInt64 = 0
+        do {
+            let report = try replica.apply(
+                set.changes, via: peer.origin,
+                authorize: { change, current in Authorization.check(change, by: scope, current: current) },
+                alongside: { access in
+                    let position = UInt64(try access.setting(Self.positionSetting(peer.origin)) ?? "0") ?? 0
+                    guard set.from <= position else { throw Gap(expected: position) }
+                    acknowledged = max(position, set.to)
+                    try access.setSetting(Self.positionSetting(peer.origin), String(acknowledged))
+                })
+            return jsonBytes([
+                "acknowledged": Int(acknowledged), "applied": report.applied, "duplicates": report.duplicates,
+                "parked": report.parked,
+            ])
+        } catch let gap as Gap {
+            throw HubRefusal(
+                statusCode: 409, code: "gap",
+                message: "this set starts after \(set.from); the hub has up to \(gap.expected)",
+                hint: "Resend from the expected position (the client does this itself).",
+                extra: ["expected": String(gap.expected)])
+        } catch let refusal as AuthorizationError {
+            log(
+                "refused push from \(peer.origin) (unit \(peer.unit)): \(refusal.kind.rawValue) \(refusal.dot) \(refusal.record)"
+            )
+            throw HubRefusal(
+                statusCode: 403, code: refusal.kind.rawValue, message: refusal.description,
+                hint: "A node writes only its own commune's records; nothing of this set was applied.")
+        } catch let invalid as ChangeError {
+            log("refused push from \(peer.origin): invalid change \(invalid.dot)")
+            throw HubRefusal(
+                statusCode: 422, code: "invalid_change", message: invalid.description,
+                hint: "The sender broke Tre's rules; nothing of this set was applied.")
+        }
+    }
+
+    static func refusal(for error: WireError) -> HubRefusal {
+        let status: Int =
+            switch error {
+            case .tooLarge, .decompressionBomb: 413
+            case .badSignature, .unknownSender, .wrongSender: 401
+            default: 400
+            }
+        return HubRefusal(
+            statusCode: status, code: error.code, message: error.description,
+            hint: status == 413 ? "Send smaller sets." : "The set was damaged or forged; nothing was applied.")
+    }
+
+    // MARK: Pull
+
+    func pull(peer: HubStore.Peer, after: UInt64, maxBytes: Int) throws -> [UInt8] {
+        let units = try store.subtree(of: peer.unit)
+        let page = try replica.outgoingPage(
+            after: after, filter: LogFilter(units: units, excludingVia: peer.origin), maxEntries: 20_000,
+            maxBytes: min(max(maxBytes, 1024), 4 << 20))
+        let set = ChangeSet(
+            kind: .pull, sender: replica.origin, from: after, to: page.through, hasMore: page.hasMore,
+            changes: page.entries.map(\.change))
+        return set.encode(key: peer.key)
+    }
+
+    // MARK: Status
+
+    func status(peer: HubStore.Peer) throws -> [UInt8] {
+        let meta = try replica.meta()
+        let counts = try replica.counts()
+        return jsonBytes([
+            "hub_origin": meta.origin.description, "hub_unit": meta.unit, "hub_name": meta.name,
+            "hub_time_ms": String(nowMillis),
+            "acknowledged": try replica.setting(Self.positionSetting(peer.origin)) ?? "0",
+            "log_length": String(counts.lastSequence), "unit": peer.unit,
+        ])
+    }
+}
+
+/// Nonces seen in the last day, so a captured request cannot be replayed.
+final class NonceCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String: UInt64] = [:]
+    private var lastSweep: UInt64 = 0
+
+    /// Records `nonce`; false if it was already there.
+    func insert(_ nonce: String, now: UInt64) -> Bool {
+        lock.withLock {
+            if now > lastSweep + 600_000 {
+                seen = seen.filter { $0.value + RequestSignature.maximumSkewMillis * 2 > now }
+                lastSweep = now
+            }
+            return seen.updateValue(now, forKey: nonce) == nil
+        }
+    }
+}

@@ -1,0 +1,153 @@
+/// The hub's API, served at /openapi.yaml and checked by schemathesis in the tests.
+enum OpenAPIDocument {
+    static let yaml = """
+        openapi: 3.0.3
+        info:
+          title: Tre hub
+          version: "1"
+          description: |
+            A district or province hub of Tre. Nodes and lower hubs enrol once with a one-time
+            code, then push their change logs and pull the hub's, in compressed, signed change
+            sets (application/x-tre-changeset). Every request but enrolment is signed with the
+            key given at enrolment (headers Tre-Origin, Tre-Time, Tre-Nonce, Tre-Signature).
+        paths:
+          /health:
+            get:
+              summary: Liveness
+              responses:
+                "200":
+                  description: The process is up.
+                  content:
+                    application/json:
+                      schema: {type: object, properties: {status: {type: string}}, required: [status]}
+          /ready:
+            get:
+              summary: Readiness (the database can be read)
+              responses:
+                "200":
+                  description: Ready.
+                  content:
+                    application/json:
+                      schema: {type: object, properties: {status: {type: string}}, required: [status]}
+                "503":
+                  $ref: "#/components/responses/Refusal"
+          /openapi.yaml:
+            get:
+              summary: This document
+              responses:
+                "200":
+                  description: The OpenAPI document.
+                  content:
+                    application/yaml:
+                      schema: {type: string}
+          /v1/enrol:
+            post:
+              summary: Enrol a node or lower hub with a one-time code
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [code, origin]
+                      properties:
+                        code: {type: string}
+                        origin: {type: string, format: uuid}
+                        kind: {type: string, enum: [node, hub]}
+                        name: {type: string}
+              responses:
+                "200":
+                  description: Enrolled; the key is shown only once.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [unit, unit_name, key, hub_origin, hub_unit]
+                        properties:
+                          unit: {type: string}
+                          unit_name: {type: string}
+                          key: {type: string}
+                          hub_origin: {type: string}
+                          hub_unit: {type: string}
+                "400": {$ref: "#/components/responses/Refusal"}
+                "401": {$ref: "#/components/responses/Refusal"}
+                "409": {$ref: "#/components/responses/Refusal"}
+                "413": {$ref: "#/components/responses/Refusal"}
+          /v1/push:
+            post:
+              summary: Apply a change set from the caller's log, all or nothing
+              parameters: {$ref: "#/components/x-signed"}
+              requestBody:
+                required: true
+                content:
+                  application/x-tre-changeset:
+                    schema: {type: string, format: binary}
+              responses:
+                "200":
+                  description: Applied; the caller's log is acknowledged up to `acknowledged`.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [acknowledged, applied, duplicates, parked]
+                        properties:
+                          acknowledged: {type: integer}
+                          applied: {type: integer}
+                          duplicates: {type: integer}
+                          parked: {type: integer}
+                "400": {$ref: "#/components/responses/Refusal"}
+                "401": {$ref: "#/components/responses/Refusal"}
+                "403": {$ref: "#/components/responses/Refusal"}
+                "409": {$ref: "#/components/responses/Refusal"}
+                "413": {$ref: "#/components/responses/Refusal"}
+                "422": {$ref: "#/components/responses/Refusal"}
+          /v1/pull:
+            get:
+              summary: The hub's log after a cursor, filtered to the caller's units, as a change set
+              parameters:
+                - {name: after, in: query, required: true, schema: {type: integer, minimum: 0}}
+                - {name: max_bytes, in: query, required: false, schema: {type: integer, minimum: 1}}
+              responses:
+                "200":
+                  description: A change set (kind pull) covering the log up to its `to` position.
+                  content:
+                    application/x-tre-changeset:
+                      schema: {type: string, format: binary}
+                "400": {$ref: "#/components/responses/Refusal"}
+                "401": {$ref: "#/components/responses/Refusal"}
+          /v1/status:
+            get:
+              summary: The hub's identity, clock, and the caller's acknowledged position
+              responses:
+                "200":
+                  description: Status.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [hub_origin, hub_unit, hub_name, hub_time_ms, acknowledged, log_length, unit]
+                        properties:
+                          hub_origin: {type: string}
+                          hub_unit: {type: string}
+                          hub_name: {type: string}
+                          hub_time_ms: {type: string}
+                          acknowledged: {type: string}
+                          log_length: {type: string}
+                          unit: {type: string}
+                "401": {$ref: "#/components/responses/Refusal"}
+        components:
+          responses:
+            Refusal:
+              description: A refusal; nothing was changed.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [error, message, hint]
+                    properties:
+                      error: {type: string}
+                      message: {type: string}
+                      hint: {type: string}
+                      expected: {type: string}
+        """
+}

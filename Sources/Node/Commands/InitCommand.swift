@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import ReplicaCommands
+import SyncClient
+import SyncCore
+
+extension TreNode {
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a commune's node: enrolled at its hub (--hub, --enrolment), or standalone (--unit).")
+
+        @OptionGroup var location: NodeDirectory
+        @OptionGroup var output: OutputOptions
+
+        @Option(help: "The hub's URL, e.g. http://district.example:8080.")
+        var hub: String?
+
+        @Option(help: "The one-time enrolment code the hub printed for this commune.")
+        var enrolment: String?
+
+        @Option(help: "Without a hub: the commune's administrative code.")
+        var unit: String?
+
+        @Option(help: "A name for this node (shown at the hub).")
+        var name: String = ""
+
+        func validate() throws {
+            if (hub == nil) != (enrolment == nil) { throw ValidationError("--hub and --enrolment go together.") }
+            if hub == nil && unit == nil {
+                throw ValidationError("Give --hub URL --enrolment CODE, or --unit CODE for a node without a hub.")
+            }
+        }
+
+        func run() async throws {
+            try await reporting(json: output.json) {
+                if FileManager.default.fileExists(atPath: location.databasePath) {
+                    throw StoreError(
+                        .alreadyInitialized, path: location.databasePath, operation: "init",
+                        detail: "a replica exists already")
+                }
+                var generator = SystemRandomNumberGenerator()
+                let origin = OriginID(.version7(unixMillis: SystemTimeSource().nowMillis(), using: &generator))
+                var upstream: Upstream?
+                var communeUnit = unit
+                var unitName = name
+                if let hub, let enrolment {
+                    let url = try parseHubURL(hub)
+                    let answer = try await HubClient.enrol(
+                        baseURL: url, code: enrolment, origin: origin, kind: "node", name: name)
+                    if let unit, unit != answer.unit {
+                        throw CommandFailure(
+                            code: "unit_mismatch",
+                            message: "the enrolment code is for unit \(answer.unit), not \(unit)",
+                            hint: "Leave out --unit, or ask the hub for a code for \(unit).")
+                    }
+                    guard let key = PeerKey(hex: answer.key), let hubOrigin = OriginID(string: answer.hubOrigin) else {
+                        throw CommandFailure(
+                            code: "bad_enrolment", message: "the hub's enrolment answer is unusable",
+                            hint: "Check that the hub runs a matching version of Tre.")
+                    }
+                    upstream = Upstream(url: url, hubOrigin: hubOrigin, hubUnit: answer.hubUnit, key: key)
+                    communeUnit = answer.unit
+                    if unitName.isEmpty { unitName = answer.unitName }
+                }
+                do {
+                    try FileManager.default.createDirectory(atPath: location.dir, withIntermediateDirectories: true)
+                } catch {
+                    throw CommandFailure(
+                        code: "cannot_create", message: "cannot create \(location.dir): \(error.localizedDescription)",
+                        hint: "Check the path and permissions.")
+                }
+                let replica = try createReplica(
+                    at: location.databasePath, unit: communeUnit!, name: unitName, origin: origin)
+                try upstream?.save(to: replica)
+                if output.json {
+                    printJSON([
+                        "origin": replica.origin.description, "unit": replica.unit, "dir": location.dir,
+                        "hub": upstream?.url.absoluteString ?? "",
+                    ])
+                } else {
+                    let label = unitName.isEmpty ? replica.unit : "\(unitName) (\(replica.unit))"
+                    print(
+                        "node for \(label) ready in \(location.dir)"
+                            + (upstream.map { ", enrolled at \($0.url)" } ?? ""))
+                }
+            }
+        }
+    }
+}

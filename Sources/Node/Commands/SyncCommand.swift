@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import ReplicaCommands
+import SyncClient
+import SyncCore
+
+extension TreNode {
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sync with the hub: push this node's changes, then pull the hub's.",
+            discussion: """
+                Resumable: each acknowledged set and each applied page is saved at once, so a \
+                link that drops loses at most the set in flight. Exit codes: 0 done, 1 bad input, \
+                2 hub unreachable (retry later), 3 refused by the hub.
+                """)
+
+        @OptionGroup var location: NodeDirectory
+        @OptionGroup var output: OutputOptions
+
+        @Flag(help: "Keep running: sync every day at --at, retrying with backoff while the link is down.")
+        var daemon = false
+
+        @Option(help: "With --daemon: the local time of the nightly sync, HH:MM.")
+        var at: String = "02:00"
+
+        func validate() throws {
+            guard Self.parseTime(at) != nil else { throw ValidationError("--at takes a time HH:MM, e.g. 02:00.") }
+        }
+
+        static func parseTime(_ text: String) -> (hour: Int, minute: Int)? {
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]), (0..<24).contains(hour),
+                (0..<60).contains(minute)
+            else { return nil }
+            return (hour, minute)
+        }
+
+        func syncer() throws -> Syncer {
+            let replica = try location.open()
+            guard let upstream = try Upstream.load(from: replica) else {
+                throw CommandFailure(
+                    code: "no_hub", message: "this node is not enrolled at a hub",
+                    hint:
+                        "Create it with `tre-node init --dir DIR --hub URL --enrolment CODE`; change files work meanwhile."
+                )
+            }
+            return try Syncer(replica: replica, upstream: upstream, pushFilter: LogFilter(onlyOrigin: replica.origin))
+        }
+
+        func run() async throws {
+            try await reporting(json: output.json) {
+                let syncer = try syncer()
+                if daemon {
+                    try await runDaemon(syncer)
+                    return
+                }
+                let bar = ProgressBar(enabled: !output.json && isatty(STDOUT_FILENO) == 1)
+                let report = try await syncer.run { progress in bar.show(progress) }
+                bar.finish()
+                let bytes = syncer.client.bodyBytes
+                if output.json {
+                    printJSON([
+                        "pushed": report.pushed, "pulled": report.pulled, "push_sets": report.pushSets,
+                        "pull_pages": report.pullPages, "bytes_sent": bytes.sent, "bytes_received": bytes.received,
+                    ])
+                } else {
+                    print(
+                        "pushed \(report.pushed) changes, pulled \(report.pulled) (\(bytes.sent + bytes.received) bytes)"
+                    )
+                }
+            }
+        }
+
+        /// Waits for the next --at, syncs, and on failure retries after 30 s, 1 min, 2 min… up
+        /// to 30 min between tries, until it succeeds; then waits for the next night.
+        func runDaemon(_ syncer: Syncer) async throws {
+            let (hour, minute) = Self.parseTime(at)!
+            while true {
+                let wait = Self.secondsUntil(hour: hour, minute: minute, from: Date())
+                log("next sync at \(at), in \(wait) s")
+                try await Task.sleep(for: .seconds(wait))
+                var delay = 30
+                while true {
+                    do {
+                        let report = try await syncer.run()
+                        log("synced: pushed \(report.pushed), pulled \(report.pulled)")
+                        break
+                    } catch let failure as SyncFailure where failure.exitCode == 2 {
+                        log("hub unreachable (\(failure)); retrying in \(delay) s")
+                    } catch {
+                        log("sync failed: \(error); retrying in \(delay) s")
+                    }
+                    try await Task.sleep(for: .seconds(delay))
+                    delay = min(delay * 2, 1800)
+                }
+            }
+        }
+
+        static func secondsUntil(hour: Int, minute: Int, from now: Date) -> Int {
+            var calendar = Calendar.current
+            calendar.timeZone = TimeZone.current
+            let next =
+                calendar.nextDate(
+                    after: now, matching: DateComponents(hour: hour, minute: minute, second: 0),
+                    matchingPolicy: .nextTime)
+                ?? now.addingTimeInterval(86_400)
+            return max(1, Int(next.timeIntervalSince(now).rounded(.up)))
+        }
+
+        func log(_ message: String) {
+            FileHandle.standardError.write(
+                Data("\(ISO8601DateFormatter().string(from: Date())) tre-node: \(message)\n".utf8))
+        }
+    }
+}
+
+/// A one-line progress display, on a terminal only.
+final class ProgressBar: @unchecked Sendable {
+    let enabled: Bool
+    private var shown = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ progress: Syncer.Progress) {
+        guard enabled else { return }
+        shown = true
+        let line =
+            "\r\(progress.phase == "push" ? "pushing" : "pulling") \(progress.changes) changes, \(progress.bytes / 1024) KB"
+        FileHandle.standardOutput.write(Data((line + "   ").utf8))
+    }
+
+    func finish() {
+        if shown { FileHandle.standardOutput.write(Data("\n".utf8)) }
+    }
+}
