@@ -98,6 +98,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HubTests",
+            dependencies: ["SyncCore", "TestSupport", "Hub"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NodeTests",
             dependencies: ["SyncCore", "TestSupport", "Node", "Hub"],
             swiftSettings: swiftSettings

@@ -135,4 +135,10 @@ public struct LogPage: Hashable, Sendable {
     /// skipped entries up to it.
     public let through: UInt64
     public let hasMore: Bool
+
+    public init(entries: [LogEntry], through: UInt64, hasMore: Bool) {
+        self.entries = entries
+        self.through = through
+        self.hasMore = hasMore
+    }
 }
