@@ -23,5 +23,7 @@ struct HubDatabase: ReplicaLocation {
 
     var databasePath: String { db }
 
+    static var hashesOwnUnitByDefault: Bool { false }
+
     func openHub() throws -> HubStore { try HubStore.open(path: db) }
 }

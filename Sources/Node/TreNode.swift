@@ -23,4 +23,6 @@ struct NodeDirectory: ReplicaLocation {
     var dir: String
 
     var databasePath: String { URL(fileURLWithPath: dir).appendingPathComponent("replica.sqlite").path }
+
+    static var hashesOwnUnitByDefault: Bool { true }
 }

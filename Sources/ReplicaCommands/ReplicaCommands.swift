@@ -107,7 +107,11 @@ struct ConflictsResolve<Location: ReplicaLocation>: ParsableCommand {
 /// `state-hash`: the digest two replicas compare to know they hold the same state.
 public struct StateHashCommand<Location: ReplicaLocation>: ParsableCommand {
     public static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "state-hash", abstract: "Print the digest of this replica's state.")
+        CommandConfiguration(
+            commandName: "state-hash",
+            abstract: Location.hashesOwnUnitByDefault
+                ? "Print the digest of the records this replica's unit owns (--all: of everything it holds)."
+                : "Print the digest of this replica's state.")
     }
 
     @OptionGroup var location: Location
@@ -116,12 +120,16 @@ public struct StateHashCommand<Location: ReplicaLocation>: ParsableCommand {
     @Option(help: "Only the records owned by this unit.")
     var unit: String?
 
+    @Flag(help: "Every record held, whoever owns it.")
+    var all = false
+
     public init() {}
 
     public func run() throws {
         try reporting(json: output.json) {
             let replica = try location.open()
-            let hash = try unit.map { code in try replica.stateHash(unit: { $0 == code }) } ?? replica.stateHash()
+            let code = all ? nil : unit ?? (Location.hashesOwnUnitByDefault ? replica.unit : nil)
+            let hash = try code.map { code in try replica.stateHash(unit: { $0 == code }) } ?? replica.stateHash()
             if output.json { printJSON(["state_hash": hash]) } else { print(hash) }
         }
     }

@@ -7,6 +7,9 @@ public import SyncCore
 public protocol ReplicaLocation: ParsableArguments {
     /// The SQLite file of the replica.
     var databasePath: String { get }
+    /// A node's state hash covers its own commune's records unless told otherwise, so it
+    /// equals the hub's `state-hash --unit` for that commune.
+    static var hashesOwnUnitByDefault: Bool { get }
 }
 
 extension ReplicaLocation {

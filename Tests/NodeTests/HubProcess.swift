@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// A `tre-hub serve` running as its own process on 127.0.0.1, on a port it picked itself.
+final class HubProcess: @unchecked Sendable {
+    let process = Process()
+    let url: String
+    let database: String
+    private let output = Pipe()
+    private let errors: FileHandle
+
+    init(database: String, logFile: String, extra: [String] = []) throws {
+        self.database = database
+        process.executableURL = Executables.binDirectory.appendingPathComponent("tre-hub")
+        process.arguments = ["serve", "--db", database, "--host", "127.0.0.1", "--port", "0"] + extra
+        FileManager.default.createFile(atPath: logFile, contents: nil)
+        errors = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // The first line says where it listens.
+        var line = Data()
+        let reader = output.fileHandleForReading
+        let deadline = Date().addingTimeInterval(30)
+        while !line.contains(UInt8(ascii: "\n")) && Date() < deadline {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: "http://127.0.0.1:[0-9]+", options: .regularExpression) else {
+            process.terminate()
+            throw HarnessError("tre-hub serve did not start: \(text)")
+        }
+        url = String(text[range])
+    }
+
+    /// Graceful stop (SIGTERM); returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? errors.close()
+        return process.terminationStatus
+    }
+
+    /// kill -9: no chance to clean up.
+    func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? errors.close()
+    }
+
+    deinit { if process.isRunning { kill() } }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension CommandResult {
+    /// Fails the test with the command's stderr when it did not exit 0.
+    @discardableResult
+    func ok(_ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) -> CommandResult {
+        #expect(status == 0, "\(what) exited \(status): \(stderr)", sourceLocation: sourceLocation)
+        return self
+    }
+}
