@@ -81,7 +81,8 @@ public struct Syncer: Sendable {
                             origin == upstream.hubOrigin ? upstream.key : nil
                         }
                     } catch {
-                        throw SyncFailure.protocolViolation("pulled change set: \(error)")
+                        // A page cut short or damaged on the way: the link, not the hub. Retry.
+                        throw SyncFailure.unreachable("the pulled page arrived damaged (\(error.code))")
                     }
                     guard set.from == after else {
                         throw SyncFailure.protocolViolation("asked for changes after \(after), got after \(set.from)")

@@ -23,7 +23,16 @@ extension TreNode {
         @Option(help: "With --daemon: the local time of the nightly sync, HH:MM.")
         var at: String = "02:00"
 
+        @Option(help: "Changes per pushed set: smaller sets lose less when a poor link drops.")
+        var maxSetChanges = 2_000
+
+        @Option(help: "Bytes per pulled page (before compression).")
+        var maxPageBytes = 1 << 20
+
         func validate() throws {
+            guard maxSetChanges >= 1, maxPageBytes >= 1024 else {
+                throw ValidationError("--max-set-changes must be at least 1 and --max-page-bytes at least 1024.")
+            }
             guard Self.parseTime(at) != nil else { throw ValidationError("--at takes a time HH:MM, e.g. 02:00.") }
         }
 
@@ -44,7 +53,11 @@ extension TreNode {
                         "Create it with `tre-node init --dir DIR --hub URL --enrolment CODE`; change files work meanwhile."
                 )
             }
-            return try Syncer(replica: replica, upstream: upstream, pushFilter: LogFilter(onlyOrigin: replica.origin))
+            var syncer = try Syncer(
+                replica: replica, upstream: upstream, pushFilter: LogFilter(onlyOrigin: replica.origin))
+            syncer.maxPushChanges = maxSetChanges
+            syncer.maxPullBytes = maxPageBytes
+            return syncer
         }
 
         func run() async throws {
