@@ -9,12 +9,15 @@ final class HubProcess: @unchecked Sendable {
     private let output = Pipe()
     private let errors: FileHandle
 
-    init(database: String, logFile: String, extra: [String] = []) throws {
+    init(database: String, logFile: String, port: UInt16 = 0, extra: [String] = []) throws {
         self.database = database
         process.executableURL = Executables.binDirectory.appendingPathComponent("tre-hub")
-        process.arguments = ["serve", "--db", database, "--host", "127.0.0.1", "--port", "0"] + extra
-        FileManager.default.createFile(atPath: logFile, contents: nil)
+        process.arguments = ["serve", "--db", database, "--host", "127.0.0.1", "--port", String(port)] + extra
+        if !FileManager.default.fileExists(atPath: logFile) {
+            FileManager.default.createFile(atPath: logFile, contents: nil)
+        }
         errors = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        errors.seekToEndOfFile()
         process.standardOutput = output
         process.standardError = errors
         try process.run()
@@ -34,6 +37,8 @@ final class HubProcess: @unchecked Sendable {
         }
         url = String(text[range])
     }
+
+    var port: UInt16 { UInt16(url.split(separator: ":").last!)! }
 
     /// Graceful stop (SIGTERM); returns the exit status.
     @discardableResult
