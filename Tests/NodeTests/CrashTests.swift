@@ -31,6 +31,7 @@ import Testing
         var nodeChanges = 0
         var hubChanges = 0
         var kills = (node: 0, hub: 0)
+        var interrupted = 0
         for round in 0..<8 {
             // More work for the night on both sides.
             for index in 0..<8 {
@@ -60,13 +61,14 @@ import Testing
                 sync.waitUntilExit()
                 hub = try HubProcess(database: db, logFile: log, port: port)
             }
+            let status =
+                try JSONSerialization.jsonObject(
+                    with: Data(try Executables.node("status", "--dir", dir, "--json").ok().stdout.utf8))
+                as! [String: String]
+            if status["changes_waiting"] != "0" { interrupted += 1 }
         }
-        // The kills did interrupt syncs: work was left over.
-        let before =
-            try JSONSerialization.jsonObject(
-                with: Data(try Executables.node("status", "--dir", dir, "--json").ok().stdout.utf8))
-            as! [String: String]
-        #expect(Int(before["changes_waiting"] ?? "0")! > 0, "no kill landed mid-sync")
+        // The kills did interrupt syncs: work was left over after several of them.
+        #expect(interrupted >= 2, "only \(interrupted) kills landed mid-sync")
         // One more night, undisturbed (a few tries: the last kill may have left the node mid-set).
         var synced = false
         for _ in 0..<5 where !synced {
