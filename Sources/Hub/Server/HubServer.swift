@@ -135,6 +135,28 @@ enum HubServer {
                     return try service.status(peer: peer)
                 }, contentType: "application/json")
         }
+        // Every other method on a known path: 405 with the methods that are allowed.
+        let declared: [(String, [HTTPRequest.Method])] = [
+            ("/health", [.get]), ("/ready", [.get]), ("/openapi.yaml", [.get]), ("/v1/enrol", [.post]),
+            ("/v1/push", [.post]), ("/v1/pull", [.get]), ("/v1/status", [.get]),
+        ]
+        let all: [HTTPRequest.Method] =
+            [.get, .post, .put, .delete, .patch, .options, .trace, .head]
+            + ["QUERY", "CONNECT"].compactMap { HTTPRequest.Method($0) }
+        for (path, methods) in declared {
+            let allow = methods.map(\.rawValue).joined(separator: ", ")
+            for method in all where !methods.contains(method) && !(method == .head && methods.contains(.get)) {
+                router.on(RouterPath(path), method: method) { _, _ in
+                    var response = bytes(
+                        HubRefusal(
+                            statusCode: 405, code: "method_not_allowed", message: "\(path) answers \(allow) only",
+                            hint: "See /openapi.yaml."
+                        ).json, status: 405, contentType: "application/json")
+                    response.headers[.allow] = allow
+                    return response
+                }
+            }
+        }
         return router
     }
 }

@@ -76,11 +76,13 @@ enum OpenAPIDocument {
           /v1/push:
             post:
               summary: Apply a change set from the caller's log, all or nothing
-              parameters: {$ref: "#/components/x-signed"}
+              security: [{TreSignature: []}]
               requestBody:
                 required: true
                 content:
                   application/x-tre-changeset:
+                    schema: {type: string, format: binary}
+                  application/octet-stream:
                     schema: {type: string, format: binary}
               responses:
                 "200":
@@ -104,9 +106,10 @@ enum OpenAPIDocument {
           /v1/pull:
             get:
               summary: The hub's log after a cursor, filtered to the caller's units, as a change set
+              security: [{TreSignature: []}]
               parameters:
-                - {name: after, in: query, required: true, schema: {type: integer, minimum: 0}}
-                - {name: max_bytes, in: query, required: false, schema: {type: integer, minimum: 1}}
+                - {name: after, in: query, required: true, schema: {type: integer, format: int64, minimum: 0, maximum: 9223372036854775807}}
+                - {name: max_bytes, in: query, required: false, schema: {type: integer, format: int32, minimum: 1, maximum: 2147483647}}
               responses:
                 "200":
                   description: A change set (kind pull) covering the log up to its `to` position.
@@ -118,6 +121,7 @@ enum OpenAPIDocument {
           /v1/status:
             get:
               summary: The hub's identity, clock, and the caller's acknowledged position
+              security: [{TreSignature: []}]
               responses:
                 "200":
                   description: Status.
@@ -136,6 +140,15 @@ enum OpenAPIDocument {
                           unit: {type: string}
                 "401": {$ref: "#/components/responses/Refusal"}
         components:
+          securitySchemes:
+            TreSignature:
+              type: apiKey
+              in: header
+              name: Tre-Signature
+              description: |
+                HMAC-SHA256 with the enrolment key over "TRE1\\n" + method + "\\n" + path and
+                query + "\\n" + Tre-Time + "\\n" + Tre-Nonce + "\\n" + hex SHA-256 of the body,
+                sent with the headers Tre-Origin, Tre-Time (Unix milliseconds) and Tre-Nonce.
           responses:
             Refusal:
               description: A refusal; nothing was changed.
