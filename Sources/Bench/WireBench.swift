@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+/// Bytes on the wire for one commune's night, against the JSON that would otherwise be sent.
+struct WireBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wire", abstract: "Bytes per change of a commune's WORKLOAD night: change sets against JSON.")
+
+    @Option(help: "Children in the commune.") var children = 2_500
+    @Option(help: "Communes to average over.") var communes = 5
+    @Option(help: "Seed of the generated data.") var seed: UInt64 = 1
+
+    func run() throws {
+        var changes = 0
+        var wire = 0
+        var json = 0
+        var jsonZlib = 0
+        let key = PeerKey.random()
+        for index in 0..<communes {
+            let night = try CommuneNight.make(
+                unit: "44\(String(format: "%03d", index + 1))",
+                origin: OriginID(UUID128(high: 0x0190_0000_0000_7000, low: UInt64(index + 1))),
+                children: children, seed: seed &+ UInt64(index))
+            let set = ChangeSet(
+                kind: .push, sender: night.node.origin, from: UInt64(night.initialChanges),
+                to: UInt64(night.initialChanges + night.nightChanges.count), changes: night.nightChanges)
+            changes += night.nightChanges.count
+            wire += set.encode(key: key).count
+            let plain = jsonEncoding(night.nightChanges)
+            json += plain.count
+            jsonZlib += Zlib.compress(plain).count
+        }
+        printJSONObject([
+            "benchmark": "wire", "communes": communes, "children_per_commune": children, "seed": seed,
+            "night_changes_per_commune": changes / communes,
+            "wire_bytes_per_change": (Double(wire) / Double(changes) * 10).rounded() / 10,
+            "json_bytes_per_change": (Double(json) / Double(changes) * 10).rounded() / 10,
+            "json_zlib_bytes_per_change": (Double(jsonZlib) / Double(changes) * 10).rounded() / 10,
+            "night_push_bytes_per_commune": wire / communes,
+        ])
+    }
+}
