@@ -1,0 +1,50 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// What a node tells its user when the hub will not have it, or is not there.
+@Suite(.serialized) struct RefusalTests {
+    @Test func unreachableHubExitsTwoAndAnUnknownNodeExitsThree() throws {
+        let directory = try TemporaryDirectory()
+        let csv = directory.path("units.csv")
+        try "code,name,level,parent_code\n415,Kỳ Sơn,district,\n17605,Mường Lống,commune,415\n".write(
+            toFile: csv, atomically: true, encoding: .utf8)
+        let db = directory.path("hub.sqlite")
+        try Executables.hub("init", "--db", db, "--unit", "415", "--name", "Kỳ Sơn").ok()
+        try Executables.hub("units", "import", "--db", db, csv).ok()
+        var hub = try HubProcess(database: db, logFile: directory.path("hub.log"))
+        let port = hub.port
+        let dir = directory.path("node")
+        let code = try Executables.hub("enroll", "--db", db, "--unit", "17605", "--json").ok()
+        let enrolment = try JSONSerialization.jsonObject(with: Data(code.stdout.utf8)) as! [String: String]
+        try Executables.node("init", "--dir", dir, "--hub", hub.url, "--enrolment", enrolment["code"]!).ok()
+        let reused = try Executables.node(
+            "init", "--dir", directory.path("other"), "--hub", hub.url, "--enrolment", enrolment["code"]!)
+        #expect(reused.status == 3)
+        #expect(reused.stderr.contains("already used"))
+        try Executables.node("record", "put", "--dir", dir, "children", "--unit", "17605", "sex=F").ok()
+
+        hub.stop()
+        let down = try Executables.node("sync", "--dir", dir)
+        #expect(down.status == 2)
+        #expect(down.stderr.contains("hint: Check the link"))
+        let status =
+            try JSONSerialization.jsonObject(
+                with: Data(try Executables.node("status", "--dir", dir, "--json").ok().stdout.utf8))
+            as! [String: String]
+        #expect(status["changes_waiting"] == "1")
+        #expect(status["last_error"]?.isEmpty == false)
+
+        // The hub is reinstalled from scratch at the same address: it no longer knows the node.
+        try FileManager.default.removeItem(atPath: db)
+        try Executables.hub("init", "--db", db, "--unit", "415", "--name", "Kỳ Sơn").ok()
+        hub = try HubProcess(database: db, logFile: directory.path("hub.log"), port: port)
+        defer { hub.stop() }
+        let refused = try Executables.node("sync", "--dir", dir, "--json")
+        #expect(refused.status == 3)
+        let answer = try JSONSerialization.jsonObject(with: Data(refused.stdout.utf8)) as! [String: String]
+        #expect(answer["error"] == "sync_failed")
+        #expect(answer["message"]?.contains("unknown_origin") == true)
+        #expect(try Executables.node("record", "list", "--dir", dir, "children").ok().line.isEmpty == false)
+    }
+}
