@@ -17,11 +17,20 @@ extension TreNode {
         @OptionGroup var location: NodeDirectory
         @OptionGroup var output: OutputOptions
 
-        @Flag(help: "Keep running: sync every day at --at, retrying with backoff while the link is down.")
+        @Flag(
+            help:
+                "Keep running: sync every day at --at (or every --every), retrying with backoff while the link is down."
+        )
         var daemon = false
 
         @Option(help: "With --daemon: the local time of the nightly sync, HH:MM.")
         var at: String = "02:00"
+
+        @Option(
+            help:
+                "With --daemon: sync this often instead of nightly, e.g. 30m, 2h (for offices whose link comes and goes)."
+        )
+        var every: String?
 
         @Option(help: "Changes per pushed set: smaller sets lose less when a poor link drops.")
         var maxSetChanges = 2_000
@@ -30,10 +39,23 @@ extension TreNode {
         var maxPageBytes = 1 << 20
 
         func validate() throws {
+            if let every, Self.parseSeconds(every) == nil {
+                throw ValidationError("--every takes a duration such as 30s, 15m or 2h.")
+            }
             guard maxSetChanges >= 1, maxPageBytes >= 1024 else {
                 throw ValidationError("--max-set-changes must be at least 1 and --max-page-bytes at least 1024.")
             }
             guard Self.parseTime(at) != nil else { throw ValidationError("--at takes a time HH:MM, e.g. 02:00.") }
+        }
+
+        static func parseSeconds(_ text: String) -> Int? {
+            guard let unit = text.last, let value = Int(text.dropLast()), value > 0 else { return nil }
+            switch unit {
+            case "s": return value
+            case "m": return value * 60
+            case "h": return value * 3600
+            default: return nil
+            }
         }
 
         static func parseTime(_ text: String) -> (hour: Int, minute: Int)? {
@@ -84,15 +106,19 @@ extension TreNode {
             }
         }
 
-        /// Waits for the next --at, syncs, and on failure retries after 30 s, 1 min, 2 min… up
-        /// to 30 min between tries, until it succeeds; then waits for the next night.
+        /// Waits for the next --at (or --every), syncs, and on failure retries with a delay
+        /// that doubles from 30 s up to 30 min (with --every: from a second up to the interval)
+        /// until it succeeds; then waits for the next time.
         func runDaemon(_ syncer: Syncer) async throws {
             let (hour, minute) = Self.parseTime(at)!
+            let interval = every.flatMap(Self.parseSeconds)
+            let firstRetry = interval.map { max(1, min(30, $0 / 2)) } ?? 30
+            let longestRetry = interval.map { min($0, 1800) } ?? 1800
             while true {
-                let wait = Self.secondsUntil(hour: hour, minute: minute, from: Date())
-                log("next sync at \(at), in \(wait) s")
+                let wait = interval ?? Self.secondsUntil(hour: hour, minute: minute, from: Date())
+                log("next sync in \(wait) s")
                 try await Task.sleep(for: .seconds(wait))
-                var delay = 30
+                var delay = firstRetry
                 while true {
                     do {
                         let report = try await syncer.run()
@@ -104,7 +130,7 @@ extension TreNode {
                         log("sync failed: \(error); retrying in \(delay) s")
                     }
                     try await Task.sleep(for: .seconds(delay))
-                    delay = min(delay * 2, 1800)
+                    delay = min(delay * 2, longestRetry)
                 }
             }
         }
