@@ -25,7 +25,7 @@ import Testing
         daemon.executableURL = Executables.binDirectory.appendingPathComponent("tre-node")
         daemon.arguments = ["sync", "--dir", dir, "--daemon", "--every", "2s"]
         let log = directory.path("daemon.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         daemon.standardOutput = FileHandle.nullDevice
         try daemon.run()

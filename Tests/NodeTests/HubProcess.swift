@@ -14,7 +14,7 @@ final class HubProcess: @unchecked Sendable {
         process.executableURL = Executables.binDirectory.appendingPathComponent("tre-hub")
         process.arguments = ["serve", "--db", database, "--host", "127.0.0.1", "--port", String(port)] + extra
         if !FileManager.default.fileExists(atPath: logFile) {
-            FileManager.default.createFile(atPath: logFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         }
         errors = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
         errors.seekToEndOfFile()
