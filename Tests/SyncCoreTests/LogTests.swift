@@ -81,3 +81,20 @@ import Testing
         #expect(try replica.setting("sync.pull") == nil)
     }
 }
+
+@Suite struct StateHashTests {
+    @Test(arguments: StoreKind.allCases)
+    func hashesByUnitEqualTheFilteredHash(kind: StoreKind) throws {
+        let replica = try makeReplica(kind, origin: 1)
+        for number in 1...9 {
+            try replica.put(
+                "children", id: testRecord(UInt64(number)), unit: "1760\(number % 3)", set: ["n": .int(Int64(number))])
+        }
+        let all = try replica.stateHashesByUnit()
+        #expect(all.count == 3)
+        for (unit, hash) in all {
+            #expect(try replica.stateHash(unit: { $0 == unit }) == hash)
+        }
+        #expect(try replica.stateHash(unit: { $0 == "99999" }) != all["17600"])
+    }
+}

@@ -164,3 +164,16 @@ import Testing
         #expect(try a.conflicts().isEmpty)
     }
 }
+
+@Suite struct RestoredReplicaTests {
+    @Test(arguments: StoreKind.allCases)
+    func aReplicaRebuiltFromItsOwnChangesNeverReusesACounter(kind: StoreKind) throws {
+        let original = try makeReplica(kind, origin: 1)
+        try original.put("children", id: testRecord(1), unit: "01001", set: ["sex": "F"])
+        try original.put("children", id: testRecord(1), set: ["sex": "M"])
+        let rebuilt = try makeReplica(kind, origin: 1)
+        try rebuilt.apply(original.allChanges())
+        let next = try #require(try rebuilt.put("children", id: testRecord(1), set: ["village": "Bản Mòn"]))
+        #expect(next.dot.counter == 3)
+    }
+}

@@ -68,21 +68,49 @@ extension Replica {
     /// state. `unit` restricts it to records owned by the units it accepts.
     public func stateHash(unit include: ((String?) -> Bool)? = nil) throws -> String {
         try storage.read { access in
-            var hasher = SHA256()
-            hasher.update(data: Array("tre-state-1".utf8))
+            var hasher = Self.stateHasher()
             try access.forEachRecord(collection: nil) { stored in
                 if let include, !include(stored.unit) { return }
-                var writer = ByteWriter(capacity: stored.stateBytes.count + 48)
-                writer.string(stored.key.collection)
-                writer.uuid(stored.key.id.uuid)
-                writer.varint(stored.stateBytes.count)
-                writer.raw(stored.stateBytes)
-                hasher.update(data: writer.bytes)
+                Self.hash(stored, into: &hasher)
             }
-            return hasher.finalize().map { byte in
-                let hex = String(byte, radix: 16)
-                return byte < 16 ? "0" + hex : hex
-            }.joined()
+            return Self.hex(hasher.finalize())
         }
+    }
+
+    /// `stateHash(unit:)` for every owning unit at once, in one pass over the records: what a
+    /// hub compares with each of its communes.
+    public func stateHashesByUnit() throws -> [String: String] {
+        try storage.read { access in
+            var hashers: [String: SHA256] = [:]
+            try access.forEachRecord(collection: nil) { stored in
+                let unit = stored.unit ?? ""
+                var hasher = hashers[unit] ?? Self.stateHasher()
+                Self.hash(stored, into: &hasher)
+                hashers[unit] = hasher
+            }
+            return hashers.mapValues { Self.hex($0.finalize()) }
+        }
+    }
+
+    private static func stateHasher() -> SHA256 {
+        var hasher = SHA256()
+        hasher.update(data: Array("tre-state-1".utf8))
+        return hasher
+    }
+
+    private static func hash(_ stored: StoredRecord, into hasher: inout SHA256) {
+        var writer = ByteWriter(capacity: stored.stateBytes.count + 48)
+        writer.string(stored.key.collection)
+        writer.uuid(stored.key.id.uuid)
+        writer.varint(stored.stateBytes.count)
+        writer.raw(stored.stateBytes)
+        hasher.update(data: writer.bytes)
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> String {
+        digest.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
     }
 }

@@ -156,6 +156,9 @@ struct Batch {
     }
 
     private mutating func commit(_ change: Change, _ state: RecordState, previous: RecordState?) throws {
+        // A replica receiving its own changes back (restored from a backup, or rebuilt from its
+        // hub) must never hand out their counters again.
+        if change.dot.origin == meta.origin && change.dot.counter > meta.counter { meta.counter = change.dot.counter }
         records[change.key] = state
         dirty.insert(change.key)
         _ = try access.appendLog(change, via: via, previousUnit: previous?.unit)
