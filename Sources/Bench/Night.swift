@@ -14,16 +14,31 @@ final class StepClock: TimeSource, @unchecked Sendable {
     }
 }
 
+/// A plain-SQL operation of the raw references: the same rows, without versions or logs.
+enum RawOperation {
+    case insert(table: String, id: RecordID, fields: [String: FieldValue])
+    case update(table: String, id: RecordID, fields: [String: FieldValue])
+    case delete(table: String, id: RecordID)
+}
+
 /// One commune's data and night, per shared/WORKLOAD.md, made on a real replica so every
 /// change has the context a real node would give it.
 struct CommuneNight {
-    let node: Replica
-    let initialChanges: Int
-    let nightChanges: [Change]
+    let unit: String
+    let origin: OriginID
+    let initial: [Change]
+    let night: [Change]
+    let rawInitial: [RawOperation]
+    let rawNight: [RawOperation]
+    /// Children the commune updated tonight, with the fields it wrote.
+    let updated: [(id: RecordID, fields: [String])]
 
     static let caseTypes = ["violence", "sexual_abuse", "neglect", "exploitation", "trafficking", "other"]
     static let sources = ["hotline_111", "school", "police", "family", "community", "other"]
     static let steps = ["received", "assessed", "planned", "in_progress", "reviewed", "closed"]
+    static let updatable = [
+        "village", "address", "guardian_phone", "school_status", "notes", "health_insurance", "at_risk",
+    ]
 
     static func make(unit: String, origin: OriginID, children: Int, seed: UInt64) throws -> CommuneNight {
         var generator = ChildGenerator(seed: seed)
@@ -32,55 +47,74 @@ struct CommuneNight {
         let villages = generator.villages()
         var ids: [RecordID] = []
         var cases: [(RecordID, Int)] = []
+        var rawInitial: [RawOperation] = []
+        var rawNight: [RawOperation] = []
         for _ in 0..<children {
             let id = RecordID(.version7(unixMillis: 1_763_856_000_000, using: &generator.random))
-            try node.put("children", id: id, unit: unit, set: generator.child(villages: villages))
+            let fields = generator.child(villages: villages)
+            try node.put("children", id: id, unit: unit, set: fields)
+            rawInitial.append(.insert(table: "children", id: id, fields: fields))
             ids.append(id)
             if generator.percent(1) {
                 let caseID = RecordID(.version7(unixMillis: 1_763_856_000_000, using: &generator.random))
                 let step = generator.int(0...4)
-                try node.put(
-                    "cases", id: caseID, unit: unit,
-                    set: [
-                        "child_id": .string(id.description), "case_type": .string(generator.pick(caseTypes)),
-                        "received_at": "2026-10-\(generator.twoDigits(generator.int(1...28)))",
-                        "source": .string(generator.pick(sources)),
-                        "risk_level": .string(generator.pick(["low", "medium", "high"])),
-                        "status": .string(steps[step]), "assigned_worker": .string(generator.fullName(sex: "F")),
-                        "plan": .string(String(generator.notes().prefix(generator.int(100...400)))),
-                        "next_review": "2026-12-\(generator.twoDigits(generator.int(1...28)))",
-                    ])
+                let fields: [String: FieldValue] = [
+                    "child_id": .string(id.description), "case_type": .string(generator.pick(caseTypes)),
+                    "received_at": .string("2026-10-\(generator.twoDigits(generator.int(1...28)))"),
+                    "source": .string(generator.pick(sources)),
+                    "risk_level": .string(generator.pick(["low", "medium", "high"])), "status": .string(steps[step]),
+                    "assigned_worker": .string(generator.fullName(sex: "F")),
+                    "plan": .string(String(generator.notes().prefix(generator.int(100...400)))),
+                    "next_review": .string("2026-12-\(generator.twoDigits(generator.int(1...28)))"),
+                ]
+                try node.put("cases", id: caseID, unit: unit, set: fields)
+                rawInitial.append(.insert(table: "cases", id: caseID, fields: fields))
                 cases.append((caseID, step))
             }
         }
-        let initial = Int(try node.counts().lastSequence)
+        let initialCount = Int(try node.counts().lastSequence)
         // The night: update 2 % of children (1–3 fields), add 0.4 %, delete 0.04 %, move 20 %
         // of open cases one step with a plan edit.
-        let fields = ["village", "address", "guardian_phone", "school_status", "notes", "health_insurance", "at_risk"]
+        var updated: [(id: RecordID, fields: [String])] = []
+        var touched = Set<RecordID>()
         for index in 0..<max(1, children * 2 / 100) {
             let id = ids[(index * 50 + generator.int(0...49)) % ids.count]
+            guard touched.insert(id).inserted else { continue }
             var set: [String: FieldValue] = [:]
             let model = generator.child(villages: villages)
             for _ in 0..<generator.int(1...3) {
-                let field = generator.pick(fields)
+                let field = generator.pick(updatable)
                 set[field] = model[field] ?? .string(generator.notes())
             }
-            try node.put("children", id: id, set: set)
+            if try node.put("children", id: id, set: set) != nil {
+                rawNight.append(.update(table: "children", id: id, fields: set))
+                updated.append((id, set.keys.sorted()))
+            }
         }
         for _ in 0..<max(1, children * 4 / 1000) {
             let id = RecordID(.version7(unixMillis: 1_763_942_400_000, using: &generator.random))
-            try node.put("children", id: id, unit: unit, set: generator.child(villages: villages))
+            let fields = generator.child(villages: villages)
+            try node.put("children", id: id, unit: unit, set: fields)
+            rawNight.append(.insert(table: "children", id: id, fields: fields))
         }
         for index in 0..<max(1, children * 4 / 10_000) {
-            try node.delete("children", id: ids[(index * 997 + 13) % ids.count])
+            let id = ids[(index * 997 + 13) % ids.count]
+            guard !touched.contains(id) else { continue }
+            try node.delete("children", id: id)
+            rawNight.append(.delete(table: "children", id: id))
         }
         for (caseID, step) in cases where step < 5 && generator.percent(20) {
-            try node.put(
-                "cases", id: caseID,
-                set: ["status": .string(steps[step + 1]), "plan": .string(String(generator.notes().prefix(200)))])
+            let set: [String: FieldValue] = [
+                "status": .string(steps[step + 1]), "plan": .string(String(generator.notes().prefix(200))),
+            ]
+            try node.put("cases", id: caseID, set: set)
+            rawNight.append(.update(table: "cases", id: caseID, fields: set))
         }
-        let night = try node.log(after: UInt64(initial), limit: .max).map(\.change)
-        return CommuneNight(node: node, initialChanges: initial, nightChanges: night)
+        let log = try node.log(after: 0, limit: .max).map(\.change)
+        return CommuneNight(
+            unit: unit, origin: origin, initial: Array(log.prefix(initialCount)),
+            night: Array(log.dropFirst(initialCount)),
+            rawInitial: rawInitial, rawNight: rawNight, updated: updated)
     }
 }
 

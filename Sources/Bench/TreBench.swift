@@ -8,7 +8,7 @@ struct TreBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tre-bench",
         abstract: "Tre's benchmarks; every figure comes with a plain-SQLite reference from the same run.",
-        subcommands: [StoreApply.self, WireBench.self])
+        subcommands: [ProvinceNight.self, StoreApply.self, WireBench.self])
 }
 
 /// Seconds taken by `body`, on the monotonic clock.

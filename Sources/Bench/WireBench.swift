@@ -23,11 +23,11 @@ struct WireBench: ParsableCommand {
                 origin: OriginID(UUID128(high: 0x0190_0000_0000_7000, low: UInt64(index + 1))),
                 children: children, seed: seed &+ UInt64(index))
             let set = ChangeSet(
-                kind: .push, sender: night.node.origin, from: UInt64(night.initialChanges),
-                to: UInt64(night.initialChanges + night.nightChanges.count), changes: night.nightChanges)
-            changes += night.nightChanges.count
+                kind: .push, sender: night.origin, from: UInt64(night.initial.count),
+                to: UInt64(night.initial.count + night.night.count), changes: night.night)
+            changes += night.night.count
             wire += set.encode(key: key).count
-            let plain = jsonEncoding(night.nightChanges)
+            let plain = jsonEncoding(night.night)
             json += plain.count
             jsonZlib += Zlib.compress(plain).count
         }

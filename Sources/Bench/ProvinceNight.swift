@@ -1,0 +1,223 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+/// The province-night workload of shared/WORKLOAD.md, in-process: a hub store merging every
+/// commune's change sets (as a hub does after decoding), against plain SQL doing the same
+/// inserts, updates and deletes with the same commits.
+struct ProvinceNight: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "night",
+        abstract: "The province-night workload: initial load, one night's merge, conflicts, equality, node writes.")
+
+    @Option(help: "Districts (0: communes directly under the province).") var districts = 10
+    @Option(help: "Communes per district (or in the province when --districts 0).") var communes = 20
+    @Option(help: "Children per commune.") var children = 2_500
+    @Option(help: "Seed of the generated data.") var seed: UInt64 = 1
+    @Flag(help: "2 districts × 5 communes × 500 children: a smoke run in well under a minute.") var quick = false
+    @Option(help: "Local edits timed on one commune node for the write latency.") var writes = 300
+
+    var shape: (districts: Int, communes: Int, children: Int) {
+        quick ? (2, 5, 500) : (districts, communes, children)
+    }
+
+    func validate() throws {
+        guard districts >= 0, communes > 0, children >= 100, writes >= 10 else {
+            throw ValidationError("--districts ≥ 0, --communes ≥ 1, --children ≥ 100 and --writes ≥ 10.")
+        }
+    }
+
+    /// The sample province 44: districts 401…, communes 44001….
+    static func units(districts: Int, communes: Int) -> [(code: String, district: String?)] {
+        var result: [(String, String?)] = []
+        var number = 1
+        for district in 0..<max(districts, 1) {
+            for _ in 0..<communes {
+                result.append(
+                    (String(format: "44%03d", number), districts == 0 ? nil : String(format: "%03d", 401 + district)))
+                number += 1
+            }
+        }
+        return result
+    }
+
+    static let setSize = 2_000
+
+    func run() throws {
+        let (districtCount, communeCount, childCount) = shape
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tre-night-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let started = ContinuousClock.now
+
+        // Generate every commune's data and night on its own replica.
+        var nights: [CommuneNight] = []
+        for (index, unit) in Self.units(districts: districtCount, communes: communeCount).enumerated() {
+            nights.append(
+                try CommuneNight.make(
+                    unit: unit.code,
+                    origin: OriginID(
+                        UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0000 | UInt64(index + 1))),
+                    children: childCount, seed: seed &+ UInt64(index)))
+        }
+        let hubPath = directory.appendingPathComponent("hub.sqlite").path
+        let hubClock = StepClock(1_763_900_000_000)
+        let hub = try Replica.initialize(
+            storage: try SQLiteStorage(path: hubPath),
+            origin: OriginID(UUID128(high: 0x0190_0000_0000_7000, low: 0x44)),
+            unit: "44", time: hubClock)
+        let raw = try RawReference(path: directory.appendingPathComponent("raw.sqlite").path)
+
+        // Initial load: every commune's first push, in sets of 2,000 changes, one transaction each.
+        var initialRecords = 0
+        var initialSeconds = 0.0
+        var rawInitialSeconds = 0.0
+        for night in nights {
+            let scope = PeerScope(origin: night.origin, units: [night.unit], relays: false)
+            var sizes: [Int] = []
+            initialSeconds += try measure {
+                var start = 0
+                while start < night.initial.count {
+                    let set = Array(night.initial[start..<min(start + Self.setSize, night.initial.count)])
+                    try hub.apply(
+                        set, via: night.origin, authorize: { Authorization.check($0, by: scope, current: $1) })
+                    sizes.append(set.count)
+                    start += Self.setSize
+                }
+            }
+            initialRecords += night.initial.count
+            rawInitialSeconds += try measure { try raw.run(night.rawInitial, unit: night.unit, commits: sizes) }
+        }
+        let afterInitial = try hub.counts().lastSequence
+
+        // District staff edit 1 % of the children each commune updates tonight, concurrently:
+        // half on a field the commune wrote (a true conflict), half on another (a clean merge).
+        var expectedConflicts = 0
+        var plantedClean = 0
+        var random = SplitMix64(seed: seed ^ 0xd15)
+        for night in nights {
+            for (id, fields) in night.updated where random.next() % 100 == 0 {
+                if (expectedConflicts + plantedClean) % 2 == 0 {
+                    try hub.put("children", id: id, set: [fields[0]: .string("huyện sửa \(random.next() % 1000)")])
+                    expectedConflicts += 1
+                } else if let other = CommuneNight.updatable.first(where: { !fields.contains($0) }) {
+                    try hub.put("children", id: id, set: [other: .string("huyện bổ sung")])
+                    plantedClean += 1
+                }
+            }
+        }
+
+        // The night: every commune's set, one transaction each; the raw night likewise.
+        var nightChanges = 0
+        let nightSeconds = try measure {
+            for night in nights {
+                let scope = PeerScope(origin: night.origin, units: [night.unit], relays: false)
+                try hub.apply(
+                    night.night, via: night.origin, authorize: { Authorization.check($0, by: scope, current: $1) })
+                nightChanges += night.night.count
+            }
+        }
+        var rawNightOperations = 0
+        let rawNightSeconds = try measure {
+            for night in nights {
+                try raw.run(night.rawNight, unit: night.unit, commits: [night.rawNight.count])
+                rawNightOperations += night.rawNight.count
+            }
+        }
+        let conflictsDetected = try hub.counts().conflictedRecords
+
+        // Pull and equality: each commune receives the hub's changes in its scope; its replica
+        // (initial, its night, what it pulled) must hash like the hub's part for that commune.
+        let key = PeerKey.random()
+        var wireBytes = 0
+        var wireChanges = 0
+        let hubHashes = try hub.stateHashesByUnit()
+        var equal = true
+        for night in nights {
+            let push = ChangeSet(
+                kind: .push, sender: night.origin, from: UInt64(night.initial.count),
+                to: UInt64(night.initial.count + night.night.count), changes: night.night)
+            let page = try hub.outgoingPage(
+                after: afterInitial, filter: LogFilter(units: [night.unit], excludingVia: night.origin),
+                maxEntries: 20_000,
+                maxBytes: 1 << 22)
+            let pulled = page.entries.map(\.change)
+            let pull = ChangeSet(kind: .pull, sender: hub.origin, from: afterInitial, to: page.through, changes: pulled)
+            wireBytes += push.encode(key: key).count + pull.encode(key: key).count
+            wireChanges += night.night.count + pulled.count
+            let node = try Replica.initialize(
+                storage: MemoryStorage(), origin: night.origin, unit: night.unit, time: hubClock)
+            try node.apply(night.initial + night.night + pulled)
+            if try node.stateHash(unit: { $0 == night.unit }) != hubHashes[night.unit] { equal = false }
+        }
+
+        // A durable local edit on one commune node holding its full replica, against a raw
+        // single-row UPDATE on a file holding the same rows.
+        let sample = nights[0]
+        let node = try Replica.initialize(
+            storage: try SQLiteStorage(path: directory.appendingPathComponent("node.sqlite").path),
+            origin: sample.origin,
+            unit: sample.unit, time: StepClock(1_764_000_000_000))
+        try node.apply(sample.initial + sample.night)
+        let rawNode = try RawReference(path: directory.appendingPathComponent("raw-node.sqlite").path)
+        try rawNode.run(sample.rawInitial, unit: sample.unit, commits: [sample.rawInitial.count])
+        let ids = sample.rawInitial.compactMap { operation -> RecordID? in
+            if case .insert("children", let id, _) = operation { return id }
+            return nil
+        }
+        var nodeWrites: [Double] = []
+        var rawWrites: [Double] = []
+        for index in 0..<writes {
+            let id = ids[(index * 7919) % ids.count]
+            let value = FieldValue.string("Ghi chú lần \(index)")
+            if try node.record("children", id: id)?.isDeleted == true { continue }
+            nodeWrites.append(try measure { try node.put("children", id: id, set: ["notes": value]) })
+            rawWrites.append(
+                try measure {
+                    try rawNode.run(.update(table: "children", id: id, fields: ["notes": value]), unit: sample.unit)
+                })
+        }
+        let nodeP99 = percentile99(nodeWrites)
+        let rawP99 = percentile99(rawWrites)
+
+        func ratio(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+        let initialRate = Double(initialRecords) / initialSeconds
+        let rawInitialRate = Double(initialRecords) / rawInitialSeconds
+        let nightRate = Double(nightChanges) / nightSeconds
+        let rawNightRate = Double(rawNightOperations) / rawNightSeconds
+        let report: [String: Any] = [
+            "benchmark": "province-night", "part": "in-process",
+            "parameters": [
+                "districts": districtCount, "communes_per_district": communeCount, "children_per_commune": childCount,
+                "communes": nights.count, "seed": seed, "quick": quick,
+            ],
+            "initial_load_records_per_s": Int(initialRate),
+            "raw_initial_insert_rows_per_s": Int(rawInitialRate),
+            "initial_load_vs_raw": ratio(initialRate / rawInitialRate),
+            "nightly_merge_changes_per_s": Int(nightRate),
+            "nightly_merge_s": ratio(nightSeconds),
+            "raw_night_operations_per_s": Int(rawNightRate),
+            "nightly_merge_vs_raw_night": ratio(nightRate / rawNightRate),
+            "wire_bytes_per_change": ratio(Double(wireBytes) / Double(max(wireChanges, 1))),
+            "night_bytes_per_commune": wireBytes / nights.count,
+            "node_write_p99_ms": nodeP99,
+            "raw_update_p99_ms": rawP99,
+            "node_write_p99_vs_raw": ratio(nodeP99 / rawP99),
+            "bench_process_peak_rss_mb": Int(peakRSSMegabytes()),
+            "conflicts_detected": conflictsDetected,
+            "conflicts_expected": expectedConflicts,
+            "clean_concurrent_edits": plantedClean,
+            "replicas_equal": equal,
+            "night_changes": nightChanges,
+            "elapsed_s": ratio(Double((ContinuousClock.now - started).components.seconds)),
+        ]
+        printJSONObject(report)
+        guard equal, conflictsDetected == expectedConflicts else {
+            FileHandle.standardError.write(
+                Data(
+                    "night: check failed: replicas_equal \(equal), conflicts \(conflictsDetected) of \(expectedConflicts)\n"
+                        .utf8))
+            throw ExitCode(1)
+        }
+    }
+}
