@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "TreBench",
             dependencies: [
-                "SyncCore",
+                "SyncCore", "SyncClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -5,7 +5,7 @@ import SyncCore
 /// The province-night workload of shared/WORKLOAD.md, in-process: a hub store merging every
 /// commune's change sets (as a hub does after decoding), against plain SQL doing the same
 /// inserts, updates and deletes with the same commits.
-struct ProvinceNight: ParsableCommand {
+struct ProvinceNight: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "night",
         abstract: "The province-night workload: initial load, one night's merge, conflicts, equality, node writes.")
@@ -16,6 +16,7 @@ struct ProvinceNight: ParsableCommand {
     @Option(help: "Seed of the generated data.") var seed: UInt64 = 1
     @Flag(help: "2 districts × 5 communes × 500 children: a smoke run in well under a minute.") var quick = false
     @Option(help: "Local edits timed on one commune node for the write latency.") var writes = 300
+    @Flag(help: "Skip the end-to-end part over HTTP (real tre-hub serve and tre-node sync).") var noHTTP = false
 
     var shape: (districts: Int, communes: Int, children: Int) {
         quick ? (2, 5, 500) : (districts, communes, children)
@@ -43,7 +44,7 @@ struct ProvinceNight: ParsableCommand {
 
     static let setSize = 2_000
 
-    func run() throws {
+    func run() async throws {
         let (districtCount, communeCount, childCount) = shape
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tre-night-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -94,14 +95,18 @@ struct ProvinceNight: ParsableCommand {
         // half on a field the commune wrote (a true conflict), half on another (a clean merge).
         var expectedConflicts = 0
         var plantedClean = 0
+        var hubEdits: [(commune: String, id: RecordID, field: String, value: String)] = []
         var random = SplitMix64(seed: seed ^ 0xd15)
         for night in nights {
             for (id, fields) in night.updated where random.next() % 100 == 0 {
                 if (expectedConflicts + plantedClean) % 2 == 0 {
-                    try hub.put("children", id: id, set: [fields[0]: .string("huyện sửa \(random.next() % 1000)")])
+                    let value = "huyện sửa \(random.next() % 1000)"
+                    try hub.put("children", id: id, set: [fields[0]: .string(value)])
+                    hubEdits.append((night.unit, id, fields[0], value))
                     expectedConflicts += 1
                 } else if let other = CommuneNight.updatable.first(where: { !fields.contains($0) }) {
                     try hub.put("children", id: id, set: [other: .string("huyện bổ sung")])
+                    hubEdits.append((night.unit, id, other, "huyện bổ sung"))
                     plantedClean += 1
                 }
             }
@@ -181,12 +186,21 @@ struct ProvinceNight: ParsableCommand {
         let rawP99 = percentile99(rawWrites)
 
         func ratio(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+        var http: HTTPNight.Result?
+        if !noHTTP {
+            let bin = URL(
+                fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                    ?? CommandLine.arguments[0]
+            ).deletingLastPathComponent()
+            http = try await HTTPNight(nights: nights, districts: districtCount, directory: directory, bin: bin)
+                .runNight(hubEdits: hubEdits)
+        }
         let initialRate = Double(initialRecords) / initialSeconds
         let rawInitialRate = Double(initialRecords) / rawInitialSeconds
         let nightRate = Double(nightChanges) / nightSeconds
         let rawNightRate = Double(rawNightOperations) / rawNightSeconds
         let report: [String: Any] = [
-            "benchmark": "province-night", "part": "in-process",
+            "benchmark": "province-night", "parts": noHTTP ? "in-process" : "in-process, http",
             "parameters": [
                 "districts": districtCount, "communes_per_district": communeCount, "children_per_commune": childCount,
                 "communes": nights.count, "seed": seed, "quick": quick,
@@ -198,8 +212,15 @@ struct ProvinceNight: ParsableCommand {
             "nightly_merge_s": ratio(nightSeconds),
             "raw_night_operations_per_s": Int(rawNightRate),
             "nightly_merge_vs_raw_night": ratio(nightRate / rawNightRate),
-            "wire_bytes_per_change": ratio(Double(wireBytes) / Double(max(wireChanges, 1))),
-            "night_bytes_per_commune": wireBytes / nights.count,
+            "wire_bytes_per_change": ratio(http?.wireBytesPerChange ?? Double(wireBytes) / Double(max(wireChanges, 1))),
+            "night_bytes_per_commune": http?.nightBytesPerCommune ?? wireBytes / nights.count,
+            "in_process_wire_bytes_per_change": ratio(Double(wireBytes) / Double(max(wireChanges, 1))),
+            "hub_peak_rss_mb": http?.hubPeakRSSMegabytes ?? -1,
+            "node_peak_rss_mb": http?.nodePeakRSSMegabytes ?? -1,
+            "http_night_wall_s": ratio(http?.nightWallSeconds ?? -1),
+            "http_initial_sync_wall_s": ratio(http?.initialWallSeconds ?? -1),
+            "http_pushed": http?.pushed ?? -1,
+            "http_pulled": http?.pulled ?? -1,
             "node_write_p99_ms": nodeP99,
             "raw_update_p99_ms": rawP99,
             "node_write_p99_vs_raw": ratio(nodeP99 / rawP99),
@@ -207,7 +228,7 @@ struct ProvinceNight: ParsableCommand {
             "conflicts_detected": conflictsDetected,
             "conflicts_expected": expectedConflicts,
             "clean_concurrent_edits": plantedClean,
-            "replicas_equal": equal,
+            "replicas_equal": equal && (http?.replicasEqual ?? true),
             "night_changes": nightChanges,
             "elapsed_s": ratio(Double((ContinuousClock.now - started).components.seconds)),
         ]

@@ -4,7 +4,7 @@ import SyncCore
 
 /// `tre-bench`: the figures of scripts/bench, each with the reference measured in the same run.
 @main
-struct TreBench: ParsableCommand {
+struct TreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tre-bench",
         abstract: "Tre's benchmarks; every figure comes with a plain-SQLite reference from the same run.",

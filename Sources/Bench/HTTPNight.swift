@@ -1,0 +1,170 @@
+import Foundation
+import SyncClient
+import SyncCore
+
+/// The same night end to end: a real `tre-hub serve` on 127.0.0.1, commune nodes on SQLite
+/// files, every push and pull through `tre-node sync`. Measures the bytes on the wire, the
+/// night's wall time, and the peak memory of the hub and of a node.
+struct HTTPNight {
+    let nights: [CommuneNight]
+    let districts: Int
+    let directory: URL
+    let bin: URL
+
+    struct Result {
+        var wireBytesPerChange = 0.0
+        var nightBytesPerCommune = 0
+        var nightWallSeconds = 0.0
+        var initialWallSeconds = 0.0
+        var hubPeakRSSMegabytes = 0
+        var nodePeakRSSMegabytes = 0
+        var replicasEqual = false
+        var pushed = 0
+        var pulled = 0
+    }
+
+    @discardableResult
+    func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = bin.appendingPathComponent(tool)
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let error = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError("\(tool) \(arguments.first ?? "") failed: \(String(decoding: error, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Peak resident memory of a running process, from /proc (Linux).
+    static func peakRSS(pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return 0 }
+        return kilobytes / 1024
+    }
+
+    func runNight(hubEdits: [(commune: String, id: RecordID, field: String, value: String)]) async throws -> Result {
+        var result = Result()
+        let hubPath = directory.appendingPathComponent("http-hub.sqlite").path
+        try run("tre-hub", ["init", "--db", hubPath, "--unit", "44", "--name", "Tỉnh 44"])
+        var csv = "code,name,level,parent_code\n44,Tỉnh 44,province,\n"
+        var districtsSeen = Set<String>()
+        for (index, night) in nights.enumerated() {
+            let district =
+                districts == 0 ? "44" : String(format: "%03d", 401 + index / max(1, nights.count / districts))
+            if district != "44" && districtsSeen.insert(district).inserted {
+                csv += "\(district),Huyện \(district),district,44\n"
+            }
+            csv += "\(night.unit),Xã \(night.unit),commune,\(district)\n"
+        }
+        let csvPath = directory.appendingPathComponent("units.csv").path
+        try csv.write(toFile: csvPath, atomically: true, encoding: .utf8)
+        try run("tre-hub", ["units", "import", "--db", hubPath, csvPath])
+
+        let server = Process()
+        server.executableURL = bin.appendingPathComponent("tre-hub")
+        server.arguments = ["serve", "--db", hubPath, "--port", "0"]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            if server.isRunning {
+                server.terminate()
+                server.waitUntilExit()
+            }
+        }
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        guard
+            let range = String(decoding: line, as: UTF8.self).range(
+                of: "http://127.0.0.1:[0-9]+", options: .regularExpression)
+        else { throw BenchError("tre-hub serve did not start") }
+        let url = URL(string: String(String(decoding: line, as: UTF8.self)[range]))!
+
+        // Every commune: enrolled, its replica holding its initial data, first sync.
+        var folders: [String] = []
+        for night in nights {
+            let code = try run("tre-hub", ["enroll", "--db", hubPath, "--unit", night.unit])
+            let answer = try await HubClient.enrol(
+                baseURL: url, code: code, origin: night.origin, kind: "node", name: "")
+            let folder = directory.appendingPathComponent("node-\(night.unit)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let node = try Replica.initialize(
+                storage: try SQLiteStorage(path: folder.appendingPathComponent("replica.sqlite").path),
+                origin: night.origin,
+                unit: night.unit, time: SystemTimeSource())
+            try Upstream(
+                url: url, hubOrigin: OriginID(string: answer.hubOrigin)!, hubUnit: answer.hubUnit,
+                key: PeerKey(hex: answer.key)!
+            )
+            .save(to: node)
+            try node.apply(night.initial)
+            folders.append(folder.path)
+        }
+        result.initialWallSeconds = try measure {
+            for folder in folders { try run("tre-node", ["sync", "--dir", folder]) }
+        }
+        // Offline: the communes' night, and the district staff's concurrent edits.
+        for (night, folder) in zip(nights, folders) {
+            let node = try Replica(
+                storage: try SQLiteStorage(
+                    path: URL(fileURLWithPath: folder).appendingPathComponent("replica.sqlite").path),
+                time: SystemTimeSource())
+            try node.apply(night.night)
+        }
+        for edit in hubEdits {
+            try run(
+                "tre-hub",
+                [
+                    "record", "put", "--db", hubPath, "children", "--id", edit.id.description,
+                    "\(edit.field)=\(edit.value)",
+                ])
+        }
+        // The night over HTTP.
+        var bytes = 0
+        result.nightWallSeconds = try measure {
+            for folder in folders {
+                let report =
+                    try JSONSerialization.jsonObject(
+                        with: Data(try run("tre-node", ["sync", "--dir", folder, "--json"]).utf8))
+                    as? [String: Int] ?? [:]
+                bytes += (report["bytes_sent"] ?? 0) + (report["bytes_received"] ?? 0)
+                result.pushed += report["pushed"] ?? 0
+                result.pulled += report["pulled"] ?? 0
+            }
+        }
+        result.wireBytesPerChange = Double(bytes) / Double(max(1, result.pushed + result.pulled))
+        result.nightBytesPerCommune = bytes / max(1, nights.count)
+        result.hubPeakRSSMegabytes = Self.peakRSS(pid: server.processIdentifier)
+        var children = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &children)
+        result.nodePeakRSSMegabytes = Int(children.ru_maxrss / 1024)
+        server.terminate()
+        server.waitUntilExit()
+
+        let hub = try Replica(storage: try SQLiteStorage(path: hubPath), time: SystemTimeSource())
+        let hashes = try hub.stateHashesByUnit()
+        result.replicasEqual = true
+        for (night, folder) in zip(nights, folders) {
+            let node = try Replica(
+                storage: try SQLiteStorage(
+                    path: URL(fileURLWithPath: folder).appendingPathComponent("replica.sqlite").path),
+                time: SystemTimeSource())
+            if try node.stateHash(unit: { $0 == night.unit }) != hashes[night.unit] { result.replicasEqual = false }
+        }
+        return result
+    }
+}
