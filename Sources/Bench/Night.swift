@@ -86,9 +86,11 @@ struct CommuneNight {
                 let field = generator.pick(updatable)
                 set[field] = model[field] ?? .string(generator.notes())
             }
-            if try node.put("children", id: id, set: set) != nil {
-                rawNight.append(.update(table: "children", id: id, fields: set))
-                updated.append((id, set.keys.sorted()))
+            // Only the fields that really changed travel (and can conflict).
+            if let change = try node.put("children", id: id, set: set) {
+                let written = change.set.dictionary.filter { !ReservedField.isReserved($0.key) }
+                rawNight.append(.update(table: "children", id: id, fields: written))
+                updated.append((id, written.keys.sorted()))
             }
         }
         for _ in 0..<max(1, children * 4 / 1000) {
