@@ -10,13 +10,17 @@ extension ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            let code = exitCode(for: error)
-            if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(1)
-            }
-            exit(withError: error)
+            exitReporting(error)
         }
+    }
+
+    /// Usage mistakes exit 1 like any bad input; everything else as ArgumentParser decides.
+    static func exitReporting(_ error: any Error) -> Never {
+        if exitCode(for: error) == .validationFailure {
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(1)
+        }
+        exit(withError: error)
     }
 }
 
@@ -31,12 +35,7 @@ extension AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            let code = exitCode(for: error)
-            if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(1)
-            }
-            exit(withError: error)
+            exitReporting(error)
         }
     }
 }

@@ -1,6 +1,6 @@
 public import ArgumentParser
 import Foundation
-import SyncCore
+public import SyncCore
 
 /// `record put|get|delete|restore|list`: generic record editing for scripts, tests and staff.
 public struct RecordCommand<Location: ReplicaLocation>: ParsableCommand {
@@ -121,21 +121,18 @@ struct RecordGet<Location: ReplicaLocation>: ParsableCommand {
     }
 }
 
-struct RecordDelete<Location: ReplicaLocation>: ParsableCommand {
-    static var configuration: CommandConfiguration {
-        CommandConfiguration(
-            commandName: "delete", abstract: "Delete a record (a tombstone: its values are kept and can be restored).")
-    }
-
+/// The record and options `delete` and `restore` share, and how they answer.
+struct RecordTarget<Location: ReplicaLocation>: ParsableArguments {
     @OptionGroup var location: Location
     @OptionGroup var output: OutputOptions
     @Argument var collection: String
     @Argument var id: String
 
-    func run() throws {
+    /// Runs `edit` on the record and prints its id (and whether anything changed).
+    func run(_ edit: (Replica, String, RecordID) throws -> Change?) throws {
         try reporting(json: output.json) {
             let id = try parseRecordID(id)
-            let change = try location.open().delete(collection, id: id)
+            let change = try edit(try location.open(), collection, id)
             if output.json {
                 printJSON(["id": id.description, "changed": change == nil ? "false" : "true"])
             } else {
@@ -145,27 +142,25 @@ struct RecordDelete<Location: ReplicaLocation>: ParsableCommand {
     }
 }
 
+struct RecordDelete<Location: ReplicaLocation>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "delete", abstract: "Delete a record (a tombstone: its values are kept and can be restored).")
+    }
+
+    @OptionGroup var target: RecordTarget<Location>
+
+    func run() throws { try target.run { try $0.delete($1, id: $2) } }
+}
+
 struct RecordRestore<Location: ReplicaLocation>: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(commandName: "restore", abstract: "Restore a deleted record with every value it held.")
     }
 
-    @OptionGroup var location: Location
-    @OptionGroup var output: OutputOptions
-    @Argument var collection: String
-    @Argument var id: String
+    @OptionGroup var target: RecordTarget<Location>
 
-    func run() throws {
-        try reporting(json: output.json) {
-            let id = try parseRecordID(id)
-            let change = try location.open().restore(collection, id: id)
-            if output.json {
-                printJSON(["id": id.description, "changed": change == nil ? "false" : "true"])
-            } else {
-                print(id)
-            }
-        }
-    }
+    func run() throws { try target.run { try $0.restore($1, id: $2) } }
 }
 
 struct RecordList<Location: ReplicaLocation>: ParsableCommand {

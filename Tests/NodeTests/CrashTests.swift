@@ -5,27 +5,15 @@ import Testing
 /// kill -9 of the node and of the hub at random points during sync: after a restart and
 /// another sync, both hold the same state and no change is lost or applied twice.
 @Suite(.serialized) struct CrashTests {
-    static let units = """
-        code,name,level,parent_code
-        415,Huyện Kỳ Sơn,district,
-        17605,Xã Mường Lống,commune,415
-
-        """
-
     @Test func killingEitherSideMidSyncLosesNothing() throws {
         let directory = try TemporaryDirectory()
-        let db = directory.path("district.sqlite")
-        let csv = directory.path("units.csv")
-        let log = directory.path("hub.log")
-        try Self.units.write(toFile: csv, atomically: true, encoding: .utf8)
-        try Executables.hub("init", "--db", db, "--unit", "415", "--name", "Kỳ Sơn").ok()
-        try Executables.hub("units", "import", "--db", db, csv).ok()
-        var hub = try HubProcess(database: db, logFile: log)
+        var (district, hub) = try DistrictHub.start(in: directory)
         defer { hub.stop() }
+        let db = district.database
+        let log = district.log
         let port = hub.port
         let dir = directory.path("node")
-        let code = try Executables.hub("enroll", "--db", db, "--unit", "17605").ok().line
-        try Executables.node("init", "--dir", dir, "--hub", hub.url, "--enrolment", code).ok()
+        try district.node("17605", in: dir, url: hub.url)
 
         var random = SeededGenerator(seed: 9_1123)
         var nodeChanges = 0

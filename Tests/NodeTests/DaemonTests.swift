@@ -7,17 +7,11 @@ import Testing
 @Suite(.serialized) struct DaemonTests {
     @Test func daemonRetriesUntilTheHubComesBack() throws {
         let directory = try TemporaryDirectory()
-        let csv = directory.path("units.csv")
-        try "code,name,level,parent_code\n415,Kỳ Sơn,district,\n17605,Mường Lống,commune,415\n".write(
-            toFile: csv, atomically: true, encoding: .utf8)
-        let db = directory.path("hub.sqlite")
-        try Executables.hub("init", "--db", db, "--unit", "415", "--name", "Kỳ Sơn").ok()
-        try Executables.hub("units", "import", "--db", db, csv).ok()
-        var hub = try HubProcess(database: db, logFile: directory.path("hub.log"))
+        var (district, hub) = try DistrictHub.start(in: directory)
+        let db = district.database
         let port = hub.port
         let dir = directory.path("node")
-        let code = try Executables.hub("enroll", "--db", db, "--unit", "17605").ok().line
-        try Executables.node("init", "--dir", dir, "--hub", hub.url, "--enrolment", code).ok()
+        try district.node("17605", in: dir, url: hub.url)
         let id = try Executables.node("record", "put", "--dir", dir, "children", "--unit", "17605", "sex=F").ok().line
         hub.stop()
 
@@ -37,7 +31,7 @@ import Testing
         Thread.sleep(forTimeInterval: 5)
         let early = try String(contentsOfFile: log, encoding: .utf8)
         #expect(early.components(separatedBy: "hub unreachable").count - 1 >= 2, "\(early)")
-        hub = try HubProcess(database: db, logFile: directory.path("hub.log"), port: port)
+        hub = try HubProcess(database: db, logFile: district.log, port: port)
         defer { hub.stop() }
         var arrived = false
         for _ in 0..<40 where !arrived {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A `tre-hub serve` running as its own process on 127.0.0.1, on a port it picked itself.
@@ -74,5 +75,40 @@ extension CommandResult {
     func ok(_ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) -> CommandResult {
         #expect(status == 0, "\(what) exited \(status): \(stderr)", sourceLocation: sourceLocation)
         return self
+    }
+}
+
+/// A district hub (415) knowing its communes, serving on 127.0.0.1: the start of most
+/// process-level tests.
+struct DistrictHub {
+    static let units = """
+        code,name,level,parent_code
+        415,Huyện Kỳ Sơn,district,
+        17605,Xã Mường Lống,commune,415
+        17608,Xã Huồi Tụ,commune,415
+
+        """
+
+    let database: String
+    let log: String
+
+    /// Creates the hub's database and units in `directory`, and starts serving.
+    static func start(in directory: TemporaryDirectory) throws -> (DistrictHub, HubProcess) {
+        let hub = DistrictHub(database: directory.path("district.sqlite"), log: directory.path("hub.log"))
+        let csv = directory.path("units.csv")
+        try units.write(toFile: csv, atomically: true, encoding: .utf8)
+        try Executables.hub("init", "--db", hub.database, "--unit", "415", "--name", "Kỳ Sơn").ok()
+        try Executables.hub("units", "import", "--db", hub.database, csv).ok()
+        return (hub, try HubProcess(database: hub.database, logFile: hub.log))
+    }
+
+    /// A one-time code for a commune.
+    func enrolment(_ commune: String) throws -> String {
+        try Executables.hub("enroll", "--db", database, "--unit", commune).ok().line
+    }
+
+    /// A node for `commune` in `folder`, enrolled at `url`.
+    func node(_ commune: String, in folder: String, url: String) throws {
+        try Executables.node("init", "--dir", folder, "--hub", url, "--enrolment", try enrolment(commune)).ok()
     }
 }

@@ -6,13 +6,8 @@ import Testing
 @Suite(.serialized) struct RefusalTests {
     @Test func unreachableHubExitsTwoAndAnUnknownNodeExitsThree() throws {
         let directory = try TemporaryDirectory()
-        let csv = directory.path("units.csv")
-        try "code,name,level,parent_code\n415,Kỳ Sơn,district,\n17605,Mường Lống,commune,415\n".write(
-            toFile: csv, atomically: true, encoding: .utf8)
-        let db = directory.path("hub.sqlite")
-        try Executables.hub("init", "--db", db, "--unit", "415", "--name", "Kỳ Sơn").ok()
-        try Executables.hub("units", "import", "--db", db, csv).ok()
-        var hub = try HubProcess(database: db, logFile: directory.path("hub.log"))
+        var (district, hub) = try DistrictHub.start(in: directory)
+        let db = district.database
         let port = hub.port
         let dir = directory.path("node")
         let code = try Executables.hub("enroll", "--db", db, "--unit", "17605", "--json").ok()
@@ -38,7 +33,7 @@ import Testing
         // The hub is reinstalled from scratch at the same address: it no longer knows the node.
         try FileManager.default.removeItem(atPath: db)
         try Executables.hub("init", "--db", db, "--unit", "415", "--name", "Kỳ Sơn").ok()
-        hub = try HubProcess(database: db, logFile: directory.path("hub.log"), port: port)
+        hub = try HubProcess(database: db, logFile: district.log, port: port)
         defer { hub.stop() }
         let refused = try Executables.node("sync", "--dir", dir, "--json")
         #expect(refused.status == 3)

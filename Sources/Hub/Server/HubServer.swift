@@ -30,6 +30,19 @@ enum HubServer {
         { name in HTTPField.Name(name).flatMap { request.headers[$0] } }
     }
 
+    /// The signature headers, copied out of the request so the blocking work can take them.
+    static func signatureHeaders(_ request: Request) -> [String: String] {
+        let read = header(request)
+        var headers: [String: String] = [:]
+        for name in [
+            RequestSignature.originHeader, RequestSignature.timeHeader, RequestSignature.nonceHeader,
+            RequestSignature.signatureHeader,
+        ] {
+            headers[name] = read(name)
+        }
+        return headers
+    }
+
     static func pathAndQuery(_ request: Request) -> String {
         request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
     }
@@ -85,27 +98,17 @@ enum HubServer {
             var request = request
             let body = try await body(&request, limit: maximumBody)
             let path = pathAndQuery(request)
-            let read = header(request)
-            let headers = Dictionary(
-                uniqueKeysWithValues: [
-                    RequestSignature.originHeader, RequestSignature.timeHeader, RequestSignature.nonceHeader,
-                    RequestSignature.signatureHeader,
-                ].map { ($0, read($0)) })
+            let headers = signatureHeaders(request)
             return bytes(
                 try await blocking {
                     let peer = try service.authenticate(
-                        method: "POST", pathAndQuery: path, header: { headers[$0] ?? nil }, body: body)
+                        method: "POST", pathAndQuery: path, header: { headers[$0] }, body: body)
                     return try service.push(peer: peer, body: body)
                 }, contentType: "application/json")
         }
         router.get("/v1/pull") { request, _ in
             let path = pathAndQuery(request)
-            let read = header(request)
-            let headers = Dictionary(
-                uniqueKeysWithValues: [
-                    RequestSignature.originHeader, RequestSignature.timeHeader, RequestSignature.nonceHeader,
-                    RequestSignature.signatureHeader,
-                ].map { ($0, read($0)) })
+            let headers = signatureHeaders(request)
             let query = request.uri.queryParameters
             guard let after = query.get("after", as: UInt64.self) else {
                 throw HubRefusal(
@@ -116,22 +119,17 @@ enum HubServer {
             return bytes(
                 try await blocking {
                     let peer = try service.authenticate(
-                        method: "GET", pathAndQuery: path, header: { headers[$0] ?? nil }, body: [])
+                        method: "GET", pathAndQuery: path, header: { headers[$0] }, body: [])
                     return try service.pull(peer: peer, after: after, maxBytes: maxBytes)
                 }, contentType: changeSetType)
         }
         router.get("/v1/status") { request, _ in
             let path = pathAndQuery(request)
-            let read = header(request)
-            let headers = Dictionary(
-                uniqueKeysWithValues: [
-                    RequestSignature.originHeader, RequestSignature.timeHeader, RequestSignature.nonceHeader,
-                    RequestSignature.signatureHeader,
-                ].map { ($0, read($0)) })
+            let headers = signatureHeaders(request)
             return bytes(
                 try await blocking {
                     let peer = try service.authenticate(
-                        method: "GET", pathAndQuery: path, header: { headers[$0] ?? nil }, body: [])
+                        method: "GET", pathAndQuery: path, header: { headers[$0] }, body: [])
                     return try service.status(peer: peer)
                 }, contentType: "application/json")
         }

@@ -38,29 +38,16 @@ extension TreNode {
                         .alreadyInitialized, path: location.databasePath, operation: "init",
                         detail: "a replica exists already")
                 }
-                var generator = SystemRandomNumberGenerator()
-                let origin = OriginID(.version7(unixMillis: SystemTimeSource().nowMillis(), using: &generator))
+                let origin = newOrigin()
                 var upstream: Upstream?
                 var communeUnit = unit
                 var unitName = name
                 if let hub, let enrolment {
-                    let url = try parseHubURL(hub)
-                    let answer = try await HubClient.enrol(
-                        baseURL: url, code: enrolment, origin: origin, kind: "node", name: name)
-                    if let unit, unit != answer.unit {
-                        throw CommandFailure(
-                            code: "unit_mismatch",
-                            message: "the enrolment code is for unit \(answer.unit), not \(unit)",
-                            hint: "Leave out --unit, or ask the hub for a code for \(unit).")
-                    }
-                    guard let key = PeerKey(hex: answer.key), let hubOrigin = OriginID(string: answer.hubOrigin) else {
-                        throw CommandFailure(
-                            code: "bad_enrolment", message: "the hub's enrolment answer is unusable",
-                            hint: "Check that the hub runs a matching version of Tre.")
-                    }
-                    upstream = Upstream(url: url, hubOrigin: hubOrigin, hubUnit: answer.hubUnit, key: key)
-                    communeUnit = answer.unit
-                    if unitName.isEmpty { unitName = answer.unitName }
+                    let enrolled = try await enrol(
+                        hub: hub, code: enrolment, origin: origin, kind: "node", name: name, expectedUnit: unit)
+                    upstream = enrolled.upstream
+                    communeUnit = enrolled.unit
+                    if unitName.isEmpty { unitName = enrolled.unitName }
                 }
                 do {
                     try FileManager.default.createDirectory(atPath: location.dir, withIntermediateDirectories: true)
