@@ -23,6 +23,16 @@ struct HTTPNight {
         var pulled = 0
     }
 
+    /// Peak resident memory seen in the `tre-node` processes run so far, in MB.
+    final class PeakMemory: @unchecked Sendable {
+        private let lock = NSLock()
+        private var peak = 0
+        func see(_ megabytes: Int) { lock.withLock { peak = max(peak, megabytes) } }
+        var value: Int { lock.withLock { peak } }
+    }
+
+    let nodePeak = PeakMemory()
+
     @discardableResult
     func run(_ tool: String, _ arguments: [String]) throws -> String {
         let process = Process()
@@ -33,6 +43,17 @@ struct HTTPNight {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        if tool == "tre-node" {
+            // Sample the node's peak while it runs (its own high-water mark, from /proc).
+            let pid = process.processIdentifier
+            let peak = nodePeak
+            Thread {
+                while process.isRunning {
+                    peak.see(Self.peakRSS(pid: pid))
+                    usleep(2_000)
+                }
+            }.start()
+        }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         let error = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -149,9 +170,7 @@ struct HTTPNight {
         result.wireBytesPerChange = Double(bytes) / Double(max(1, result.pushed + result.pulled))
         result.nightBytesPerCommune = bytes / max(1, nights.count)
         result.hubPeakRSSMegabytes = Self.peakRSS(pid: server.processIdentifier)
-        var children = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &children)
-        result.nodePeakRSSMegabytes = Int(children.ru_maxrss / 1024)
+        result.nodePeakRSSMegabytes = nodePeak.value
         server.terminate()
         server.waitUntilExit()
 
