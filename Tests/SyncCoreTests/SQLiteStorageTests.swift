@@ -127,6 +127,27 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(try Self.dump(path) != before)
     }
 
+    @Test(arguments: [(FailingStorage.Point.appendLog, 2), (.putRecord, 2)])
+    func memoryStoreRollsBackAFailedBatchToo(point: FailingStorage.Point, at count: Int) throws {
+        let target = try makeReplica(.memory, origin: 2)
+        let source = try makeReplica(.memory, origin: 1)
+        for number in 1...4 {
+            try source.put("children", id: testRecord(UInt64(number)), unit: "01001", set: ["n": .int(Int64(number))])
+        }
+        try target.apply(Array(try source.allChanges().prefix(2)))
+        try target.setSetting("cursor", "2")
+        let hash = try target.stateHash()
+        let counts = try target.counts()
+        let failing = try Replica(storage: FailingStorage(target.storage, failing: point, at: count), time: target.time)
+        #expect(throws: FailingStorage.Injected.self) {
+            try failing.apply(try source.allChanges(), alongside: { access in try access.setSetting("cursor", "4") })
+        }
+        #expect(try target.stateHash() == hash)
+        #expect(try target.counts() == counts)
+        #expect(try target.setting("cursor") == "2")
+        #expect(try target.apply(try source.allChanges()).applied == 2)
+    }
+
     @Test func replicaSurvivesReopening() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("replica.sqlite")

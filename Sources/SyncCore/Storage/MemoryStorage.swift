@@ -1,9 +1,10 @@
 import Foundation
 
-/// Storage in memory, for tests and tools. A write works on a copy that replaces the original
-/// only when the body returns, so a failed batch leaves nothing behind, as in SQLite.
+/// Storage in memory, for tests and tools. A write changes the contents in place and keeps an
+/// undo journal: if the body throws, the journal is played back, so a failed batch leaves
+/// nothing behind, as in SQLite — without copying everything for every transaction.
 public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
-    struct Contents {
+    final class Contents {
         var meta: ReplicaMeta?
         var records: [RecordKey: RecordState] = [:]
         var conflicted: Set<RecordKey> = []
@@ -13,35 +14,64 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var contents = Contents()
+    private let contents = Contents()
 
     public init() {}
 
     public func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        return try body(Access(contents: contents))
+        return try body(Access(contents: contents, journaled: false))
     }
 
     public func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        let access = Access(contents: contents)
-        let result = try body(access)
-        contents = access.contents
-        return result
+        let access = Access(contents: contents, journaled: true)
+        do {
+            return try body(access)
+        } catch {
+            access.rollBack()
+            throw error
+        }
     }
 
     final class Access: StorageAccess {
-        var contents: Contents
-        init(contents: Contents) { self.contents = contents }
+        let contents: Contents
+        let journaled: Bool
+        private var undo: [() -> Void] = []
+
+        init(contents: Contents, journaled: Bool) {
+            self.contents = contents
+            self.journaled = journaled
+        }
+
+        private func remember(_ step: @escaping () -> Void) {
+            if journaled { undo.append(step) }
+        }
+
+        func rollBack() {
+            for step in undo.reversed() { step() }
+            undo = []
+        }
 
         func meta() -> ReplicaMeta? { contents.meta }
-        func setMeta(_ meta: ReplicaMeta) { contents.meta = meta }
+
+        func setMeta(_ meta: ReplicaMeta) {
+            let previous = contents.meta
+            remember { [contents] in contents.meta = previous }
+            contents.meta = meta
+        }
 
         func record(_ key: RecordKey) -> RecordState? { contents.records[key] }
 
         func putRecord(_ key: RecordKey, _ state: RecordState) {
+            let previous = contents.records[key]
+            let wasConflicted = contents.conflicted.contains(key)
+            remember { [contents] in
+                contents.records[key] = previous
+                if wasConflicted { contents.conflicted.insert(key) } else { contents.conflicted.remove(key) }
+            }
             contents.records[key] = state
             if state.hasConflicts {
                 contents.conflicted.insert(key)
@@ -62,6 +92,7 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
 
         func appendLog(_ change: Change, via: OriginID?, previousUnit: String?) -> UInt64 {
             let sequence = UInt64(contents.log.count + 1)
+            remember { [contents] in contents.log.removeLast() }
             contents.log.append(LogEntry(sequence: sequence, change: change, via: via, previousUnit: previousUnit))
             return sequence
         }
@@ -74,7 +105,7 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
                 let entry = contents.log[index]
                 if filter.accepts(entry) {
                     let size = entry.change.encoded().count
-                    if entries.count == maxEntries || (!entries.isEmpty && bytes + size > maxBytes) { break }
+                    if entries.count == max(1, maxEntries) || (!entries.isEmpty && bytes + size > maxBytes) { break }
                     entries.append(entry)
                     bytes += size
                 }
@@ -90,20 +121,32 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
             }
         }
 
-        func setting(_ name: String) -> String? { contents.settings[name] }
-        func setSetting(_ name: String, _ value: String?) { contents.settings[name] = value }
-
         func lastSequence() -> UInt64 { UInt64(contents.log.count) }
 
         func park(_ change: Change) {
-            if contents.parked[change.dot] == nil { contents.parked[change.dot] = change }
+            guard contents.parked[change.dot] == nil else { return }
+            remember { [contents] in contents.parked[change.dot] = nil }
+            contents.parked[change.dot] = change
         }
 
         func parked(for key: RecordKey) -> [Change] {
             contents.parked.values.filter { $0.key == key }.sorted { $0.dot < $1.dot }
         }
 
-        func unpark(_ dot: Dot) { contents.parked[dot] = nil }
+        func unpark(_ dot: Dot) {
+            let previous = contents.parked[dot]
+            remember { [contents] in contents.parked[dot] = previous }
+            contents.parked[dot] = nil
+        }
+
         func parkedCount() -> Int { contents.parked.count }
+
+        func setting(_ name: String) -> String? { contents.settings[name] }
+
+        func setSetting(_ name: String, _ value: String?) {
+            let previous = contents.settings[name]
+            remember { [contents] in contents.settings[name] = previous }
+            contents.settings[name] = value
+        }
     }
 }
