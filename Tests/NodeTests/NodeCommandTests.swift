@@ -94,7 +94,13 @@ import Testing
         #expect(again.status == 1)
         #expect(again.stderr.contains("a replica exists already"))
 
-        let usage = try Executables.node("record", "put", "--dir", node, "children", "sex=F")
+        // A node's new record belongs to its own commune; a hub must be told.
+        let own = try Executables.node("record", "put", "--dir", node, "children", "sex=F")
+        #expect(own.status == 0)
+        #expect(try Executables.node("record", "get", "--dir", node, "children", own.line).line.contains("unit 17605"))
+        let hub = directory.path("hub.sqlite")
+        #expect(try Executables.hub("init", "--db", hub, "--unit", "415", "--name", "Kỳ Sơn").status == 0)
+        let usage = try Executables.hub("record", "put", "--db", hub, "children", "sex=F")
         #expect(usage.status == 1)
         #expect(usage.stderr.contains("A new record needs --unit"))
         let badField = try Executables.node(
