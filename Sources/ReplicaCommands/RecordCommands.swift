@@ -1,6 +1,6 @@
 public import ArgumentParser
 import Foundation
-public import SyncCore
+import SyncCore
 
 /// `record put|get|delete|restore|list`: generic record editing for scripts, tests and staff.
 public struct RecordCommand<Location: ReplicaLocation>: ParsableCommand {
