@@ -138,14 +138,13 @@ public final class HubClient: @unchecked Sendable {
             request.setValue(value, forHTTPHeaderField: name)
         }
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        if !body.isEmpty {
-            request.httpBody = Data(body)
-            // A body is never sent on a reused connection: when a kept-alive connection dies
-            // mid-upload, libcurl resends on a new one, and FoundationNetworking then spins at
-            // full CPU until the timeout instead of failing (seen through the fault proxy).
-            // Failing fast lets the sync resume from its saved position.
-            request.setValue("close", forHTTPHeaderField: "Connection")
-        }
+        if !body.isEmpty { request.httpBody = Data(body) }
+        // No request rides a reused connection: when a kept-alive connection dies under a
+        // request, libcurl retries on a new one and FoundationNetworking can then hang (at full
+        // CPU for an upload) until the timeout instead of failing — seen through the fault
+        // proxy, for uploads and once for a plain GET. Failing fast lets the sync resume from
+        // its saved position; the cost is one TCP handshake per request, a few a night.
+        request.setValue("close", forHTTPHeaderField: "Connection")
         let response = try await Self.perform(request, session: session)
         let hubTime = response.header(RequestSignature.hubTimeHeader).flatMap(Int64.init)
         let localNow = Int64(time.nowMillis())

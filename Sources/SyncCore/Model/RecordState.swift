@@ -96,7 +96,7 @@ public struct RecordState: Hashable, Sendable {
     /// `!conflicts.isEmpty`, without building the list in the ordinary case (one value per
     /// field, not deleted).
     public var hasConflicts: Bool {
-        if !fields.values.contains(where: { $0.count > 1 }) && !isDeleted { return false }
+        if !fields.elements.contains(where: { $0.value.count > 1 }) && !isDeleted { return false }
         return !conflicts.isEmpty
     }
 }

@@ -99,8 +99,8 @@ struct Batch {
     let access: any StorageAccess
     let policy: Merge.Policy
     var meta: ReplicaMeta
-    var records: [RecordKey: RecordState] = [:]
-    var dirty: Set<RecordKey> = []
+    /// Records read or written in this batch; `dirty` ones are written back at the end.
+    var records: [RecordKey: (state: RecordState, dirty: Bool)] = [:]
     var mayHaveParked: Bool
     var report = Replica.ApplyReport()
     var via: OriginID?
@@ -117,9 +117,9 @@ struct Batch {
     }
 
     mutating func state(_ key: RecordKey) throws -> RecordState? {
-        if let state = records[key] { return state }
+        if let cached = records[key] { return cached.state }
         let state = try access.record(key)
-        if let state { records[key] = state }
+        if let state { records[key] = (state, false) }
         return state
     }
 
@@ -159,8 +159,7 @@ struct Batch {
         // A replica receiving its own changes back (restored from a backup, or rebuilt from its
         // hub) must never hand out their counters again.
         if change.dot.origin == meta.origin && change.dot.counter > meta.counter { meta.counter = change.dot.counter }
-        records[change.key] = state
-        dirty.insert(change.key)
+        records[change.key] = (state, true)
         _ = try access.appendLog(change, via: via, previousUnit: previous?.unit)
     }
 
@@ -187,7 +186,11 @@ struct Batch {
     }
 
     mutating func finish() throws -> Replica.ApplyReport {
-        for key in dirty { try access.putRecord(key, records[key]!) }
+        // In key order: the records index then grows at its end instead of splitting pages
+        // all over (ids are time-ordered UUIDv7s).
+        for (key, record) in records.filter(\.value.dirty).sorted(by: { $0.key < $1.key }) {
+            try access.putRecord(key, record.state)
+        }
         try access.setMeta(meta)
         report.lastSequence = try access.lastSequence()
         return report
