@@ -24,9 +24,9 @@ extension Change {
             writer.varint(entry.counter)
         }
         writer.varint(self.set.count)
-        for (name, value) in self.set {
-            writer.string(name)
-            value.encode(into: &writer)
+        for slot in self.set.elements {
+            writer.string(slot.name)
+            slot.value.encode(into: &writer)
         }
     }
 

@@ -20,8 +20,8 @@ extension RecordState {
             origins.firstIndex { $0.origin == origin }!
         }
         var writers: [FieldEntry] = []
-        for (_, entries) in fields {
-            for entry in entries where !writers.contains(where: { $0.dot == entry.dot }) {
+        for slot in fields.elements {
+            for entry in slot.value where !writers.contains(where: { $0.dot == entry.dot }) {
                 writers.append(entry)
             }
         }
@@ -34,8 +34,9 @@ extension RecordState {
             writer.varint(UInt64(entry.stamp.logical))
         }
         writer.varint(fields.count)
-        for (name, entries) in fields {
-            writer.string(name)
+        for slot in fields.elements {
+            let entries = slot.value
+            writer.string(slot.name)
             writer.varint(entries.count)
             for entry in entries {
                 writer.varint(writers.firstIndex { $0.dot == entry.dot }!)

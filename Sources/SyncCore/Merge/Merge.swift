@@ -35,7 +35,9 @@ public enum Merge {
         for entry in change.context.entries where state.version[entry.origin] < entry.counter {
             return .notReady(missing: Dot(origin: entry.origin, counter: entry.counter))
         }
-        for (name, value) in change.set {
+        for slot in change.set.elements {
+            let name = slot.name
+            let value = slot.value
             var entries = state.fields[name] ?? []
             switch policy {
             case .exact:

@@ -64,7 +64,9 @@ public struct Change: Hashable, Sendable {
         }
         guard !unit.isEmpty, unit.utf8.count <= 32 else { throw refuse("unit code must be 1 to 32 bytes") }
         guard !set.isEmpty else { throw refuse("a change must set at least one field") }
-        for (name, value) in set {
+        for slot in set.elements {
+            let name = slot.name
+            let value = slot.value
             if name == ReservedField.unit {
                 guard value == .string(unit) else { throw refuse("@unit must be the string of the change's unit") }
             } else if name == ReservedField.deleted {

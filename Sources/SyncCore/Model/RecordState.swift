@@ -47,10 +47,11 @@ public struct RecordState: Hashable, Sendable {
     /// The shown value of every domain field (reserved fields left out).
     public var shownFields: [String: FieldValue] {
         var result: [String: FieldValue] = [:]
-        for (name, entries) in fields where !ReservedField.isReserved(name) {
+        for slot in fields.elements where !ReservedField.isReserved(slot.name) {
+            let entries = slot.value
             var best = entries[0]
             for entry in entries.dropFirst() where entry.showsOver(best) { best = entry }
-            result[name] = best.value
+            result[slot.name] = best.value
         }
         return result
     }

@@ -99,8 +99,14 @@ struct Batch {
     let access: any StorageAccess
     let policy: Merge.Policy
     var meta: ReplicaMeta
-    /// Records read or written in this batch; `dirty` ones are written back at the end.
-    var records: [RecordKey: (state: RecordState, dirty: Bool)] = [:]
+    /// A record read or written in this batch; `dirty` ones are written back at the end. (A
+    /// struct, not a tuple: tuple types cost a runtime metadata lookup on every access.)
+    struct Cached {
+        var state: RecordState
+        var dirty: Bool
+    }
+
+    var records: [RecordKey: Cached] = [:]
     var mayHaveParked: Bool
     var report = Replica.ApplyReport()
     var via: OriginID?
@@ -119,7 +125,7 @@ struct Batch {
     mutating func state(_ key: RecordKey) throws -> RecordState? {
         if let cached = records[key] { return cached.state }
         let state = try access.record(key)
-        if let state { records[key] = (state, false) }
+        if let state { records[key] = Cached(state: state, dirty: false) }
         return state
     }
 
@@ -159,7 +165,7 @@ struct Batch {
         // A replica receiving its own changes back (restored from a backup, or rebuilt from its
         // hub) must never hand out their counters again.
         if change.dot.origin == meta.origin && change.dot.counter > meta.counter { meta.counter = change.dot.counter }
-        records[change.key] = (state, true)
+        records[change.key] = Cached(state: state, dirty: true)
         _ = try access.appendLog(change, via: via, previousUnit: previous?.unit)
     }
 

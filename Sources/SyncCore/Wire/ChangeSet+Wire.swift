@@ -147,9 +147,9 @@ extension ChangeSet {
                 body.varint(entry.counter)
             }
             body.varint(change.set.count)
-            for (field, value) in change.set {
-                body.varint(name(field))
-                value.encode(into: &body)
+            for slot in change.set.elements {
+                body.varint(name(slot.name))
+                slot.value.encode(into: &body)
             }
         }
         var writer = ByteWriter(capacity: body.bytes.count + originList.count * 16 + nameList.count * 12 + 8)
