@@ -22,13 +22,15 @@ public final class SQLiteStorage: ReplicaStorage {
         configuration.label = "tre-replica"
         configuration.prepareDatabase { db in
             // Durable commits; checkpoints every 32 MB of WAL rather than SQLite's 4 MB (a hub
-            // writes each change twice, as state and as log entry); 64 MB of page cache, so a
-            // province's record index stays in memory.
-            try db.execute(
-                sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 8192; PRAGMA cache_size = -65536")
+            // writes each change twice, as state and as log entry).
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 8192")
         }
         writer = try Self.mapping(path: path, operation: "open") {
-            try DatabasePool(path: path, configuration: configuration)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            // 64 MB of page cache for the writer only, so a province's record index stays in
+            // memory while merging; readers keep SQLite's default (each has its own cache).
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
+            return pool
         }
         try migrate()
     }
