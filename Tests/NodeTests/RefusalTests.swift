@@ -1,4 +1,5 @@
 import Foundation
+import SyncCore
 import TestSupport
 import Testing
 
@@ -41,5 +42,28 @@ import Testing
         #expect(answer["error"] == "sync_failed")
         #expect(answer["message"]?.contains("unknown_origin") == true)
         #expect(try Executables.node("record", "list", "--dir", dir, "children").ok().line.isEmpty == false)
+    }
+}
+
+/// `status` warns when the machine's clock is far off the hub's (as last measured by a sync).
+@Suite struct ClockWarningTests {
+    @Test func statusWarnsBeyondTenMinutes() throws {
+        let directory = try TemporaryDirectory()
+        let dir = directory.path("node")
+        try Executables.node("init", "--dir", dir, "--unit", "17605").ok()
+        func warning() throws -> String {
+            let status =
+                try JSONSerialization.jsonObject(
+                    with: Data(try Executables.node("status", "--dir", dir, "--json").ok().stdout.utf8))
+                as! [String: String]
+            return status["clock_warning"] ?? ""
+        }
+        #expect(try warning().isEmpty)
+        let replica = try Replica(storage: try SQLiteStorage(path: dir + "/replica.sqlite"), time: SystemTimeSource())
+        try replica.setSetting("sync.clock_offset_ms", String(5 * 60_000))
+        #expect(try warning().isEmpty)
+        try replica.setSetting("sync.clock_offset_ms", String(-25 * 60_000))
+        #expect(try warning().contains("25 minutes ahead of the hub's"))
+        #expect(try Executables.node("status", "--dir", dir).ok().stdout.contains("WARNING"))
     }
 }
