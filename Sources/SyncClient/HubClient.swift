@@ -56,7 +56,7 @@ public final class HubClient: @unchecked Sendable {
     public let origin: OriginID
     let key: PeerKey
     let time: any TimeSource
-    let session: URLSession
+    let configuration: URLSessionConfiguration
     private let lock = NSLock()
     private var offsetMillis: Int64
     /// Bytes sent and received in request and response bodies, for reports and tests.
@@ -71,7 +71,7 @@ public final class HubClient: @unchecked Sendable {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 60
         configuration.timeoutIntervalForResource = 600
-        self.session = URLSession(configuration: configuration)
+        self.configuration = configuration
     }
 
     /// How far the hub's clock is ahead of this machine's, as last seen.
@@ -139,12 +139,15 @@ public final class HubClient: @unchecked Sendable {
         }
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         if !body.isEmpty { request.httpBody = Data(body) }
-        // No request rides a reused connection: when a kept-alive connection dies under a
-        // request, libcurl retries on a new one and FoundationNetworking can then hang (at full
-        // CPU for an upload) until the timeout instead of failing — seen through the fault
-        // proxy, for uploads and once for a plain GET. Failing fast lets the sync resume from
-        // its saved position; the cost is one TCP handshake per request, a few a night.
         request.setValue("close", forHTTPHeaderField: "Connection")
+        // Every request gets its own session, so no request ever rides a reused connection.
+        // When a kept-alive connection dies under a request, libcurl retries on a new one and
+        // FoundationNetworking sends the headers but never the body again, then waits until
+        // the timeout (seen through the fault proxy, under load, even with "Connection:
+        // close"). A fresh connection per request fails fast instead, and the sync resumes
+        // from its saved position; the cost is one TCP handshake per request, a few a night.
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
         let response = try await Self.perform(request, session: session)
         let hubTime = response.header(RequestSignature.hubTimeHeader).flatMap(Int64.init)
         let localNow = Int64(time.nowMillis())
