@@ -18,7 +18,6 @@ import Testing
         var random = SeededGenerator(seed: 9_1123)
         var nodeChanges = 0
         var hubChanges = 0
-        var kills = (node: 0, hub: 0)
         var interrupted = 0
         for round in 0..<8 {
             // More work for the night on both sides.
@@ -41,11 +40,9 @@ import Testing
             usleep(UInt32.random(in: 5_000...120_000, using: &random))
             if round % 2 == 0 {
                 kill(sync.processIdentifier, SIGKILL)
-                kills.node += 1
                 sync.waitUntilExit()
             } else {
                 hub.kill()
-                kills.hub += 1
                 sync.waitUntilExit()
                 hub = try HubProcess(database: db, logFile: log, port: port)
             }
@@ -63,7 +60,6 @@ import Testing
             synced = try Executables.node("sync", "--dir", dir).status == 0
         }
         #expect(synced)
-        #expect(kills.node == 4 && kills.hub == 4)
 
         let nodeHash = try Executables.node("state-hash", "--dir", dir).ok().line
         #expect(try Executables.hub("state-hash", "--db", db, "--unit", "17605").ok().line == nodeHash)

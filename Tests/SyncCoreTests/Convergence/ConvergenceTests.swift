@@ -98,6 +98,9 @@ import Testing
         let seed = try #require(divergedAt, "the weakened merge went unnoticed: the property test has no teeth")
         let minimal = Self.shrink(Schedule(seed: seed), kind: .memory, policy: .shownValueOnly)
         print("mutation caught at seed \(seed); minimal replay:\n\(Self.replay(minimal))")
-        #expect(minimal.steps.count <= Schedule(seed: seed).steps.count)
+        // The shrunk replay must still show the divergence it was shrunk for.
+        let replayed = try Simulation(schedule: minimal, kind: .memory, policy: .shownValueOnly).run().failure
+        #expect(replayed?.diverged == true, "the minimal replay no longer diverges")
+        #expect(try Simulation(schedule: minimal, kind: .memory, policy: .exact).run().failure == nil)
     }
 }
