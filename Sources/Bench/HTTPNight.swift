@@ -7,7 +7,8 @@ import SyncCore
 /// night's wall time, and the peak memory of the hub and of a node.
 struct HTTPNight {
     let nights: [CommuneNight]
-    let districts: Int
+    /// Each commune's district, nil when it sits directly under the province.
+    let districtOf: [String: String]
     let directory: URL
     let bin: URL
 
@@ -78,9 +79,8 @@ struct HTTPNight {
         try run("tre-hub", ["init", "--db", hubPath, "--unit", "44", "--name", "Tỉnh 44"])
         var csv = "code,name,level,parent_code\n44,Tỉnh 44,province,\n"
         var districtsSeen = Set<String>()
-        for (index, night) in nights.enumerated() {
-            let district =
-                districts == 0 ? "44" : String(format: "%03d", 401 + index / max(1, nights.count / districts))
+        for night in nights {
+            let district = districtOf[night.unit] ?? "44"
             if district != "44" && districtsSeen.insert(district).inserted {
                 csv += "\(district),Huyện \(district),district,44\n"
             }

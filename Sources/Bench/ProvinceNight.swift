@@ -192,7 +192,10 @@ struct ProvinceNight: AsyncParsableCommand {
                 fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                     ?? CommandLine.arguments[0]
             ).deletingLastPathComponent()
-            http = try await HTTPNight(nights: nights, districts: districtCount, directory: directory, bin: bin)
+            let units = Self.units(districts: districtCount, communes: communeCount)
+            let districtOf = Dictionary(
+                uniqueKeysWithValues: units.compactMap { unit in unit.district.map { (unit.code, $0) } })
+            http = try await HTTPNight(nights: nights, districtOf: districtOf, directory: directory, bin: bin)
                 .runNight(hubEdits: hubEdits)
         }
         let initialRate = Double(initialRecords) / initialSeconds

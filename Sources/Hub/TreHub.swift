@@ -23,7 +23,7 @@ struct HubDatabase: ReplicaLocation {
 
     var databasePath: String { db }
 
-    static var hashesOwnUnitByDefault: Bool { false }
+    static var worksInOwnUnit: Bool { false }
 
     func openHub() throws -> HubStore { try HubStore.open(path: db) }
 }

@@ -24,5 +24,5 @@ struct NodeDirectory: ReplicaLocation {
 
     var databasePath: String { URL(fileURLWithPath: dir).appendingPathComponent("replica.sqlite").path }
 
-    static var hashesOwnUnitByDefault: Bool { true }
+    static var worksInOwnUnit: Bool { true }
 }

@@ -60,7 +60,7 @@ struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
     var id: String?
 
     @Option(
-        help: Location.hashesOwnUnitByDefault
+        help: Location.worksInOwnUnit
             ? "The unit owning a new record (default: this node's commune); moves an existing one."
             : "The unit (commune code) owning the record: required for a new record; moves an existing one.")
     var unit: String?
@@ -72,7 +72,7 @@ struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
         for field in fields where !field.contains("=") || field.hasPrefix("=") {
             throw ValidationError("\"\(field)\" is not name=value")
         }
-        if id == nil && unit == nil && !Location.hashesOwnUnitByDefault {
+        if id == nil && unit == nil && !Location.worksInOwnUnit {
             throw ValidationError("A new record needs --unit CODE (the commune that owns it).")
         }
         if fields.isEmpty && unit == nil {
@@ -91,7 +91,7 @@ struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
             let replica = try location.open()
             let id = try id.map(parseRecordID) ?? replica.newRecordID()
             // A node's new records belong to its own commune unless told otherwise.
-            let owner = unit ?? (self.id == nil && Location.hashesOwnUnitByDefault ? replica.unit : nil)
+            let owner = unit ?? (self.id == nil && Location.worksInOwnUnit ? replica.unit : nil)
             let change = try replica.put(collection, id: id, unit: owner, set: set)
             if output.json {
                 printJSON(["id": id.description, "changed": change == nil ? "false" : "true"])

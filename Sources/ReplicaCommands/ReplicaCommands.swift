@@ -109,7 +109,7 @@ public struct StateHashCommand<Location: ReplicaLocation>: ParsableCommand {
     public static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "state-hash",
-            abstract: Location.hashesOwnUnitByDefault
+            abstract: Location.worksInOwnUnit
                 ? "Print the digest of the records this replica's unit owns (--all: of everything it holds)."
                 : "Print the digest of this replica's state.")
     }
@@ -128,7 +128,7 @@ public struct StateHashCommand<Location: ReplicaLocation>: ParsableCommand {
     public func run() throws {
         try reporting(json: output.json) {
             let replica = try location.open()
-            let code = all ? nil : unit ?? (Location.hashesOwnUnitByDefault ? replica.unit : nil)
+            let code = all ? nil : unit ?? (Location.worksInOwnUnit ? replica.unit : nil)
             let hash = try code.map { code in try replica.stateHash(unit: { $0 == code }) } ?? replica.stateHash()
             if output.json { printJSON(["state_hash": hash]) } else { print(hash) }
         }

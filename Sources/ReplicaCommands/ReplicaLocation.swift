@@ -7,9 +7,10 @@ public import SyncCore
 public protocol ReplicaLocation: ParsableArguments {
     /// The SQLite file of the replica.
     var databasePath: String { get }
-    /// A node's state hash covers its own commune's records unless told otherwise, so it
-    /// equals the hub's `state-hash --unit` for that commune.
-    static var hashesOwnUnitByDefault: Bool { get }
+    /// True for a node, which works in its own commune: its new records belong to it and its
+    /// state hash covers its records unless told otherwise (so it equals the hub's
+    /// `state-hash --unit` for that commune). False for a hub, which must be told the unit.
+    static var worksInOwnUnit: Bool { get }
 }
 
 extension ReplicaLocation {

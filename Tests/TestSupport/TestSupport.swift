@@ -45,7 +45,7 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     public func makeStorage() throws -> any ReplicaStorage {
         switch self {
         case .memory: MemoryStorage()
-        case .sqlite: try SQLiteStorage(inMemoryNamed: "test")
+        case .sqlite: try SQLiteStorage(inMemory: ())
         }
     }
 }

@@ -108,8 +108,3 @@ extension TreHub {
         }
     }
 }
-
-func formatTime(_ millis: UInt64) -> String {
-    let formatter = ISO8601DateFormatter()
-    return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
-}

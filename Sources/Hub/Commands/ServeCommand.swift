@@ -25,7 +25,7 @@ extension TreHub {
 
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535.") }
-            if let upstreamEvery, parseDuration(upstreamEvery) == nil {
+            if let upstreamEvery, parseSeconds(upstreamEvery) == nil {
                 throw ValidationError("--upstream-every takes a duration such as 30s, 15m or 1h.")
             }
         }
@@ -38,7 +38,7 @@ extension TreHub {
                 let log = logger
                 let service = HubService(store: hub) { message in log.info("\(message)") }
                 var services: [any Service] = []
-                if let every = upstreamEvery.flatMap(parseDuration) {
+                if let every = upstreamEvery.flatMap(parseSeconds).map({ Duration.seconds($0) }) {
                     guard let upstream = try Upstream.load(from: hub.replica) else {
                         throw CommandFailure(
                             code: "no_upstream", message: "this hub has no upstream",
@@ -60,17 +60,6 @@ extension TreHub {
                 try await application.runService()
             }
         }
-    }
-}
-
-/// "30s", "15m", "2h" → seconds.
-func parseDuration(_ text: String) -> Duration? {
-    guard let unit = text.last, let value = Int(text.dropLast()), value > 0 else { return nil }
-    switch unit {
-    case "s": return .seconds(value)
-    case "m": return .seconds(value * 60)
-    case "h": return .seconds(value * 3600)
-    default: return nil
     }
 }
 

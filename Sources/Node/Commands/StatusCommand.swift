@@ -54,7 +54,3 @@ extension TreNode {
         }
     }
 }
-
-func formatTime(_ millis: UInt64) -> String {
-    ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
-}

@@ -39,23 +39,13 @@ extension TreNode {
         var maxPageBytes = 1 << 20
 
         func validate() throws {
-            if let every, Self.parseSeconds(every) == nil {
+            if let every, parseSeconds(every) == nil {
                 throw ValidationError("--every takes a duration such as 30s, 15m or 2h.")
             }
             guard maxSetChanges >= 1, maxPageBytes >= 1024 else {
                 throw ValidationError("--max-set-changes must be at least 1 and --max-page-bytes at least 1024.")
             }
             guard Self.parseTime(at) != nil else { throw ValidationError("--at takes a time HH:MM, e.g. 02:00.") }
-        }
-
-        static func parseSeconds(_ text: String) -> Int? {
-            guard let unit = text.last, let value = Int(text.dropLast()), value > 0 else { return nil }
-            switch unit {
-            case "s": return value
-            case "m": return value * 60
-            case "h": return value * 3600
-            default: return nil
-            }
         }
 
         static func parseTime(_ text: String) -> (hour: Int, minute: Int)? {
@@ -111,7 +101,7 @@ extension TreNode {
         /// until it succeeds; then waits for the next time.
         func runDaemon(_ syncer: Syncer) async throws {
             let (hour, minute) = Self.parseTime(at)!
-            let interval = every.flatMap(Self.parseSeconds)
+            let interval = every.flatMap(parseSeconds)
             let firstRetry = interval.map { max(1, min(30, $0 / 2)) } ?? 30
             let longestRetry = interval.map { min($0, 1800) } ?? 1800
             while true {

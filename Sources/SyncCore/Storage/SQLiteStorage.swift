@@ -37,10 +37,9 @@ public final class SQLiteStorage: ReplicaStorage {
 
     /// A private in-memory SQLite database (no WAL), for tests that need the SQL code paths
     /// without files.
-    public init(inMemoryNamed name: String = "memory") throws {
+    public init(inMemory: Void) throws {
         path = ":memory:"
-        writer = try DatabaseQueue(named: nil)
-        _ = name
+        writer = try DatabaseQueue()
         try migrate()
     }
 
