@@ -41,6 +41,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Domain",
+            dependencies: ["SyncCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ReplicaCommands",
             dependencies: [
                 "SyncCore", "SyncClient",
@@ -56,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "Node",
             dependencies: [
-                "SyncCore", "ReplicaCommands", "SyncClient",
+                "SyncCore", "ReplicaCommands", "SyncClient", "Domain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -64,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "Hub",
             dependencies: [
-                "SyncCore", "ReplicaCommands", "SyncClient",
+                "SyncCore", "ReplicaCommands", "SyncClient", "Domain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "TreBench",
             dependencies: [
-                "SyncCore", "SyncClient",
+                "SyncCore", "SyncClient", "Domain",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -49,14 +49,21 @@ struct CommuneNight {
         var cases: [(RecordID, Int)] = []
         var rawInitial: [RawOperation] = []
         var rawNight: [RawOperation] = []
-        for _ in 0..<children {
-            let id = RecordID(.version7(unixMillis: 1_763_856_000_000, using: &generator.random))
+        // Records were entered over the last five years, in order: a UUIDv7's time prefix is
+        // when it was made, so ids share only their first bytes, as in a real commune.
+        let fiveYears: UInt64 = 5 * 365 * 86_400_000
+        for index in 0..<children {
+            let entered =
+                1_763_856_000_000 - fiveYears + UInt64(index) * (fiveYears / UInt64(children))
+                + generator.random.next() % 3_600_000
+            let id = RecordID(.version7(unixMillis: entered, using: &generator.random))
             let fields = generator.child(villages: villages)
             try node.put("children", id: id, unit: unit, set: fields)
             rawInitial.append(.insert(table: "children", id: id, fields: fields))
             ids.append(id)
             if generator.percent(1) {
-                let caseID = RecordID(.version7(unixMillis: 1_763_856_000_000, using: &generator.random))
+                let caseID = RecordID(
+                    .version7(unixMillis: entered + generator.random.next() % 86_400_000, using: &generator.random))
                 let step = generator.int(0...4)
                 let fields: [String: FieldValue] = [
                     "child_id": .string(id.description), "case_type": .string(generator.pick(caseTypes)),

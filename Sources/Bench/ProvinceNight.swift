@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import SyncCore
 
@@ -148,7 +149,9 @@ struct ProvinceNight: AsyncParsableCommand {
                 maxBytes: 1 << 22)
             let pulled = page.entries.map(\.change)
             let pull = ChangeSet(kind: .pull, sender: hub.origin, from: afterInitial, to: page.through, changes: pulled)
-            wireBytes += push.encode(key: key).count + pull.encode(key: key).count
+            wireBytes +=
+                push.encode(key: key, dictionary: WireVocabulary.dictionary).count
+                + pull.encode(key: key, dictionary: WireVocabulary.dictionary).count
             wireChanges += night.night.count + pulled.count
             let node = try Replica.initialize(
                 storage: MemoryStorage(), origin: night.origin, unit: night.unit, time: hubClock)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import SyncCore
 
@@ -16,6 +17,11 @@ struct WireBench: ParsableCommand {
         var wire = 0
         var json = 0
         var jsonZlib = 0
+        var plainZlib = 0
+        var withoutCasework = 0
+        // The same vocabulary without its casework words: what names and the schema alone give.
+        let namesAndSchema = WireDictionary(
+            Array((WireVocabulary.places + " " + WireVocabulary.names + " " + WireVocabulary.schema).utf8))
         let key = PeerKey.random()
         for index in 0..<communes {
             let night = try CommuneNight.make(
@@ -26,7 +32,9 @@ struct WireBench: ParsableCommand {
                 kind: .push, sender: night.origin, from: UInt64(night.initial.count),
                 to: UInt64(night.initial.count + night.night.count), changes: night.night)
             changes += night.night.count
-            wire += set.encode(key: key).count
+            wire += set.encode(key: key, dictionary: WireVocabulary.dictionary).count
+            plainZlib += set.encode(key: key).count
+            withoutCasework += set.encode(key: key, dictionary: namesAndSchema).count
             let plain = jsonEncoding(night.night)
             json += plain.count
             jsonZlib += Zlib.compress(plain).count
@@ -35,6 +43,9 @@ struct WireBench: ParsableCommand {
             "benchmark": "wire", "communes": communes, "children_per_commune": children, "seed": seed,
             "night_changes_per_commune": changes / communes,
             "wire_bytes_per_change": (Double(wire) / Double(changes) * 10).rounded() / 10,
+            "without_dictionary_bytes_per_change": (Double(plainZlib) / Double(changes) * 10).rounded() / 10,
+            "dictionary_without_casework_words_bytes_per_change":
+                (Double(withoutCasework) / Double(changes) * 10).rounded() / 10,
             "json_bytes_per_change": (Double(json) / Double(changes) * 10).rounded() / 10,
             "json_zlib_bytes_per_change": (Double(jsonZlib) / Double(changes) * 10).rounded() / 10,
             "night_push_bytes_per_commune": wire / communes,

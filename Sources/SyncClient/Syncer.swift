@@ -20,11 +20,14 @@ public struct Syncer: Sendable {
     public var maxPushChanges = 2_000
     public var maxPushBytes = 1 << 20
     public var maxPullBytes = 1 << 20
+    /// The preset dictionary pushes are compressed with and pulls may use.
+    public let dictionary: WireDictionary?
 
-    public init(replica: Replica, upstream: Upstream, pushFilter: LogFilter) throws {
+    public init(replica: Replica, upstream: Upstream, pushFilter: LogFilter, dictionary: WireDictionary?) throws {
         self.replica = replica
         self.upstream = upstream
         self.pushFilter = pushFilter
+        self.dictionary = dictionary
         let offset = try replica.setting(Upstream.Name.clockOffset).flatMap(Int64.init) ?? 0
         self.client = HubClient(
             baseURL: upstream.url, origin: replica.origin, key: upstream.key, time: replica.time,
@@ -60,7 +63,7 @@ public struct Syncer: Sendable {
                     let set = ChangeSet(
                         kind: .push, sender: replica.origin, from: from, to: to, changes: entries.map(\.change))
                     let response = try await client.send(
-                        "POST", "/v1/push", body: set.encode(key: upstream.key),
+                        "POST", "/v1/push", body: set.encode(key: upstream.key, dictionary: dictionary),
                         contentType: "application/x-tre-changeset")
                     if response.status == 409 {
                         let gap = try decode(GapAnswer.self, response)
@@ -76,8 +79,10 @@ public struct Syncer: Sendable {
                         "GET", "/v1/pull", query: "after=\(after)&max_bytes=\(maxPullBytes)")
                     let set: ChangeSet
                     do {
-                        set = try ChangeSet.decode(response.body, expecting: .pull, from: upstream.hubOrigin) {
-                            origin in
+                        set = try ChangeSet.decode(
+                            response.body, expecting: .pull, from: upstream.hubOrigin,
+                            dictionaries: dictionary.map { [$0] } ?? []
+                        ) { origin in
                             origin == upstream.hubOrigin ? upstream.key : nil
                         }
                     } catch {

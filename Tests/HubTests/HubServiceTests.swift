@@ -27,7 +27,7 @@ import Testing
                 .init(code: "17605", name: "Mường Lống", level: "commune", parentCode: "415"),
                 .init(code: "17608", name: "Huồi Tụ", level: "commune", parentCode: "415"),
             ])
-            service = HubService(store: store) { _ in }
+            service = HubService(store: store, dictionary: nil) { _ in }
             let code = try store.createEnrolment(unit: "17605", days: 1, now: clock.nowMillis())
             node = try makeReplica(.memory, origin: 1, unit: "17605", clock: clock)
             let answer =

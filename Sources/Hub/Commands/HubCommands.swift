@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import ReplicaCommands
 import SyncClient
@@ -21,7 +22,8 @@ extension TreHub {
                         hint: "A hub gets one at init with --upstream URL --enrolment CODE.")
                 }
                 let syncer = try Syncer(
-                    replica: hub.replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin))
+                    replica: hub.replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin),
+                    dictionary: WireVocabulary.dictionary)
                 let report = try await syncer.run()
                 if output.json {
                     printJSON([

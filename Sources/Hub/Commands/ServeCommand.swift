@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import Hummingbird
 import Logging
@@ -36,7 +37,9 @@ extension TreHub {
                 var logger = Logger(label: "tre-hub")
                 logger.logLevel = .info
                 let log = logger
-                let service = HubService(store: hub) { message in log.info("\(message)") }
+                let service = HubService(store: hub, dictionary: WireVocabulary.dictionary) { message in
+                    log.info("\(message)")
+                }
                 var services: [any Service] = []
                 if let every = upstreamEvery.flatMap(parseSeconds).map({ Duration.seconds($0) }) {
                     guard let upstream = try Upstream.load(from: hub.replica) else {
@@ -75,7 +78,8 @@ struct UpstreamSyncService: Service {
             while !Task.isCancelled {
                 do {
                     let syncer = try Syncer(
-                        replica: replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin))
+                        replica: replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin),
+                        dictionary: WireVocabulary.dictionary)
                     let report = try await syncer.run()
                     logger.info("upstream sync: pushed \(report.pushed), pulled \(report.pulled)")
                 } catch {

@@ -32,13 +32,19 @@ func jsonBytes(_ value: some Encodable) -> [UInt8] {
 final class HubService: Sendable {
     let store: HubStore
     let limits: WireLimits
+    /// The preset dictionary pulls are compressed with and pushes may use.
+    let dictionary: WireDictionary?
     let nonces = NonceCache()
     let log: @Sendable (String) -> Void
 
     var replica: Replica { store.replica }
 
-    init(store: HubStore, limits: WireLimits = .standard, log: @escaping @Sendable (String) -> Void) {
+    init(
+        store: HubStore, dictionary: WireDictionary?, limits: WireLimits = .standard,
+        log: @escaping @Sendable (String) -> Void
+    ) {
         self.store = store
+        self.dictionary = dictionary
         self.limits = limits
         self.log = log
     }
@@ -158,7 +164,9 @@ final class HubService: Sendable {
     func push(peer: HubStore.Peer, body: [UInt8]) throws -> [UInt8] {
         let set: ChangeSet
         do {
-            set = try ChangeSet.decode(body, expecting: .push, from: peer.origin, limits: limits) { origin in
+            set = try ChangeSet.decode(
+                body, expecting: .push, from: peer.origin, limits: limits, dictionaries: dictionary.map { [$0] } ?? []
+            ) { origin in
                 origin == peer.origin ? peer.key : nil
             }
         } catch {
@@ -209,9 +217,14 @@ final class HubService: Sendable {
             case .badSignature, .unknownSender, .wrongSender: 401
             default: 400
             }
-        return HubRefusal(
-            statusCode: status, code: error.code, message: error.description,
-            hint: status == 413 ? "Send smaller sets." : "The set was damaged or forged; nothing was applied.")
+        let hint =
+            switch error {
+            case .tooLarge, .decompressionBomb: "Send smaller sets."
+            case .unknownDictionary, .unsupportedVersion:
+                "The sender runs a newer Tre than this hub: upgrade the hub; nothing was applied."
+            default: "The set was damaged or forged; nothing was applied."
+            }
+        return HubRefusal(statusCode: status, code: error.code, message: error.description, hint: hint)
     }
 
     // MARK: Pull
@@ -224,7 +237,7 @@ final class HubService: Sendable {
         let set = ChangeSet(
             kind: .pull, sender: replica.origin, from: after, to: page.through, hasMore: page.hasMore,
             changes: page.entries.map(\.change))
-        return set.encode(key: peer.key)
+        return set.encode(key: peer.key, dictionary: dictionary)
     }
 
     // MARK: Status

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import ReplicaCommands
 import SyncClient
@@ -66,7 +67,8 @@ extension TreNode {
                 )
             }
             var syncer = try Syncer(
-                replica: replica, upstream: upstream, pushFilter: LogFilter(onlyOrigin: replica.origin))
+                replica: replica, upstream: upstream, pushFilter: LogFilter(onlyOrigin: replica.origin),
+                dictionary: WireVocabulary.dictionary)
             syncer.maxPushChanges = maxSetChanges
             syncer.maxPullBytes = maxPageBytes
             return syncer

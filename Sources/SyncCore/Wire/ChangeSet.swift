@@ -52,6 +52,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case decompressionBomb(limit: Int)
     case corruptCompression(String)
     case badChecksum
+    /// Compressed with a preset dictionary (named by its Adler-32) this program does not hold.
+    case unknownDictionary(UInt32)
     case badSignature
     case wrongSender(expected: OriginID, got: OriginID)
     case unknownSender(OriginID)
@@ -68,6 +70,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .decompressionBomb: "decompression_bomb"
         case .corruptCompression: "corrupt_compression"
         case .badChecksum: "bad_checksum"
+        case .unknownDictionary: "unknown_dictionary"
         case .badSignature: "bad_signature"
         case .wrongSender: "wrong_sender"
         case .unknownSender: "unknown_sender"
@@ -86,6 +89,9 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
             "change set decompresses past its declared size or the limit of \(limit) bytes"
         case .corruptCompression(let reason): "change set compression is corrupt: \(reason)"
         case .badChecksum: "change set checksum does not match its content"
+        case .unknownDictionary(let id):
+            "change set is compressed with dictionary \(String(id, radix: 16)), which this program does not have: "
+                + "the sender runs a newer version of Tre; upgrade this one"
         case .badSignature: "change set signature does not verify with the sender's key"
         case .wrongSender(let expected, let got): "change set is from \(got), expected \(expected)"
         case .unknownSender(let origin): "change set sender \(origin) is not enrolled here"

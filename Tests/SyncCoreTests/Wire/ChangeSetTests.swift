@@ -16,6 +16,42 @@ import Testing
             try ChangeSet.decode(pull.encode(key: WireSamples.key), expecting: .pull, key: WireSamples.keys) == pull)
     }
 
+    @Test func aPresetDictionaryShrinksASmallSetAndTheReaderMustHoldIt() throws {
+        let original = WireSamples.set(WireSamples.changes(count: 12))
+        let plain = original.encode(key: WireSamples.key)
+        let bytes = original.encode(key: WireSamples.key, dictionary: WireSamples.dictionary)
+        #expect(bytes.count < plain.count - 20, "\(bytes.count) with the dictionary, \(plain.count) without")
+        let decoded = try ChangeSet.decode(
+            bytes, expecting: .push, dictionaries: [WireSamples.dictionary], key: WireSamples.keys)
+        #expect(decoded == original)
+        // Sets made without a dictionary still read where one is held.
+        #expect(
+            try ChangeSet.decode(plain, expecting: .push, dictionaries: [WireSamples.dictionary], key: WireSamples.keys)
+                == original)
+        #expect(throws: WireError.unknownDictionary(WireSamples.dictionary.id)) {
+            try ChangeSet.decode(bytes, expecting: .push, key: WireSamples.keys)
+        }
+        let other = WireDictionary(Array("another dictionary".utf8))
+        #expect(throws: WireError.unknownDictionary(WireSamples.dictionary.id)) {
+            try ChangeSet.decode(bytes, expecting: .push, dictionaries: [other], key: WireSamples.keys)
+        }
+    }
+
+    @Test func changesFromSeveralOriginsKeepTheirDotsAndContexts() throws {
+        // A hub's pull relays changes of several authors, each with contexts naming others.
+        var changes = WireSamples.changes(count: 6)
+        changes += WireSamples.changes(count: 4).map { change in
+            var relayed = change
+            relayed.dot = Dot(origin: testOrigin(3), counter: change.dot.counter + 100)
+            relayed.context = VersionVector([(testOrigin(3), 7), (WireSamples.sender, 2), (testOrigin(4), 9)])
+            return relayed
+        }
+        let set = ChangeSet(kind: .pull, sender: testOrigin(5), from: 0, to: 10, changes: changes)
+        let decoded = try ChangeSet.decode(
+            set.encode(key: WireSamples.key), expecting: .pull, key: { _ in WireSamples.key })
+        #expect(decoded == set)
+    }
+
     @Test func anEmptySetIsValid() throws {
         let empty = ChangeSet(kind: .pull, sender: WireSamples.sender, from: 5, to: 5, changes: [])
         #expect(

@@ -12,7 +12,7 @@ import Testing
         .appendingPathComponent("Fixtures/changesets")
 
     /// A change set with every header field chosen by hand, correctly signed.
-    static func handmade(payloadLength: Int, body: [UInt8], checksumOf payload: [UInt8]) -> [UInt8] {
+    static func handmade(payloadLength: Int, body: [UInt8]) -> [UInt8] {
         var writer = ByteWriter()
         writer.raw(ChangeSet.magic)
         writer.byte(ChangeSet.formatVersion)
@@ -24,19 +24,12 @@ import Testing
         writer.varint(payloadLength)
         writer.varint(body.count)
         writer.raw(body)
-        writer.raw(sha256Bytes(payload))
-        return writer.bytes + WireSamples.key.authenticate(writer.bytes)
-    }
-
-    static func sha256Bytes(_ bytes: [UInt8]) -> [UInt8] {
-        let hex = Array(sha256Hex(bytes).utf8)
-        return stride(from: 0, to: 64, by: 2).map {
-            UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)!
-        }
+        return writer.bytes + ChangeSet.signature(of: writer.bytes[...], key: WireSamples.key)
     }
 
     static func fixtures() -> [(name: String, bytes: [UInt8], expected: String)] {
-        let valid = WireSamples.set(WireSamples.changes()).encode(key: WireSamples.key)
+        let valid = WireSamples.set(WireSamples.changes()).encode(
+            key: WireSamples.key, dictionary: WireSamples.dictionary)
         var flipped = valid
         flipped[valid.count / 2] ^= 0x04
         var magic = valid
@@ -57,14 +50,17 @@ import Testing
         }
         let oversize = WireSamples.set(noisy).encode(key: WireSamples.key)
         let zeros = [UInt8](repeating: 0, count: 100_000)
-        let bomb = handmade(payloadLength: 1000, body: Zlib.compress(zeros), checksumOf: Array(zeros.prefix(1000)))
-        let declaredBomb = handmade(payloadLength: 1 << 30, body: Zlib.compress(zeros), checksumOf: zeros)
+        let bomb = handmade(payloadLength: 1000, body: Zlib.compress(zeros))
+        let declaredBomb = handmade(payloadLength: 1 << 30, body: Zlib.compress(zeros))
         let garbagePayload: [UInt8] = [5, 1, 0xff, 0xff]
-        let malformed = handmade(
-            payloadLength: garbagePayload.count, body: Zlib.compress(garbagePayload), checksumOf: garbagePayload)
-        let notZlib = handmade(payloadLength: 10, body: Array("not zlib at all".utf8), checksumOf: [])
-        let checksum = WireSamples.resign(
-            Array(valid.dropLast(64)) + [UInt8](repeating: 0xAB, count: 32) + [UInt8](repeating: 0, count: 32))
+        let malformed = handmade(payloadLength: garbagePayload.count, body: Zlib.compress(garbagePayload))
+        let notZlib = handmade(payloadLength: 10, body: Array("not zlib at all".utf8))
+        // The body's last four bytes are zlib's Adler-32 of the payload.
+        var checksum = valid
+        checksum[valid.count - ChangeSet.signatureBytes - 1] ^= 0x5A
+        checksum = WireSamples.resign(checksum)
+        let otherDictionary = WireSamples.set(WireSamples.changes()).encode(
+            key: WireSamples.key, dictionary: WireDictionary(Array("a dictionary this reader does not hold".utf8)))
         return [
             ("valid.bin", valid, "ok"),
             ("truncated.bin", Array(valid.prefix(valid.count - 40)), "truncated"),
@@ -78,6 +74,7 @@ import Testing
             ("corrupt-compression.bin", notZlib, "corrupt_compression"),
             ("bad-checksum.bin", checksum, "bad_checksum"),
             ("malformed-payload.bin", malformed, "malformed"),
+            ("unknown-dictionary.bin", otherDictionary, "unknown_dictionary"),
             (
                 "bad-signature.bin", WireSamples.set(WireSamples.changes()).encode(key: WireSamples.otherKey),
                 "bad_signature"
@@ -103,7 +100,8 @@ import Testing
     static func verdict(_ bytes: [UInt8]) -> String {
         do {
             let set = try ChangeSet.decode(
-                bytes, expecting: .push, from: WireSamples.sender, limits: WireSamples.limits, key: WireSamples.keys)
+                bytes, expecting: .push, from: WireSamples.sender, limits: WireSamples.limits,
+                dictionaries: [WireSamples.dictionary], key: WireSamples.keys)
             let scope = PeerScope(origin: WireSamples.sender, units: ["17605"], relays: false)
             for change in set.changes {
                 if let refusal = Authorization.check(change, by: scope, current: nil) { return refusal.kind.rawValue }

@@ -10,6 +10,10 @@ enum WireSamples {
     static let stranger = testOrigin(8)
     static let limits = WireLimits(maximumWireBytes: 4096, maximumPayloadBytes: 65536, maximumChanges: 1000)
 
+    /// A preset dictionary of the samples' own words, as the domain would give one.
+    static let dictionary = WireDictionary(
+        Array("children full_name school_status out_of_school notes Đã thăm hộ Vừ Thị Mỷ sex at_risk @unit".utf8))
+
     static func keys(_ origin: OriginID) -> PeerKey? { origin == sender || origin == stranger ? key : nil }
 
     /// A night's worth of typical changes from one commune: a creation, edits, a delete.
@@ -41,7 +45,7 @@ enum WireSamples {
     /// Replaces the signature so that a tampered set still verifies: what a malicious but
     /// enrolled sender could send.
     static func resign(_ bytes: [UInt8], with key: PeerKey = key) -> [UInt8] {
-        let body = Array(bytes.dropLast(32))
-        return body + key.authenticate(body)
+        let body = Array(bytes.dropLast(ChangeSet.signatureBytes))
+        return body + ChangeSet.signature(of: body[...], key: key)
     }
 }
