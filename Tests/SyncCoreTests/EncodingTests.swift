@@ -44,6 +44,32 @@ import Testing
         #expect(try Change(encoded: change.encoded()) == change)
     }
 
+    /// The store writes a new record's state straight from its change; it must be the bytes of
+    /// the state the merge builds, or state hashes would differ between hubs.
+    @Test(
+        arguments: [
+            ["@unit": "44001", "full_name": "Hà Thị Hoa", "at_risk": true, "age": -3, "w": 2.75, "n": .null],
+            ["@unit": "44001"], [:], ["notes": .string(String(repeating: "Đã thăm hộ. ", count: 40))],
+            ["tags": ["a", 1, ["k": "v"]], "z": false],
+        ] as [FieldMap<FieldValue>])
+    func aCreationEncodesAsTheStateItMakes(set: FieldMap<FieldValue>) throws {
+        let change = Change(
+            dot: Dot(origin: testOrigin(3), counter: 300), stamp: Stamp(wallMillis: 1_763_856_000_123, logical: 4),
+            collection: "children", record: testRecord(9), unit: "44001", context: VersionVector(), set: set)
+        #expect(RecordState.isPlainCreation(change))
+        guard case .applied(let state) = Merge.apply(change, to: nil) else {
+            Issue.record("a change depending on nothing creates its record")
+            return
+        }
+        #expect(RecordState.encodedCreation(by: change) == state.encoded())
+        var deleted = change
+        deleted.set[ReservedField.deleted] = true
+        #expect(!RecordState.isPlainCreation(deleted))
+        var dependent = change
+        dependent.context = VersionVector([(testOrigin(1), 1)])
+        #expect(!RecordState.isPlainCreation(dependent))
+    }
+
     @Test func truncatedBytesAreRefusedWithTheirOffset() throws {
         let change = Change(
             dot: Dot(origin: testOrigin(3), counter: 1), stamp: Stamp(wallMillis: 5, logical: 0),

@@ -56,6 +56,42 @@ extension RecordState {
         return writer.bytes
     }
 
+    /// Whether `change`, applied to a record this replica does not hold, makes a state that
+    /// `encodedCreation(by:)` can write without building it: one that depends on nothing and
+    /// is not born deleted.
+    package static func isPlainCreation(_ change: Change) -> Bool {
+        change.context.entries.isEmpty && change.set[ReservedField.deleted] == nil
+    }
+
+    /// The bytes of the state a plain creation makes (`Merge.apply(change, to: nil)`), written
+    /// straight from the change: a hub's first load is almost all creations, and building each
+    /// state only to encode and free it was most of the work. The tests hold it equal to
+    /// `encoded()` of the built state.
+    package static func encodedCreation(by change: Change) -> [UInt8] {
+        var writer = ByteWriter(capacity: 512)
+        writer.byte(formatVersion)
+        writer.varint(1)
+        writer.uuid(change.dot.origin.uuid)
+        writer.varint(change.dot.counter)
+        // Its one writer, unless it wrote no field at all.
+        writer.varint(change.set.isEmpty ? 0 : 1)
+        if !change.set.isEmpty {
+            writer.varint(0)
+            writer.varint(change.dot.counter)
+            writer.varint(change.stamp.wallMillis)
+            writer.varint(UInt64(change.stamp.logical))
+        }
+        writer.varint(change.set.count)
+        for slot in change.set.elements {
+            writer.string(slot.name)
+            writer.varint(1)
+            writer.varint(0)
+            writer.byte(0)
+            slot.value.encode(into: &writer)
+        }
+        return writer.bytes
+    }
+
     package init(encoded bytes: [UInt8]) throws(FormatError) {
         var reader = ByteReader(bytes, what: "record state")
         let format = try reader.byte()

@@ -102,7 +102,13 @@ struct Batch {
     /// A record read or written in this batch; `dirty` ones are written back at the end. (A
     /// struct, not a tuple: tuple types cost a runtime metadata lookup on every access.)
     struct Cached {
-        var state: RecordState
+        enum Held {
+            case state(RecordState)
+            /// The state a plain creation made, not built unless something asks for it.
+            case created(Change)
+        }
+
+        var held: Held
         var dirty: Bool
     }
 
@@ -123,9 +129,19 @@ struct Batch {
     }
 
     mutating func state(_ key: RecordKey) throws -> RecordState? {
-        if let cached = records[key] { return cached.state }
+        if let cached = records[key] {
+            switch cached.held {
+            case .state(let state): return state
+            case .created(let change):
+                guard case .applied(let state) = Merge.apply(change, to: nil, policy: policy) else {
+                    preconditionFailure("a plain creation applies to a record not held")
+                }
+                records[key] = Cached(held: .state(state), dirty: cached.dirty)
+                return state
+            }
+        }
         let state = try access.record(key)
-        if let state { records[key] = Cached(state: state, dirty: false) }
+        if let state { records[key] = Cached(held: .state(state), dirty: false) }
         return state
     }
 
@@ -134,6 +150,14 @@ struct Batch {
     mutating func receive(_ change: Change) throws {
         meta.clock.observe(change.stamp)
         let current = try state(change.key)
+        if current == nil && RecordState.isPlainCreation(change) {
+            // What Merge.apply would do, without building a state to encode and free.
+            if let authorize, let refusal = authorize(change, nil) { throw refusal }
+            try record(change, held: .created(change), previous: nil)
+            report.applied += 1
+            if mayHaveParked { try release(change.key) }
+            return
+        }
         let outcome = Merge.apply(change, to: current, policy: policy)
         // A duplicate was authorised when it first came; anything new is checked now.
         if outcome != .duplicate, let authorize, let refusal = authorize(change, current) { throw refusal }
@@ -162,10 +186,14 @@ struct Batch {
     }
 
     private mutating func commit(_ change: Change, _ state: RecordState, previous: RecordState?) throws {
+        try record(change, held: .state(state), previous: previous)
+    }
+
+    private mutating func record(_ change: Change, held: Cached.Held, previous: RecordState?) throws {
         // A replica receiving its own changes back (restored from a backup, or rebuilt from its
         // hub) must never hand out their counters again.
         if change.dot.origin == meta.origin && change.dot.counter > meta.counter { meta.counter = change.dot.counter }
-        records[change.key] = Cached(state: state, dirty: true)
+        records[change.key] = Cached(held: held, dirty: true)
         _ = try access.appendLog(change, via: via, previousUnit: previous?.unit)
     }
 
@@ -194,8 +222,11 @@ struct Batch {
     mutating func finish() throws -> Replica.ApplyReport {
         // In key order: the records index then grows at its end instead of splitting pages
         // all over (ids are time-ordered UUIDv7s).
-        for (key, record) in records.filter(\.value.dirty).sorted(by: { $0.key < $1.key }) {
-            try access.putRecord(key, record.state)
+        for key in records.keys.filter({ records[$0]!.dirty }).sorted() {
+            switch records[key]!.held {
+            case .state(let state): try access.putRecord(key, state)
+            case .created(let change): try access.putCreatedRecord(key, by: change)
+            }
         }
         try access.setMeta(meta)
         report.lastSequence = try access.lastSequence()

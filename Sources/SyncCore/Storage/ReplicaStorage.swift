@@ -35,6 +35,8 @@ public protocol StorageAccess {
 
     func record(_ key: RecordKey) throws -> RecordState?
     func putRecord(_ key: RecordKey, _ state: RecordState) throws
+    /// Stores the state that `change`, a plain creation (`RecordState.isPlainCreation`), makes.
+    func putCreatedRecord(_ key: RecordKey, by change: Change) throws
     /// Every record in key order (collection bytes, then id), optionally one collection only.
     func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws
     func recordCount() throws -> Int
@@ -66,4 +68,14 @@ public protocol StorageAccess {
 public protocol ReplicaStorage: Sendable {
     func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T
     func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T
+}
+
+extension StorageAccess {
+    /// Builds the state and stores it; a store that keeps encoded states writes them directly.
+    public func putCreatedRecord(_ key: RecordKey, by change: Change) throws {
+        guard case .applied(let state) = Merge.apply(change, to: nil) else {
+            preconditionFailure("a plain creation applies to a record not held")
+        }
+        try putRecord(key, state)
+    }
 }

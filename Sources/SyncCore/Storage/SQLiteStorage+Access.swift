@@ -98,6 +98,21 @@ extension SQLiteStorage {
             try run(handle)
         }
 
+        func putCreatedRecord(_ key: RecordKey, by change: Change) throws {
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO records (collection, id, unit, deleted, conflicted, state) VALUES (?, ?, ?, 0, 0, ?)")
+            let handle = statement.sqliteStatement
+            Self.bind(handle, 1, text: key.collection)
+            Self.bind(handle, 2, uuid: key.id.uuid)
+            if let unit = change.set[ReservedField.unit]?.stringValue {
+                Self.bind(handle, 3, text: unit)
+            } else {
+                sqlite3_bind_null(handle, 3)
+            }
+            Self.bind(handle, 4, blob: RecordState.encodedCreation(by: change))
+            try run(handle)
+        }
+
         func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws {
             let cursor =
                 if let collection {
