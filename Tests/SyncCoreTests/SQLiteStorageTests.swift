@@ -45,6 +45,10 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
             try inner.putRecord(key, state)
             try tick(.putRecord)
         }
+        func putCreatedRecord(_ key: RecordKey, by change: Change) throws {
+            try inner.putCreatedRecord(key, by: change)
+            try tick(.putRecord)
+        }
         func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws {
             try inner.forEachRecord(collection: collection, body)
         }
@@ -162,6 +166,43 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(reopened.origin == testOrigin(2))
         let next = try #require(try reopened.put("children", id: testRecord(4), set: ["notes": "sau"]))
         #expect(next.dot.counter == 2)
+    }
+
+    /// Schema 1 (an index of the log by record) opens as schema 2 (each record lists its log
+    /// entries) with the same histories, and goes on from there.
+    @Test func aSchema1ReplicaIsMigratedWithItsHistories() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        let (target, batch) = try Self.scenario(path: path)
+        try target.apply(batch)
+        let keys = (1...9).map { RecordKey(collection: "children", id: testRecord(UInt64($0))) }
+        func histories(_ replica: Replica) throws -> [[UInt64]] {
+            try replica.storage.read { access in
+                try keys.map { try access.history(of: $0, before: .max).map(\.sequence) }
+            }
+        }
+        let before = try histories(target)
+        #expect(before.map(\.count) == [3, 2, 2, 1, 1, 2, 0, 0, 1])
+        let hash = try target.stateHash()
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE records DROP COLUMN history;
+                    CREATE INDEX log_record ON log (collection, record);
+                    PRAGMA user_version = 1
+                    """)
+        }
+        try queue.close()
+        let migrated = try Replica(storage: try SQLiteStorage(path: path), time: ManualClock())
+        #expect(try histories(migrated) == before)
+        #expect(try migrated.stateHash() == hash)
+        let next = try #require(try migrated.put("children", id: testRecord(4), set: ["notes": "sau"]))
+        let after = try migrated.storage.read { try $0.history(of: keys[3], before: .max).map(\.sequence) }
+        #expect(after == before[3] + [try migrated.counts().lastSequence])
+        #expect(next.dot.counter == 2)
+        let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
+        #expect(version == 2)
     }
 
     static func expectRefusal(_ path: String, _ kind: StoreError.Kind) throws {

@@ -7,6 +7,62 @@ extension SQLiteStorage {
     struct Access: StorageAccess {
         let db: Database
         let path: String
+        /// In a write transaction: the history read with each record and the log entries
+        /// appended for it since, written back with its state.
+        var pending: PendingHistory?
+
+        final class PendingHistory {
+            var read: [RecordKey: [UInt8]] = [:]
+            var appended: [RecordKey: [UInt64]] = [:]
+        }
+
+        init(db: Database, path: String, pending: PendingHistory? = nil) {
+            self.db = db
+            self.path = path
+            self.pending = pending
+        }
+
+        /// A record's log sequences, ascending, as varint deltas.
+        static func encodeHistory(_ sequences: [UInt64], after existing: [UInt8]) -> [UInt8] {
+            var last = (try? decodeHistory(existing))?.last ?? 0
+            var writer = ByteWriter(capacity: existing.count + sequences.count * 3)
+            writer.raw(existing)
+            for sequence in sequences {
+                writer.varint(sequence - last)
+                last = sequence
+            }
+            return writer.bytes
+        }
+
+        static func decodeHistory(_ bytes: [UInt8]) throws(FormatError) -> [UInt64] {
+            var reader = ByteReader(bytes, what: "record history")
+            var sequences: [UInt64] = []
+            var last: UInt64 = 0
+            while !reader.isAtEnd {
+                let delta = try reader.varint()
+                guard delta > 0, delta <= UInt64(Int64.max) - last else { throw reader.fail("history not ascending") }
+                last += delta
+                sequences.append(last)
+            }
+            return sequences
+        }
+
+        /// The history to store with `key`: what it had plus what this transaction appended.
+        private func history(for key: RecordKey) throws -> [UInt8] {
+            let appended = pending?.appended[key] ?? []
+            let existing: [UInt8]
+            if let read = pending?.read[key] {
+                existing = read
+            } else {
+                // Not read in this transaction (no caller does this today): read it now.
+                existing =
+                    try Data.fetchOne(
+                        db, sql: "SELECT history FROM records WHERE collection = ? AND id = ?",
+                        arguments: [key.collection, Data(key.id.uuid.bytes)]
+                    ).map { [UInt8]($0) } ?? []
+            }
+            return Self.encodeHistory(appended, after: existing)
+        }
 
         private func corrupt(_ what: String, _ error: any Error) -> StoreError {
             StoreError(.corrupt, path: path, operation: "decode \(what)", detail: "\(error)")
@@ -49,15 +105,19 @@ extension SQLiteStorage {
         }
 
         func record(_ key: RecordKey) throws -> RecordState? {
-            let statement = try db.cachedStatement(sql: "SELECT state FROM records WHERE collection = ? AND id = ?")
+            let statement = try db.cachedStatement(
+                sql: "SELECT state, history FROM records WHERE collection = ? AND id = ?")
             let handle = statement.sqliteStatement
             Self.bind(handle, 1, text: key.collection)
             Self.bind(handle, 2, uuid: key.id.uuid)
             defer { sqlite3_reset(handle) }
             switch sqlite3_step(handle) {
-            case SQLITE_DONE: return nil
+            case SQLITE_DONE:
+                pending?.read[key] = []
+                return nil
             case SQLITE_ROW:
                 let bytes = Self.blob(handle, column: 0)
+                pending?.read[key] = Self.blob(handle, column: 1)
                 do {
                     return try RecordState(encoded: bytes)
                 } catch {
@@ -83,10 +143,11 @@ extension SQLiteStorage {
         func putRecord(_ key: RecordKey, _ state: RecordState) throws {
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT INTO records (collection, id, unit, deleted, conflicted, state)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO records (collection, id, unit, deleted, conflicted, state, history)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (collection, id) DO UPDATE SET unit = excluded.unit,
-                        deleted = excluded.deleted, conflicted = excluded.conflicted, state = excluded.state
+                        deleted = excluded.deleted, conflicted = excluded.conflicted, state = excluded.state,
+                        history = excluded.history
                     """)
             let handle = statement.sqliteStatement
             Self.bind(handle, 1, text: key.collection)
@@ -95,12 +156,16 @@ extension SQLiteStorage {
             sqlite3_bind_int(handle, 4, state.isDeleted ? 1 : 0)
             sqlite3_bind_int(handle, 5, state.hasConflicts ? 1 : 0)
             Self.bind(handle, 6, blob: state.encoded())
+            Self.bind(handle, 7, blob: try history(for: key))
             try run(handle)
         }
 
         func putCreatedRecord(_ key: RecordKey, by change: Change) throws {
             let statement = try db.cachedStatement(
-                sql: "INSERT INTO records (collection, id, unit, deleted, conflicted, state) VALUES (?, ?, ?, 0, 0, ?)")
+                sql: """
+                    INSERT INTO records (collection, id, unit, deleted, conflicted, state, history)
+                    VALUES (?, ?, ?, 0, 0, ?, ?)
+                    """)
             let handle = statement.sqliteStatement
             Self.bind(handle, 1, text: key.collection)
             Self.bind(handle, 2, uuid: key.id.uuid)
@@ -110,6 +175,7 @@ extension SQLiteStorage {
                 sqlite3_bind_null(handle, 3)
             }
             Self.bind(handle, 4, blob: RecordState.encodedCreation(by: change))
+            Self.bind(handle, 5, blob: try history(for: key))
             try run(handle)
         }
 
@@ -165,7 +231,12 @@ extension SQLiteStorage {
             if let via { Self.bind(handle, 6, uuid: via.uuid) } else { sqlite3_bind_null(handle, 6) }
             Self.bind(handle, 7, blob: change.encoded())
             try run(handle)
-            return UInt64(db.lastInsertedRowID)
+            let sequence = UInt64(db.lastInsertedRowID)
+            guard let pending else {
+                preconditionFailure("the log is appended to only in a write transaction")
+            }
+            pending.appended[RecordKey(collection: change.collection, id: change.record), default: []].append(sequence)
+            return sequence
         }
 
         private func entry(_ row: Row) throws -> (LogEntry, Int) {
@@ -227,14 +298,27 @@ extension SQLiteStorage {
         }
 
         func history(of key: RecordKey, before sequence: UInt64) throws -> [LogEntry] {
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT sequence, change, via, previous_unit FROM log
-                    WHERE collection = ? AND record = ? AND sequence < ? ORDER BY sequence
-                    """,
-                arguments: [key.collection, Data(key.id.uuid.bytes), Int64(sequence)]
-            ).map { try entry($0).0 }
+            guard
+                let bytes = try Data.fetchOne(
+                    db, sql: "SELECT history FROM records WHERE collection = ? AND id = ?",
+                    arguments: [key.collection, Data(key.id.uuid.bytes)])
+            else { return [] }
+            let sequences: [UInt64]
+            do {
+                sequences = try Self.decodeHistory([UInt8](bytes))
+            } catch {
+                throw corrupt("history of \(key)", error)
+            }
+            let statement = try db.cachedStatement(
+                sql: "SELECT sequence, change, via, previous_unit FROM log WHERE sequence = ?")
+            return try sequences.filter { $0 < sequence }.map { item in
+                guard let row = try Row.fetchOne(statement, arguments: [Int64(item)]) else {
+                    throw StoreError(
+                        .corrupt, path: path, operation: "read history of \(key)",
+                        detail: "log entry \(item) is missing")
+                }
+                return try entry(row).0
+            }
         }
 
         func setting(_ name: String) throws -> String? {

@@ -7,7 +7,9 @@ package import GRDB
 public final class SQLiteStorage: ReplicaStorage {
     /// `PRAGMA application_id` of every Tre replica: "Tre1".
     static let applicationID: Int32 = 0x5472_6531
-    static let schemaVersion = 1
+    /// 2: each record row lists its log entries (`history`) instead of an index of the log by
+    /// record, which cost a random page write per change.
+    static let schemaVersion = 2
 
     public let path: String
     package let writer: any DatabaseWriter
@@ -51,7 +53,7 @@ public final class SQLiteStorage: ReplicaStorage {
 
     public func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
         try Self.mapping(path: path, operation: "write") {
-            try writer.write { db in try body(Access(db: db, path: path)) }
+            try writer.write { db in try body(Access(db: db, path: path, pending: Access.PendingHistory())) }
         }
     }
 
@@ -98,6 +100,7 @@ public final class SQLiteStorage: ReplicaStorage {
         try Self.mapping(path: path, operation: "create schema") {
             try writer.write { db in
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                if version == 1 { try Self.migrateFrom1(db) }
                 guard version == 0 else { return }
                 try db.execute(
                     sql: """
@@ -118,6 +121,7 @@ public final class SQLiteStorage: ReplicaStorage {
                             deleted INTEGER NOT NULL,
                             conflicted INTEGER NOT NULL,
                             state BLOB NOT NULL,
+                            history BLOB NOT NULL,
                             PRIMARY KEY (collection, id)
                         );
                         CREATE INDEX records_conflicted ON records (collection, id) WHERE conflicted;
@@ -131,7 +135,6 @@ public final class SQLiteStorage: ReplicaStorage {
                             via BLOB,
                             change BLOB NOT NULL
                         );
-                        CREATE INDEX log_record ON log (collection, record);
                         CREATE TABLE settings (
                             name TEXT PRIMARY KEY,
                             value TEXT NOT NULL
@@ -149,6 +152,27 @@ public final class SQLiteStorage: ReplicaStorage {
                         """)
             }
         }
+    }
+
+    /// Schema 1 indexed the log by record; schema 2 keeps each record's log sequences in its
+    /// row. Fills `history` from the log and drops the index, in one transaction.
+    private static func migrateFrom1(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE records ADD COLUMN history BLOB NOT NULL DEFAULT x''")
+        var sequences: [RecordKey: [UInt64]] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT sequence, collection, record FROM log ORDER BY sequence")
+        while let row = try rows.next() {
+            let id: Data = row[2]
+            guard id.count == 16 else { continue }
+            let sequence: Int64 = row[0]
+            sequences[RecordKey(collection: row[1], id: RecordID(UUID128(bytes: id))), default: []].append(
+                UInt64(sequence))
+        }
+        for (key, list) in sequences {
+            try db.execute(
+                sql: "UPDATE records SET history = ? WHERE collection = ? AND id = ?",
+                arguments: [Data(Access.encodeHistory(list, after: [])), key.collection, Data(key.id.uuid.bytes)])
+        }
+        try db.execute(sql: "DROP INDEX IF EXISTS log_record; PRAGMA user_version = 2")
     }
 
     static func mapping<T>(path: String, operation: String, _ body: () throws -> T) throws -> T {
