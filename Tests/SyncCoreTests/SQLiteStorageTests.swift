@@ -205,6 +205,29 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(version == 2)
     }
 
+    /// A damaged history is reported when the record is next written, never appended to.
+    @Test func aDamagedHistoryIsReportedNotExtended() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        _ = try Self.scenario(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(
+                sql: "UPDATE records SET history = x'00' WHERE id = ?", arguments: [Data(testRecord(1).uuid.bytes)])
+        }
+        try queue.close()
+        let replica = try Replica(storage: try SQLiteStorage(path: path), time: ManualClock())
+        let before = try Self.dump(path)
+        #expect(throws: StoreError.self) { try replica.put("children", id: testRecord(1), set: ["notes": "sau"]) }
+        do {
+            _ = try replica.put("children", id: testRecord(1), set: ["notes": "sau"])
+        } catch let error as StoreError {
+            #expect(error.kind == .corrupt)
+            #expect(error.description.contains("history"))
+        }
+        #expect(try Self.dump(path) == before)
+    }
+
     static func expectRefusal(_ path: String, _ kind: StoreError.Kind) throws {
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         do {

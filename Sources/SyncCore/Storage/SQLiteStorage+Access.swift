@@ -23,8 +23,9 @@ extension SQLiteStorage {
         }
 
         /// A record's log sequences, ascending, as varint deltas.
-        static func encodeHistory(_ sequences: [UInt64], after existing: [UInt8]) -> [UInt8] {
-            var last = (try? decodeHistory(existing))?.last ?? 0
+        /// A damaged `existing` is an error: appending to it would give a wrong history.
+        static func encodeHistory(_ sequences: [UInt64], after existing: [UInt8]) throws(FormatError) -> [UInt8] {
+            var last = try decodeHistory(existing).last ?? 0
             var writer = ByteWriter(capacity: existing.count + sequences.count * 3)
             writer.raw(existing)
             for sequence in sequences {
@@ -61,7 +62,11 @@ extension SQLiteStorage {
                         arguments: [key.collection, Data(key.id.uuid.bytes)]
                     ).map { [UInt8]($0) } ?? []
             }
-            return Self.encodeHistory(appended, after: existing)
+            do {
+                return try Self.encodeHistory(appended, after: existing)
+            } catch {
+                throw corrupt("history of \(key)", error)
+            }
         }
 
         private func corrupt(_ what: String, _ error: any Error) -> StoreError {

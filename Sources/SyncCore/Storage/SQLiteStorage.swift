@@ -170,7 +170,7 @@ public final class SQLiteStorage: ReplicaStorage {
         for (key, list) in sequences {
             try db.execute(
                 sql: "UPDATE records SET history = ? WHERE collection = ? AND id = ?",
-                arguments: [Data(Access.encodeHistory(list, after: [])), key.collection, Data(key.id.uuid.bytes)])
+                arguments: [Data(try Access.encodeHistory(list, after: [])), key.collection, Data(key.id.uuid.bytes)])
         }
         try db.execute(sql: "DROP INDEX IF EXISTS log_record; PRAGMA user_version = 2")
     }
