@@ -45,6 +45,11 @@ struct ProvinceNight: AsyncParsableCommand {
 
     static let setSize = 2_000
 
+    /// The gate a hub judges one commune's sets with, as `HubService.push` does.
+    static func gate(_ hub: Replica, _ scope: PeerScope) -> PeerGate {
+        PeerGate(receiver: hub.origin, nowMillis: hub.time.nowMillis()) { $0 == scope.origin ? scope : nil }
+    }
+
     func run() async throws {
         let (districtCount, communeCount, childCount) = shape
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tre-night-\(UUID().uuidString)")
@@ -81,8 +86,8 @@ struct ProvinceNight: AsyncParsableCommand {
                 var start = 0
                 while start < night.initial.count {
                     let set = Array(night.initial[start..<min(start + Self.setSize, night.initial.count)])
-                    try hub.apply(
-                        set, via: night.origin, authorize: { Authorization.check($0, by: scope, current: $1) })
+                    let report = try hub.apply(set, via: night.origin, gate: Self.gate(hub, scope))
+                    guard report.refused.isEmpty else { throw BenchError("the hub refused \(report.refused[0])") }
                     sizes.append(set.count)
                     start += Self.setSize
                 }
@@ -118,8 +123,8 @@ struct ProvinceNight: AsyncParsableCommand {
         let nightSeconds = try measure {
             for night in nights {
                 let scope = PeerScope(origin: night.origin, units: [night.unit], relays: false)
-                try hub.apply(
-                    night.night, via: night.origin, authorize: { Authorization.check($0, by: scope, current: $1) })
+                let report = try hub.apply(night.night, via: night.origin, gate: Self.gate(hub, scope))
+                guard report.refused.isEmpty else { throw BenchError("the hub refused \(report.refused[0])") }
                 nightChanges += night.night.count
             }
         }

@@ -190,6 +190,41 @@ final class HubStore: Sendable {
         }
     }
 
+    // MARK: Authorisation
+
+    /// What `peer` may write: its unit's subtree; a lower hub relays, but never for an origin
+    /// enrolled directly here.
+    func scope(of peer: Peer, directPeers: Set<OriginID>) throws -> PeerScope {
+        PeerScope(
+            origin: peer.origin, units: try subtree(of: peer.unit), relays: peer.kind == "hub",
+            foreignOrigins: directPeers.subtracting([peer.origin]))
+    }
+
+    /// The gate for a push from `peer`: its scope, and the scopes of the senders of changes
+    /// parked or set aside here, which a push may release (each is judged for its own sender;
+    /// a sender no longer enrolled has no scope, and its changes are set aside).
+    func gate(for peer: Peer?, now: UInt64, maximumFutureMillis: UInt64) throws -> PeerGate {
+        let direct = Set(try peers().map(\.0.origin))
+        var scopes: [OriginID: PeerScope] = [:]
+        if let peer { scopes[peer.origin] = try scope(of: peer, directPeers: direct) }
+        let senders = try writer.read { db in
+            try Data.fetchAll(
+                db,
+                sql:
+                    "SELECT DISTINCT via FROM parked WHERE via IS NOT NULL UNION SELECT DISTINCT via FROM set_aside WHERE via IS NOT NULL"
+            )
+        }
+        for data in senders where data.count == 16 {
+            let origin = OriginID(UUID128(bytes: data))
+            if scopes[origin] == nil, let sender = try self.peer(origin) {
+                scopes[origin] = try scope(of: sender, directPeers: direct)
+            }
+        }
+        return PeerGate(receiver: replica.origin, nowMillis: now, maximumFutureMillis: maximumFutureMillis) { via in
+            via.flatMap { scopes[$0] }
+        }
+    }
+
     func markSeen(_ origin: OriginID, now: UInt64) throws {
         try writer.write { db in
             try db.execute(
@@ -197,4 +232,16 @@ final class HubStore: Sendable {
                 arguments: [Int64(now), Data(origin.uuid.bytes)])
         }
     }
+}
+
+/// An operator's decision to accept set-aside changes that the write rule refused: they are
+/// still admitted like any change (their origin, their time), but no longer judged by scope.
+struct OperatorGate: ChangeGate {
+    let inner: PeerGate
+
+    init(_ inner: PeerGate) { self.inner = inner }
+
+    func admit(_ change: Change, via: OriginID?) -> AuthorizationError? { inner.admit(change, via: via) }
+
+    func authorize(_ change: Change, via: OriginID?, owners: [String], exists: Bool) -> AuthorizationError? { nil }
 }

@@ -11,6 +11,7 @@ struct TreHub: AsyncParsableCommand {
         subcommands: [
             Init.self, UnitsCommand.self, Enroll.self, Serve.self, SyncUpstream.self, Status.self, StateHash.self,
             RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, ChangesCommand<HubDatabase>.self,
+            SetAside.self,
         ])
 
     static func main() async { await asyncMainWithExitCodes() }

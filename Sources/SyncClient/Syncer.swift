@@ -35,7 +35,20 @@ public struct Syncer: Sendable {
     }
 
     struct PushAnswer: Decodable {
+        struct SetAside: Decodable {
+            let origin: String
+            let counter: UInt64
+            let code: String
+            let message: String
+        }
+
         let acknowledged: UInt64
+        let setAside: [SetAside]?
+
+        enum CodingKeys: String, CodingKey {
+            case acknowledged
+            case setAside = "set_aside"
+        }
     }
 
     struct GapAnswer: Decodable {
@@ -70,7 +83,11 @@ public struct Syncer: Sendable {
                         action = session.handle(.pushGap(expected: gap.expected))
                     } else {
                         let answer = try decode(PushAnswer.self, response)
-                        try replica.setSetting(Upstream.Name.pushCursor, String(answer.acknowledged))
+                        guard answer.acknowledged >= from, answer.acknowledged <= Change.maximumCounter else {
+                            throw SyncFailure.protocolViolation(
+                                "the hub acknowledged position \(answer.acknowledged) for a set after \(from)")
+                        }
+                        try record(answer, sent: entries, acknowledged: answer.acknowledged)
                         action = session.handle(.pushAcknowledged(position: answer.acknowledged))
                     }
                     progress(Progress(phase: "push", changes: session.report.pushed, bytes: client.bodyBytes.sent))
@@ -117,6 +134,24 @@ public struct Syncer: Sendable {
                 try access.setSetting(Upstream.Name.clockOffset, String(client.clockOffsetMillis))
             }
             throw error
+        }
+    }
+
+    /// Moves the push cursor to what the hub acknowledged and, in the same transaction, keeps
+    /// the changes it set aside (with its reasons) for `tre-node rejected`.
+    private func record(_ answer: PushAnswer, sent entries: [LogEntry], acknowledged: UInt64) throws {
+        let byDot = Dictionary(entries.map { ($0.change.dot, $0.change) }, uniquingKeysWith: { first, _ in first })
+        let now = replica.time.nowMillis()
+        try replica.storage.write { access in
+            try access.setSetting(Upstream.Name.pushCursor, String(acknowledged))
+            for item in answer.setAside ?? [] {
+                guard let origin = OriginID(string: item.origin),
+                    let change = byDot[Dot(origin: origin, counter: item.counter)]
+                else { continue }
+                try access.setAside(
+                    SetAsideEntry(
+                        change: change, via: upstream.hubOrigin, code: item.code, detail: item.message, atMillis: now))
+            }
         }
     }
 

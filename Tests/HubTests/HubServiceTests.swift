@@ -46,8 +46,17 @@ import Testing
                 key: key ?? peer.key)
         }
 
+        /// A push answer's counts (`set_aside` as its length).
         func answer(_ bytes: [UInt8]) throws -> [String: Int] {
-            try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Int]
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+            return object.compactMapValues { ($0 as? Int) ?? ($0 as? [Any])?.count }
+        }
+
+        /// The codes of a push answer's set-aside changes, by record id.
+        func setAside(_ bytes: [UInt8]) throws -> [String: String] {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+            let list = try #require(object["set_aside"] as? [[String: Any]])
+            return Dictionary(uniqueKeysWithValues: list.map { ($0["record"] as! String, $0["code"] as! String) })
         }
     }
 
@@ -92,10 +101,10 @@ import Testing
         try fixture.node.put("children", id: testRecord(1), set: ["village": "Bản Mòn"])
         let body = fixture.pushBody(from: 0, to: 2, try fixture.node.allChanges())
         let first = try fixture.answer(try fixture.service.push(peer: fixture.peer, body: body))
-        #expect(first == ["acknowledged": 2, "applied": 2, "duplicates": 0, "parked": 0])
+        #expect(first == ["acknowledged": 2, "applied": 2, "duplicates": 0, "parked": 0, "set_aside": 0])
         let hash = try fixture.service.replica.stateHash()
         let again = try fixture.answer(try fixture.service.push(peer: fixture.peer, body: body))
-        #expect(again == ["acknowledged": 2, "applied": 0, "duplicates": 2, "parked": 0])
+        #expect(again == ["acknowledged": 2, "applied": 0, "duplicates": 2, "parked": 0, "set_aside": 0])
         #expect(try fixture.service.replica.stateHash() == hash)
         #expect(try fixture.service.replica.counts().lastSequence == 2)
     }
@@ -108,33 +117,35 @@ import Testing
                 peer: fixture.peer, body: fixture.pushBody(from: 5, to: 6, try fixture.node.allChanges()))
         }
         #expect(refused?.statusCode == 409)
-        #expect(refused?.extra["expected"] == "0")
+        #expect(refused?.numbers["expected"] == 0)
         #expect(try fixture.service.replica.counts().records == 0)
     }
 
-    @Test func writingAnotherCommunesRecordIsRefusedWhole() throws {
+    @Test func anotherCommunesNewRecordIsSetAsideAndTheRestApplies() throws {
         let fixture = try Fixture()
         try fixture.node.put("children", id: testRecord(1), unit: "17605", set: ["sex": "F"])
         try fixture.node.put("children", id: testRecord(2), unit: "17608", set: ["sex": "M"])
-        let before = try fixture.service.replica.stateHash()
-        let refused = refusal {
-            try fixture.service.push(
-                peer: fixture.peer, body: fixture.pushBody(from: 0, to: 2, try fixture.node.allChanges()))
-        }
-        #expect(refused?.statusCode == 403)
-        #expect(refused?.code == "out_of_scope")
-        #expect(try fixture.service.replica.stateHash() == before)
-        #expect(try fixture.service.replica.setting(HubService.positionSetting(fixture.node.origin)) == nil)
+        let answer = try fixture.service.push(
+            peer: fixture.peer, body: fixture.pushBody(from: 0, to: 2, try fixture.node.allChanges()))
+        #expect(
+            try fixture.answer(answer) == [
+                "acknowledged": 2, "applied": 1, "duplicates": 0, "parked": 0, "set_aside": 1,
+            ])
+        #expect(try fixture.setAside(answer) == [testRecord(2).description: "out_of_scope"])
+        let hub = fixture.service.replica
+        #expect(try hub.record("children", id: testRecord(1)) != nil)
+        #expect(try hub.record("children", id: testRecord(2)) == nil)
+        #expect(try hub.setAsideEntries().map(\.change.record) == [testRecord(2)])
     }
 
     @Test func aNodeMayNotRelayOthersChanges() throws {
         let fixture = try Fixture()
         let other = try makeReplica(.memory, origin: 9, unit: "17605")
         try other.put("children", id: testRecord(1), unit: "17605", set: ["sex": "F"])
-        let refused = refusal {
-            try fixture.service.push(peer: fixture.peer, body: fixture.pushBody(from: 0, to: 1, try other.allChanges()))
-        }
-        #expect(refused?.code == "forged_origin")
+        let answer = try fixture.service.push(
+            peer: fixture.peer, body: fixture.pushBody(from: 0, to: 1, try other.allChanges()))
+        #expect(try fixture.setAside(answer) == [testRecord(1).description: "forged_origin"])
+        #expect(try fixture.service.replica.record("children", id: testRecord(1)) == nil)
     }
 
     @Test func aSetSignedWithAnotherKeyIsRefused() throws {

@@ -68,10 +68,15 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         func setting(_ name: String) throws -> String? { try inner.setting(name) }
         func setSetting(_ name: String, _ value: String?) throws { try inner.setSetting(name, value) }
         func lastSequence() throws -> UInt64 { try inner.lastSequence() }
-        func park(_ change: Change) throws { try inner.park(change) }
-        func parked(for key: RecordKey) throws -> [Change] { try inner.parked(for: key) }
+        func park(_ change: Change, via: OriginID?) throws { try inner.park(change, via: via) }
+        func parked(for key: RecordKey) throws -> [ParkedChange] { try inner.parked(for: key) }
         func unpark(_ dot: Dot) throws { try inner.unpark(dot) }
         func parkedCount() throws -> Int { try inner.parkedCount() }
+        func setAside(_ entry: SetAsideEntry) throws { try inner.setAside(entry) }
+        func setAside(for key: RecordKey) throws -> [SetAsideEntry] { try inner.setAside(for: key) }
+        func setAsideEntries(limit: Int) throws -> [SetAsideEntry] { try inner.setAsideEntries(limit: limit) }
+        func removeSetAside(_ dot: Dot) throws { try inner.removeSetAside(dot) }
+        func setAsideCount() throws -> Int { try inner.setAsideCount() }
     }
 }
 
@@ -168,8 +173,9 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(next.dot.counter == 2)
     }
 
-    /// Schema 1 (an index of the log by record) opens as schema 2 (each record lists its log
-    /// entries) with the same histories, and goes on from there.
+    /// Schema 1 (an index of the log by record) opens as schema 3 (each record lists its log
+    /// entries; parked changes keep their sender; set-aside changes) with the same histories,
+    /// and goes on from there.
     @Test func aSchema1ReplicaIsMigratedWithItsHistories() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("replica.sqlite")
@@ -189,6 +195,8 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
             try db.execute(
                 sql: """
                     ALTER TABLE records DROP COLUMN history;
+                    ALTER TABLE parked DROP COLUMN via;
+                    DROP TABLE set_aside;
                     CREATE INDEX log_record ON log (collection, record);
                     PRAGMA user_version = 1
                     """)
@@ -202,7 +210,7 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(after == before[3] + [try migrated.counts().lastSequence])
         #expect(next.dot.counter == 2)
         let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 2)
+        #expect(version == 3)
     }
 
     /// A damaged history is reported when the record is next written, never appended to.

@@ -9,15 +9,29 @@ struct HubRefusal: Error, CustomStringConvertible {
     let message: String
     let hint: String
     var extra: [String: String] = [:]
+    /// Numbers the client reads as numbers (a position), never as strings.
+    var numbers: [String: UInt64] = [:]
 
     var description: String { "\(statusCode) \(code): \(message)" }
 
-    var json: [UInt8] {
-        var object = extra
-        object["error"] = code
-        object["message"] = message
-        object["hint"] = hint
-        return jsonBytes(object)
+    var json: [UInt8] { jsonBytes(self) }
+}
+
+extension HubRefusal: Encodable {
+    struct Key: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for (name, value) in extra { try container.encode(value, forKey: Key(stringValue: name)) }
+        for (name, value) in numbers { try container.encode(value, forKey: Key(stringValue: name)) }
+        try container.encode(code, forKey: Key(stringValue: "error"))
+        try container.encode(message, forKey: Key(stringValue: "message"))
+        try container.encode(hint, forKey: Key(stringValue: "hint"))
     }
 }
 
@@ -161,6 +175,33 @@ final class HubService: Sendable {
 
     static func positionSetting(_ peer: OriginID) -> String { "peer.\(peer).pushed" }
 
+    /// What a push answers: the position acknowledged, counts, and every change set aside
+    /// with its reason (identities only, never values), so the sender can tell its worker.
+    struct PushAnswer: Encodable {
+        struct SetAside: Encodable {
+            let origin: String
+            let counter: UInt64
+            let collection: String
+            let record: String
+            let code: String
+            let message: String
+        }
+
+        let acknowledged: UInt64
+        let applied: Int
+        let duplicates: Int
+        let parked: Int
+        let setAside: [SetAside]
+
+        enum CodingKeys: String, CodingKey {
+            case acknowledged, applied, duplicates, parked
+            case setAside = "set_aside"
+        }
+    }
+
+    /// How far ahead of this hub's clock a change may be stamped.
+    var maximumFutureMillis: UInt64 { Authorization.defaultMaximumFutureMillis }
+
     func push(peer: HubStore.Peer, body: [UInt8]) throws -> [UInt8] {
         let set: ChangeSet
         do {
@@ -173,35 +214,48 @@ final class HubService: Sendable {
             log("refused push from \(peer.origin) (unit \(peer.unit)): \(error.code)")
             throw Self.refusal(for: error)
         }
-        let scope = PeerScope(origin: peer.origin, units: try store.subtree(of: peer.unit), relays: peer.kind == "hub")
+        guard set.from <= set.to, set.to <= Change.maximumCounter else {
+            log("refused push from \(peer.origin) (unit \(peer.unit)): bad_positions")
+            throw HubRefusal(
+                statusCode: 400, code: "bad_positions",
+                message: "the set covers positions \(set.from)…\(set.to), which is not a range of a log",
+                hint: "The sender broke Tre's rules; nothing of this set was applied.")
+        }
+        let gate = try store.gate(for: peer, now: nowMillis, maximumFutureMillis: maximumFutureMillis)
         var acknowledged: UInt64 = 0
         do {
             let report = try replica.apply(
-                set.changes, via: peer.origin,
-                authorize: { change, current in Authorization.check(change, by: scope, current: current) },
+                set.changes, via: peer.origin, gate: gate,
                 alongside: { access in
-                    let position = UInt64(try access.setting(Self.positionSetting(peer.origin)) ?? "0") ?? 0
+                    let stored = try access.setting(Self.positionSetting(peer.origin)) ?? "0"
+                    // A position this hub stored is a number it checked; anything else is a
+                    // damaged file, which must not stop the peer: start again from 0.
+                    let position = UInt64(stored).flatMap { $0 <= Change.maximumCounter ? $0 : nil } ?? 0
                     guard set.from <= position else { throw Gap(expected: position) }
                     acknowledged = max(position, set.to)
                     try access.setSetting(Self.positionSetting(peer.origin), String(acknowledged))
                 })
-            return jsonBytes([
-                "acknowledged": Int(acknowledged), "applied": report.applied, "duplicates": report.duplicates,
-                "parked": report.parked,
-            ])
+            for refusal in report.refused {
+                log(
+                    "set aside from \(peer.origin) (unit \(peer.unit)): \(refusal.kind.rawValue) \(refusal.dot) \(refusal.record)"
+                )
+            }
+            return jsonBytes(
+                PushAnswer(
+                    acknowledged: acknowledged, applied: report.applied, duplicates: report.duplicates,
+                    parked: report.parked,
+                    setAside: report.refused.map {
+                        PushAnswer.SetAside(
+                            origin: $0.dot.origin.description, counter: $0.dot.counter,
+                            collection: $0.record.collection,
+                            record: $0.record.id.description, code: $0.kind.rawValue, message: $0.detail)
+                    }))
         } catch let gap as Gap {
             throw HubRefusal(
                 statusCode: 409, code: "gap",
                 message: "this set starts after \(set.from); the hub has up to \(gap.expected)",
                 hint: "Resend from the expected position (the client does this itself).",
-                extra: ["expected": String(gap.expected)])
-        } catch let refusal as AuthorizationError {
-            log(
-                "refused push from \(peer.origin) (unit \(peer.unit)): \(refusal.kind.rawValue) \(refusal.dot) \(refusal.record)"
-            )
-            throw HubRefusal(
-                statusCode: 403, code: refusal.kind.rawValue, message: refusal.description,
-                hint: "A node writes only its own commune's records; nothing of this set was applied.")
+                numbers: ["expected": gap.expected])
         } catch let invalid as ChangeError {
             log("refused push from \(peer.origin): invalid change \(invalid.dot)")
             throw HubRefusal(

@@ -51,11 +51,24 @@ public struct Change: Hashable, Sendable {
     public var key: RecordKey { RecordKey(collection: collection, id: record) }
     public var isDelete: Bool { self.set[ReservedField.deleted] == .bool(true) }
 
+    /// The largest counter a change or its context may carry. An honest replica makes a few
+    /// million changes in its life; a bound far above that keeps every sum and every SQLite
+    /// integer (and JSON number) that a counter reaches exact, whatever a peer sends.
+    public static let maximumCounter: UInt64 = 1 << 53
+    /// The latest wall-clock reading a stamp may carry: the last millisecond of year 9999.
+    /// (How far ahead of its own clock a receiver accepts is its gate's business.)
+    public static let maximumWallMillis: UInt64 = 253_402_300_799_999
+
     /// Checks what every replica must refuse before merging: a malformed change would make
     /// replicas disagree or park forever.
     public func validate() throws(ChangeError) {
         func refuse(_ reason: String) -> ChangeError { ChangeError(dot: dot, record: key, reason: reason) }
         guard dot.counter > 0 else { throw refuse("counter must be at least 1") }
+        guard dot.counter <= Self.maximumCounter else { throw refuse("counter is over \(Self.maximumCounter)") }
+        guard context.entries.allSatisfy({ $0.counter <= Self.maximumCounter }) else {
+            throw refuse("a context counter is over \(Self.maximumCounter)")
+        }
+        guard stamp.wallMillis <= Self.maximumWallMillis else { throw refuse("the stamp's time is past year 9999") }
         guard context[dot.origin] < dot.counter else {
             throw refuse("context already includes this change's own counter")
         }

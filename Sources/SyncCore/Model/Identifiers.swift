@@ -118,6 +118,16 @@ public struct Dot: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.counter = counter
     }
     public var description: String { "\(origin)@\(counter)" }
+
+    /// Reads the form `description` prints: `ORIGIN@COUNTER`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let origin = OriginID(string: String(parts[0])), let counter = UInt64(parts[1]),
+            counter > 0
+        else { return nil }
+        self.init(origin: origin, counter: counter)
+    }
+
     public static func < (lhs: Dot, rhs: Dot) -> Bool {
         (lhs.origin, lhs.counter) < (rhs.origin, rhs.counter)
     }

@@ -67,30 +67,68 @@ public final class Replica: Sendable {
         public var parked = 0
         /// Previously parked changes that applied because their dependencies arrived.
         public var released = 0
+        /// Changes the gate refused, set aside with their reasons (released parked ones too).
+        public var refused: [AuthorizationError] = []
         /// The log's last sequence number after the batch.
         public var lastSequence: UInt64 = 0
     }
 
     /// Applies a batch of changes from elsewhere in one transaction: all or nothing. An invalid
-    /// change refuses the whole batch with a `ChangeError`; so does any error `authorize`
-    /// returns for a change (given the record's state just before it) or `alongside` throws.
-    /// `via` is the peer the batch came from, kept in the log so it is not sent back.
+    /// change refuses the whole batch with a `ChangeError`, and so does anything `alongside`
+    /// throws. `gate`, when given, judges each change (`ChangeGate`): a refused change is set
+    /// aside with its reason — and so is every change of the same record based on it — while
+    /// the rest of the batch applies. `via` is the peer the batch came from, kept in the log
+    /// (so it is not sent back) and with parked changes (so they are judged for it).
     /// `alongside` runs in the same transaction first: sync cursors move with the changes.
     @discardableResult
     public func apply(
-        _ changes: [Change], via: OriginID? = nil,
-        authorize: ((Change, RecordState?) -> (any Error)?)? = nil,
+        _ changes: [Change], via: OriginID? = nil, gate: (any ChangeGate)? = nil,
         alongside: ((any StorageAccess) throws -> Void)? = nil
     ) throws -> ApplyReport {
         for change in changes { try change.validate() }
         return try storage.write { access in
             try alongside?(access)
-            var batch = try Batch(access: access, policy: policy)
+            var batch = try Batch(access: access, policy: policy, gate: gate, nowMillis: time.nowMillis())
             batch.via = via
-            batch.authorize = authorize
             for change in changes { try batch.receive(change) }
             return try batch.finish()
         }
+    }
+
+    /// Applies set-aside changes again, as if their senders had just sent them: those the gate
+    /// now accepts apply (or park), the others stay set aside with their new reason. Returns
+    /// what happened; `dots` nil retries every set-aside change.
+    @discardableResult
+    public func retrySetAside(_ dots: Set<Dot>?, gate: any ChangeGate) throws -> ApplyReport {
+        try storage.write { access in
+            let entries = try access.setAsideEntries(limit: Int.max).filter { dots?.contains($0.change.dot) ?? true }
+            var batch = try Batch(access: access, policy: policy, gate: gate, nowMillis: time.nowMillis())
+            // Causal order per origin, so a change comes back before those based on it.
+            for entry in entries.sorted(by: { $0.change.dot < $1.change.dot }) {
+                try access.removeSetAside(entry.change.dot)
+                batch.via = entry.via
+                try batch.receive(entry.change)
+            }
+            return try batch.finish()
+        }
+    }
+
+    /// Forgets set-aside changes for good (an operator decided). Returns how many were removed.
+    @discardableResult
+    public func discardSetAside(_ dots: Set<Dot>) throws -> Int {
+        try storage.write { access in
+            var removed = 0
+            for entry in try access.setAsideEntries(limit: Int.max) where dots.contains(entry.change.dot) {
+                try access.removeSetAside(entry.change.dot)
+                removed += 1
+            }
+            return removed
+        }
+    }
+
+    /// The set-aside changes, oldest first.
+    public func setAsideEntries(limit: Int = 10_000) throws -> [SetAsideEntry] {
+        try storage.read { try $0.setAsideEntries(limit: limit) }
     }
 }
 
@@ -114,18 +152,23 @@ struct Batch {
 
     var records: [RecordKey: Cached] = [:]
     var mayHaveParked: Bool
+    var mayHaveSetAside: Bool
     var report = Replica.ApplyReport()
     var via: OriginID?
-    var authorize: ((Change, RecordState?) -> (any Error)?)?
+    let gate: (any ChangeGate)?
+    let nowMillis: UInt64
 
-    init(access: any StorageAccess, policy: Merge.Policy) throws {
+    init(access: any StorageAccess, policy: Merge.Policy, gate: (any ChangeGate)? = nil, nowMillis: UInt64 = 0) throws {
         self.access = access
         self.policy = policy
+        self.gate = gate
+        self.nowMillis = nowMillis
         guard let meta = try access.meta() else {
             throw StoreError(.notInitialized, path: "\(access)", operation: "apply", detail: "no replica identity")
         }
         self.meta = meta
         self.mayHaveParked = try access.parkedCount() > 0
+        self.mayHaveSetAside = try gate != nil && access.setAsideCount() > 0
     }
 
     mutating func state(_ key: RecordKey) throws -> RecordState? {
@@ -146,32 +189,103 @@ struct Batch {
     }
 
     /// Applies one change from elsewhere, parking it if it is not ready and releasing the
-    /// parked changes of its record that it made ready.
+    /// parked changes of its record that it made ready. With a gate, a refused change is set
+    /// aside instead, before it can move the clock or touch the record.
     mutating func receive(_ change: Change) throws {
-        meta.clock.observe(change.stamp)
         let current = try state(change.key)
+        if let current, current.version[change.dot.origin] >= change.dot.counter {
+            // Already applied: it was judged when it first came.
+            report.duplicates += 1
+            return
+        }
+        if let gate {
+            if let refusal = gate.admit(change, via: via) { return try setAside(change, via: via, refusal) }
+            if mayHaveSetAside, let base = try setAsideBase(of: change) {
+                return try setAside(change, via: via, dependsOn: base)
+            }
+        }
+        meta.clock.observe(change.stamp)
         if current == nil && RecordState.isPlainCreation(change) {
             // What Merge.apply would do, without building a state to encode and free.
-            if let authorize, let refusal = authorize(change, nil) { throw refusal }
-            try record(change, held: .created(change), previous: nil)
+            if let gate, let refusal = gate.authorize(change, via: via, owners: [], exists: false) {
+                return try setAside(change, via: via, refusal)
+            }
+            try record(change, held: .created(change), previous: nil, via: via)
             report.applied += 1
             if mayHaveParked { try release(change.key) }
             return
         }
-        let outcome = Merge.apply(change, to: current, policy: policy)
-        // A duplicate was authorised when it first came; anything new is checked now.
-        if outcome != .duplicate, let authorize, let refusal = authorize(change, current) { throw refusal }
-        switch outcome {
+        switch Merge.apply(change, to: current, policy: policy) {
         case .duplicate:
             report.duplicates += 1
         case .notReady:
-            try access.park(change)
+            try access.park(change, via: via)
             mayHaveParked = true
             report.parked += 1
         case .applied(let state):
-            try commit(change, state, previous: current)
+            if let gate, let refusal = try judge(change, via: via, current: current, gate: gate) {
+                return try setAside(change, via: via, refusal)
+            }
+            try record(change, held: .state(state), previous: current, via: via)
             report.applied += 1
             if mayHaveParked { try release(change.key) }
+        }
+    }
+
+    /// Asks the gate about a change that is ready to apply to `current`.
+    private mutating func judge(_ change: Change, via: OriginID?, current: RecordState?, gate: any ChangeGate) throws
+        -> AuthorizationError?
+    {
+        guard let current else { return gate.authorize(change, via: via, owners: [], exists: false) }
+        return gate.authorize(
+            change, via: via, owners: try owners(of: change.key, at: change.context, current: current), exists: true)
+    }
+
+    /// The record's owning units at the version `context` (which this replica holds, or the
+    /// change would not be ready): from its own history, never from the sender's word.
+    func owners(of key: RecordKey, at context: VersionVector, current: RecordState) throws -> [String] {
+        let held = current.fields[ReservedField.unit] ?? []
+        // Every owner value now held was seen by the change's author: nothing outside the
+        // context replaced them, so the owners at the context are exactly these.
+        if !held.isEmpty && held.allSatisfy({ context.covers($0.dot) }) {
+            return held.compactMap(\.value.stringValue)
+        }
+        // Otherwise replay the owning-unit register over the history the context covers (the
+        // log holds each record's changes in an order that respects causality).
+        var register: [(unit: String?, dot: Dot)] = []
+        for entry in try access.history(of: key, before: .max) where context.covers(entry.change.dot) {
+            guard let value = entry.change.set[ReservedField.unit] else { continue }
+            register.removeAll { entry.change.context.covers($0.dot) }
+            register.append((value.stringValue, entry.change.dot))
+        }
+        return register.compactMap(\.unit)
+    }
+
+    /// A set-aside change of the same record that `change` was based on, if any.
+    private func setAsideBase(of change: Change) throws -> Dot? {
+        try access.setAside(for: change.key).first { change.context.covers($0.change.dot) }?.change.dot
+    }
+
+    private mutating func setAside(_ change: Change, via: OriginID?, dependsOn base: Dot) throws {
+        try setAside(
+            change, via: via,
+            AuthorizationError(
+                kind: .dependsOnSetAside, dot: change.dot, record: change.key,
+                detail: "it is based on change \(base), which was set aside; it waits with it"))
+    }
+
+    /// Keeps a refused change aside with its reason, and with it every parked change of the
+    /// record that was based on it (they could never apply).
+    private mutating func setAside(_ change: Change, via: OriginID?, _ refusal: AuthorizationError) throws {
+        try access.setAside(
+            SetAsideEntry(
+                change: change, via: via, code: refusal.kind.rawValue, detail: refusal.detail, atMillis: nowMillis))
+        mayHaveSetAside = true
+        report.refused.append(refusal)
+        guard mayHaveParked else { return }
+        for parked in try access.parked(for: change.key) where parked.change.context.covers(change.dot) {
+            try access.unpark(parked.change.dot)
+            try setAside(parked.change, via: parked.via, dependsOn: change.dot)
         }
     }
 
@@ -181,15 +295,11 @@ struct Batch {
         guard case .applied(let state) = Merge.apply(change, to: current, policy: policy) else {
             preconditionFailure("a local change's context is the record's own version")
         }
-        try commit(change, state, previous: current)
+        try record(change, held: .state(state), previous: current, via: nil)
         report.applied += 1
     }
 
-    private mutating func commit(_ change: Change, _ state: RecordState, previous: RecordState?) throws {
-        try record(change, held: .state(state), previous: previous)
-    }
-
-    private mutating func record(_ change: Change, held: Cached.Held, previous: RecordState?) throws {
+    private mutating func record(_ change: Change, held: Cached.Held, previous: RecordState?, via: OriginID?) throws {
         // A replica receiving its own changes back (restored from a backup, or rebuilt from its
         // hub) must never hand out their counters again.
         if change.dot.origin == meta.origin && change.dot.counter > meta.counter { meta.counter = change.dot.counter }
@@ -197,12 +307,14 @@ struct Batch {
         _ = try access.appendLog(change, via: via, previousUnit: previous?.unit)
     }
 
-    /// Retries the parked changes of `key` until none of them applies any more.
+    /// Retries the parked changes of `key` until none of them applies any more. Each is judged
+    /// by the gate for the peer that sent it, and logged as coming from that peer.
     private mutating func release(_ key: RecordKey) throws {
         var progress = true
         while progress {
             progress = false
-            for change in try access.parked(for: key) {
+            for parked in try access.parked(for: key) {
+                let change = parked.change
                 let current = try state(key)
                 switch Merge.apply(change, to: current, policy: policy) {
                 case .notReady: continue
@@ -210,7 +322,17 @@ struct Batch {
                     try access.unpark(change.dot)
                 case .applied(let state):
                     try access.unpark(change.dot)
-                    try commit(change, state, previous: current)
+                    if let gate {
+                        let refusal =
+                            try gate.admit(change, via: parked.via)
+                            ?? judge(change, via: parked.via, current: current, gate: gate)
+                        if let refusal {
+                            try setAside(change, via: parked.via, refusal)
+                            progress = true
+                            continue
+                        }
+                    }
+                    try record(change, held: .state(state), previous: current, via: parked.via)
                     report.applied += 1
                     report.released += 1
                     progress = true

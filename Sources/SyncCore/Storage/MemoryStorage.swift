@@ -9,7 +9,8 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
         var records: [RecordKey: RecordState] = [:]
         var conflicted: Set<RecordKey> = []
         var log: [LogEntry] = []
-        var parked: [Dot: Change] = [:]
+        var parked: [Dot: ParkedChange] = [:]
+        var setAside: [Dot: SetAsideEntry] = [:]
         var settings: [String: String] = [:]
     }
 
@@ -123,14 +124,14 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
 
         func lastSequence() -> UInt64 { UInt64(contents.log.count) }
 
-        func park(_ change: Change) {
+        func park(_ change: Change, via: OriginID?) {
             guard contents.parked[change.dot] == nil else { return }
             remember { [contents] in contents.parked[change.dot] = nil }
-            contents.parked[change.dot] = change
+            contents.parked[change.dot] = ParkedChange(change: change, via: via)
         }
 
-        func parked(for key: RecordKey) -> [Change] {
-            contents.parked.values.filter { $0.key == key }.sorted { $0.dot < $1.dot }
+        func parked(for key: RecordKey) -> [ParkedChange] {
+            contents.parked.values.filter { $0.change.key == key }.sorted { $0.change.dot < $1.change.dot }
         }
 
         func unpark(_ dot: Dot) {
@@ -140,6 +141,31 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
         }
 
         func parkedCount() -> Int { contents.parked.count }
+
+        func setAside(_ entry: SetAsideEntry) {
+            let dot = entry.change.dot
+            guard contents.setAside[dot] == nil else { return }
+            remember { [contents] in contents.setAside[dot] = nil }
+            contents.setAside[dot] = entry
+        }
+
+        func setAside(for key: RecordKey) -> [SetAsideEntry] {
+            contents.setAside.values.filter { $0.change.key == key }.sorted { $0.change.dot < $1.change.dot }
+        }
+
+        func setAsideEntries(limit: Int) -> [SetAsideEntry] {
+            Array(
+                contents.setAside.values.sorted { ($0.atMillis, $0.change.dot) < ($1.atMillis, $1.change.dot) }.prefix(
+                    limit))
+        }
+
+        func removeSetAside(_ dot: Dot) {
+            let previous = contents.setAside[dot]
+            remember { [contents] in contents.setAside[dot] = previous }
+            contents.setAside[dot] = nil
+        }
+
+        func setAsideCount() -> Int { contents.setAside.count }
 
         func setting(_ name: String) -> String? { contents.settings[name] }
 

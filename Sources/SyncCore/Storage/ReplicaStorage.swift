@@ -56,11 +56,52 @@ public protocol StorageAccess {
     func setting(_ name: String) throws -> String?
     func setSetting(_ name: String, _ value: String?) throws
 
-    /// Keeps a change that is not ready; parking the same dot twice keeps one copy.
-    func park(_ change: Change) throws
-    func parked(for key: RecordKey) throws -> [Change]
+    /// Keeps a change that is not ready, with the peer it came from; parking the same dot
+    /// twice keeps one copy.
+    func park(_ change: Change, via: OriginID?) throws
+    func parked(for key: RecordKey) throws -> [ParkedChange]
     func unpark(_ dot: Dot) throws
     func parkedCount() throws -> Int
+
+    /// Keeps a refused change with its reason; setting the same dot aside twice keeps one.
+    func setAside(_ entry: SetAsideEntry) throws
+    /// The set-aside changes of one record, by dot.
+    func setAside(for key: RecordKey) throws -> [SetAsideEntry]
+    /// Every set-aside change, oldest first, at most `limit`.
+    func setAsideEntries(limit: Int) throws -> [SetAsideEntry]
+    func removeSetAside(_ dot: Dot) throws
+    func setAsideCount() throws -> Int
+}
+
+/// A change waiting for one it depends on, and the peer that sent it (it is judged and logged
+/// for that peer when it is finally applied).
+public struct ParkedChange: Hashable, Sendable {
+    public let change: Change
+    public let via: OriginID?
+
+    public init(change: Change, via: OriginID?) {
+        self.change = change
+        self.via = via
+    }
+}
+
+/// A change refused by a gate (or, on a node, by its hub), kept with why until an operator
+/// retries or discards it. `code` and `detail` never hold a record's values.
+public struct SetAsideEntry: Hashable, Sendable {
+    public let change: Change
+    /// The peer it came from (on a node: the hub that refused it).
+    public let via: OriginID?
+    public let code: String
+    public let detail: String
+    public let atMillis: UInt64
+
+    public init(change: Change, via: OriginID?, code: String, detail: String, atMillis: UInt64) {
+        self.change = change
+        self.via = via
+        self.code = code
+        self.detail = detail
+        self.atMillis = atMillis
+    }
 }
 
 /// A replica's storage: transactions over `StorageAccess`. `write` is all or nothing: if the

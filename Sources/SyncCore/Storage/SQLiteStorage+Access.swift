@@ -264,7 +264,7 @@ extension SQLiteStorage {
 
         func logPage(after sequence: UInt64, filter: LogFilter, maxEntries: Int, maxBytes: Int) throws -> LogPage {
             var conditions = ["sequence > ?"]
-            var arguments: [any DatabaseValueConvertible] = [Int64(sequence)]
+            var arguments: [any DatabaseValueConvertible] = [Int64(clamping: sequence)]
             if let excluded = filter.excludingVia {
                 conditions.append("(via IS NULL OR via != ?)")
                 arguments.append(Data(excluded.uuid.bytes))
@@ -303,17 +303,18 @@ extension SQLiteStorage {
         }
 
         func history(of key: RecordKey, before sequence: UInt64) throws -> [LogEntry] {
-            guard
-                let bytes = try Data.fetchOne(
-                    db, sql: "SELECT history FROM records WHERE collection = ? AND id = ?",
-                    arguments: [key.collection, Data(key.id.uuid.bytes)])
-            else { return [] }
-            let sequences: [UInt64]
+            // What is stored with the record, then what this transaction appended for it (the
+            // record row is rewritten only when the transaction ends).
+            let bytes = try Data.fetchOne(
+                db, sql: "SELECT history FROM records WHERE collection = ? AND id = ?",
+                arguments: [key.collection, Data(key.id.uuid.bytes)])
+            var sequences: [UInt64]
             do {
-                sequences = try Self.decodeHistory([UInt8](bytes))
+                sequences = try Self.decodeHistory(bytes.map { [UInt8]($0) } ?? [])
             } catch {
                 throw corrupt("history of \(key)", error)
             }
+            sequences += pending?.appended[key] ?? []
             let statement = try db.cachedStatement(
                 sql: "SELECT sequence, change, via, previous_unit FROM log WHERE sequence = ?")
             return try sequences.filter { $0 < sequence }.map { item in
@@ -345,33 +346,94 @@ extension SQLiteStorage {
             UInt64(try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM log") ?? 0)
         }
 
-        func park(_ change: Change) throws {
+        func park(_ change: Change, via: OriginID?) throws {
             try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO parked (origin, counter, collection, record, change) VALUES (?, ?, ?, ?, ?)"
+                sql:
+                    "INSERT OR IGNORE INTO parked (origin, counter, collection, record, change, via) VALUES (?, ?, ?, ?, ?, ?)"
             ).execute(arguments: [
-                Data(change.dot.origin.uuid.bytes), Int64(change.dot.counter), change.collection,
-                Data(change.record.uuid.bytes), Data(change.encoded()),
+                Data(change.dot.origin.uuid.bytes), Int64(clamping: change.dot.counter), change.collection,
+                Data(change.record.uuid.bytes), Data(change.encoded()), via.map { Data($0.uuid.bytes) },
             ])
         }
 
-        func parked(for key: RecordKey) throws -> [Change] {
-            let rows = try Data.fetchAll(
+        func parked(for key: RecordKey) throws -> [ParkedChange] {
+            let rows = try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT change FROM parked WHERE collection = ? AND record = ? ORDER BY origin, counter"),
+                    sql: "SELECT change, via FROM parked WHERE collection = ? AND record = ? ORDER BY origin, counter"),
                 arguments: [key.collection, Data(key.id.uuid.bytes)])
-            return try rows.map { data in
+            return try rows.map { row in
+                let data: Data = row[0]
+                let via: Data? = row[1]
                 do {
-                    return try Change(encoded: [UInt8](data))
+                    return ParkedChange(change: try Change(encoded: [UInt8](data)), via: Self.origin(via))
                 } catch {
                     throw corrupt("parked change of \(key)", error)
                 }
             }
         }
 
+        static func origin(_ data: Data?) -> OriginID? {
+            data.flatMap { $0.count == 16 ? OriginID(UUID128(bytes: $0)) : nil }
+        }
+
         func unpark(_ dot: Dot) throws {
             try db.cachedStatement(sql: "DELETE FROM parked WHERE origin = ? AND counter = ?").execute(arguments: [
-                Data(dot.origin.uuid.bytes), Int64(dot.counter),
+                Data(dot.origin.uuid.bytes), Int64(clamping: dot.counter),
             ])
+        }
+
+        func setAside(_ entry: SetAsideEntry) throws {
+            let change = entry.change
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO set_aside (origin, counter, collection, record, change, via, code, detail, at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                Data(change.dot.origin.uuid.bytes), Int64(clamping: change.dot.counter), change.collection,
+                Data(change.record.uuid.bytes), Data(change.encoded()), entry.via.map { Data($0.uuid.bytes) },
+                entry.code, entry.detail, Int64(clamping: entry.atMillis),
+            ])
+        }
+
+        private func setAsideEntry(_ row: Row) throws -> SetAsideEntry {
+            let data: Data = row["change"]
+            let at: Int64 = row["at"]
+            do {
+                return SetAsideEntry(
+                    change: try Change(encoded: [UInt8](data)), via: Self.origin(row["via"]), code: row["code"],
+                    detail: row["detail"], atMillis: UInt64(clamping: at))
+            } catch {
+                throw corrupt("set-aside change", error)
+            }
+        }
+
+        func setAside(for key: RecordKey) throws -> [SetAsideEntry] {
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT change, via, code, detail, at FROM set_aside WHERE collection = ? AND record = ?
+                        ORDER BY origin, counter
+                        """),
+                arguments: [key.collection, Data(key.id.uuid.bytes)]
+            ).map(setAsideEntry)
+        }
+
+        func setAsideEntries(limit: Int) throws -> [SetAsideEntry] {
+            try Row.fetchAll(
+                db, sql: "SELECT change, via, code, detail, at FROM set_aside ORDER BY at, origin, counter LIMIT ?",
+                arguments: [max(0, limit)]
+            ).map(setAsideEntry)
+        }
+
+        func removeSetAside(_ dot: Dot) throws {
+            try db.cachedStatement(sql: "DELETE FROM set_aside WHERE origin = ? AND counter = ?").execute(arguments: [
+                Data(dot.origin.uuid.bytes), Int64(clamping: dot.counter),
+            ])
+        }
+
+        func setAsideCount() throws -> Int {
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM set_aside") ?? 0
         }
 
         func parkedCount() throws -> Int {

@@ -8,8 +8,9 @@ public final class SQLiteStorage: ReplicaStorage {
     /// `PRAGMA application_id` of every Tre replica: "Tre1".
     static let applicationID: Int32 = 0x5472_6531
     /// 2: each record row lists its log entries (`history`) instead of an index of the log by
-    /// record, which cost a random page write per change.
-    static let schemaVersion = 2
+    /// record, which cost a random page write per change. 3: parked changes keep the peer they
+    /// came from, and refused changes are kept in `set_aside`.
+    static let schemaVersion = 3
 
     public let path: String
     package let writer: any DatabaseWriter
@@ -101,6 +102,7 @@ public final class SQLiteStorage: ReplicaStorage {
             try writer.write { db in
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 if version == 1 { try Self.migrateFrom1(db) }
+                if version == 1 || version == 2 { try Self.migrateFrom2(db) }
                 guard version == 0 else { return }
                 try db.execute(
                     sql: """
@@ -145,9 +147,11 @@ public final class SQLiteStorage: ReplicaStorage {
                             collection TEXT NOT NULL,
                             record BLOB NOT NULL,
                             change BLOB NOT NULL,
+                            via BLOB,
                             PRIMARY KEY (origin, counter)
                         ) WITHOUT ROWID;
                         CREATE INDEX parked_record ON parked (collection, record);
+                        \(Self.setAsideTable)
                         PRAGMA user_version = \(Self.schemaVersion);
                         """)
             }
@@ -173,6 +177,32 @@ public final class SQLiteStorage: ReplicaStorage {
                 arguments: [Data(try Access.encodeHistory(list, after: [])), key.collection, Data(key.id.uuid.bytes)])
         }
         try db.execute(sql: "DROP INDEX IF EXISTS log_record; PRAGMA user_version = 2")
+    }
+
+    static let setAsideTable = """
+        CREATE TABLE set_aside (
+            origin BLOB NOT NULL,
+            counter INTEGER NOT NULL,
+            collection TEXT NOT NULL,
+            record BLOB NOT NULL,
+            change BLOB NOT NULL,
+            via BLOB,
+            code TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (origin, counter)
+        ) WITHOUT ROWID;
+        CREATE INDEX set_aside_record ON set_aside (collection, record);
+        """
+
+    /// Schema 3 keeps the sender of a parked change and the changes a gate refused.
+    private static func migrateFrom2(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE parked ADD COLUMN via BLOB;
+                \(setAsideTable)
+                PRAGMA user_version = 3;
+                """)
     }
 
     static func mapping<T>(path: String, operation: String, _ body: () throws -> T) throws -> T {

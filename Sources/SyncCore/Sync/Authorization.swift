@@ -6,19 +6,33 @@ public struct PeerScope: Hashable, Sendable {
     public let units: Set<String>
     /// A lower hub relays other origins' changes; a node sends only its own.
     public let relays: Bool
+    /// Origins a relaying peer may not speak for: the receiver's other direct peers, which
+    /// send their own changes (a hub relaying them would be pushing under their identity).
+    public let foreignOrigins: Set<OriginID>
 
-    public init(origin: OriginID, units: Set<String>, relays: Bool) {
+    public init(origin: OriginID, units: Set<String>, relays: Bool, foreignOrigins: Set<OriginID> = []) {
         self.origin = origin
         self.units = units
         self.relays = relays
+        self.foreignOrigins = foreignOrigins
     }
 }
 
-/// Why a hub refuses a change from a peer. Names the change and the units, never values.
+/// Why a change was refused and set aside. Names the change, the record and the units, never
+/// a value, so it may be logged and shown to the sender.
 public struct AuthorizationError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Kind: String, Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable, CaseIterable {
+        /// A node sent a change made by another origin, or a hub relayed this replica's own.
         case forgedOrigin = "forged_origin"
+        /// The record was not in the sender's units at the version its change is based on.
         case outOfScope = "out_of_scope"
+        /// A change that creates a record this replica already holds (its context covers none
+        /// of the record's history): a claim of someone else's record.
+        case claimsExistingRecord = "claims_existing_record"
+        /// Stamped further ahead of the receiver's clock than the allowed skew.
+        case futureTime = "future_time"
+        /// Based on a change of the same record that was itself set aside.
+        case dependsOnSetAside = "depends_on_set_aside"
     }
 
     public let kind: Kind
@@ -26,29 +40,128 @@ public struct AuthorizationError: Error, Hashable, Sendable, CustomStringConvert
     public let record: RecordKey
     public let detail: String
 
+    public init(kind: Kind, dot: Dot, record: RecordKey, detail: String) {
+        self.kind = kind
+        self.dot = dot
+        self.record = record
+        self.detail = detail
+    }
+
     public var description: String { "change \(dot) to \(record) refused: \(detail)" }
 }
 
-/// The write rule of DESIGN.md's security section, as a pure function: a peer may write only
-/// records of its own units, and may move a record it owns to another unit.
+/// What a receiving replica checks of each change it did not make, beyond the merge's own
+/// validity rules. `Replica.apply` asks it twice: `admit` when the change arrives (before the
+/// clock moves or anything is stored), `authorize` when the change is ready to apply — also
+/// for a parked change released later, judged for the peer that sent it.
+public protocol ChangeGate {
+    func admit(_ change: Change, via: OriginID?) -> AuthorizationError?
+    /// `owners` are the record's owning units at the version the change is based on, as this
+    /// replica's own history shows (empty: the record did not exist at that version);
+    /// `exists` says whether this replica holds the record at all.
+    func authorize(_ change: Change, via: OriginID?, owners: [String], exists: Bool) -> AuthorizationError?
+}
+
+/// The write rule of DESIGN.md's security section. A peer may create records in its units;
+/// it may change an existing record only if that record was in its units at the version its
+/// change is based on — computed from the receiver's history, never from what the sender
+/// says the record was. Moves and deletes are changes like any other.
 public enum Authorization {
-    /// `current` is the record's state at the hub just before `change` (nil: unknown here).
-    public static func check(_ change: Change, by peer: PeerScope, current: RecordState?) -> AuthorizationError? {
+    /// How far ahead of the receiver's clock a change's stamp may be (one day).
+    public static let defaultMaximumFutureMillis: UInt64 = 24 * 3600 * 1000
+
+    /// Who may send `change` at all: a node only its own changes, a relaying hub anyone's but
+    /// the receiver's own (which it alone makes). Stamps far in the future are refused, so one
+    /// wrong clock cannot drag every hub's clock along.
+    public static func admit(
+        _ change: Change, by peer: PeerScope, receiver: OriginID, nowMillis: UInt64,
+        maximumFutureMillis: UInt64 = defaultMaximumFutureMillis
+    ) -> AuthorizationError? {
         if !peer.relays && change.dot.origin != peer.origin {
             return AuthorizationError(
                 kind: .forgedOrigin, dot: change.dot, record: change.key,
                 detail: "a node sends only its own changes (origin \(peer.origin))")
         }
-        let owners = current?.fields[ReservedField.unit] ?? []
-        if owners.contains(where: { $0.value.stringValue.map(peer.units.contains) == true }) { return nil }
-        // The author may not have seen the latest owner (a move it had not received when it
-        // edited); then its own view, `change.unit`, must be one of its units.
-        let unseenOwner = owners.isEmpty || owners.contains { !change.context.covers($0.dot) }
-        if unseenOwner && peer.units.contains(change.unit) { return nil }
-        let held = owners.compactMap(\.value.stringValue).sorted().joined(separator: ", ")
+        if peer.relays && change.dot.origin != peer.origin && peer.foreignOrigins.contains(change.dot.origin) {
+            return AuthorizationError(
+                kind: .forgedOrigin, dot: change.dot, record: change.key,
+                detail: "origin \(change.dot.origin) is enrolled directly at this hub; only it sends its changes")
+        }
+        if change.dot.origin == receiver {
+            return AuthorizationError(
+                kind: .forgedOrigin, dot: change.dot, record: change.key,
+                detail: "the change claims this hub's own origin, which only this hub writes")
+        }
+        let limit = nowMillis.addingReportingOverflow(maximumFutureMillis)
+        if !limit.overflow && change.stamp.wallMillis > limit.partialValue {
+            let ahead = (change.stamp.wallMillis - nowMillis) / 60_000
+            return AuthorizationError(
+                kind: .futureTime, dot: change.dot, record: change.key,
+                detail:
+                    "the change is stamped \(ahead) minutes ahead of this hub's clock "
+                    + "(at most \(maximumFutureMillis / 60_000) allowed)")
+        }
+        return nil
+    }
+
+    /// The rule itself, for a change that is ready to apply.
+    public static func check(_ change: Change, by peer: PeerScope, owners: [String], exists: Bool)
+        -> AuthorizationError?
+    {
+        if !exists {
+            // A new record: it must be created in one of the peer's units.
+            if peer.units.contains(change.unit) { return nil }
+            return AuthorizationError(
+                kind: .outOfScope, dot: change.dot, record: change.key,
+                detail: "a new record in unit \(change.unit), which is outside this peer's units")
+        }
+        if owners.isEmpty {
+            return AuthorizationError(
+                kind: .claimsExistingRecord, dot: change.dot, record: change.key,
+                detail: "the change is based on none of the record's history here: it would claim an existing record")
+        }
+        if owners.contains(where: peer.units.contains) { return nil }
         return AuthorizationError(
             kind: .outOfScope, dot: change.dot, record: change.key,
             detail:
-                "unit \(change.unit)\(held.isEmpty ? "" : " (record owned by \(held))") is outside this peer's units")
+                "at the version the change is based on, the record belonged to \(owners.sorted().joined(separator: ", ")), "
+                + "outside this peer's units")
+    }
+}
+
+/// The gate a hub applies to one peer's pushes: `scope(of:)` gives the scope of whichever
+/// peer sent a change (a released parked change is judged for its own sender).
+public struct PeerGate: ChangeGate {
+    public let receiver: OriginID
+    public let nowMillis: UInt64
+    public let maximumFutureMillis: UInt64
+    public let scope: (OriginID?) -> PeerScope?
+
+    public init(
+        receiver: OriginID, nowMillis: UInt64,
+        maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis,
+        scope: @escaping (OriginID?) -> PeerScope?
+    ) {
+        self.receiver = receiver
+        self.nowMillis = nowMillis
+        self.maximumFutureMillis = maximumFutureMillis
+        self.scope = scope
+    }
+
+    public func admit(_ change: Change, via: OriginID?) -> AuthorizationError? {
+        guard let peer = scope(via) else { return unknownPeer(change, via) }
+        return Authorization.admit(
+            change, by: peer, receiver: receiver, nowMillis: nowMillis, maximumFutureMillis: maximumFutureMillis)
+    }
+
+    public func authorize(_ change: Change, via: OriginID?, owners: [String], exists: Bool) -> AuthorizationError? {
+        guard let peer = scope(via) else { return unknownPeer(change, via) }
+        return Authorization.check(change, by: peer, owners: owners, exists: exists)
+    }
+
+    private func unknownPeer(_ change: Change, _ via: OriginID?) -> AuthorizationError {
+        AuthorizationError(
+            kind: .outOfScope, dot: change.dot, record: change.key,
+            detail: "its sender \(via.map { "\($0)" } ?? "(none)") is not an enrolled peer of this hub any more")
     }
 }

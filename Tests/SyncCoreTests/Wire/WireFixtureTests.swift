@@ -104,7 +104,9 @@ import Testing
                 dictionaries: [WireSamples.dictionary], key: WireSamples.keys)
             let scope = PeerScope(origin: WireSamples.sender, units: ["17605"], relays: false)
             for change in set.changes {
-                if let refusal = Authorization.check(change, by: scope, current: nil) { return refusal.kind.rawValue }
+                if let refusal = Authorization.check(change, by: scope, owners: [], exists: false) {
+                    return refusal.kind.rawValue
+                }
             }
             return "ok"
         } catch {
