@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["SyncCore", "TestSupport", "Node", "Hub"],
+            dependencies: ["SyncCore", "SyncClient", "TestSupport", "Node", "Hub"],
             swiftSettings: swiftSettings
         ),
     ]
