@@ -71,6 +71,39 @@ import Testing
         #expect(try node.stateHash() == hub.stateHash(unit: { $0 == "17605" }))
     }
 
+    /// A whole village moves to another commune: the histories that come with the moves fill
+    /// pages within the receiver's limits, and the pages add up to the commune's state.
+    @Test(arguments: StoreKind.allCases)
+    func movedInHistoriesRespectThePageLimits(kind: StoreKind) throws {
+        let hub = try makeReplica(kind, origin: 1, unit: "415")
+        let ids = (1...5).map { testRecord(UInt64(20 + $0)) }
+        for id in ids {
+            try hub.put("children", id: id, unit: "17608", set: ["sex": "F"])
+            for edit in 1...9 { try hub.put("children", id: id, set: ["notes": .string("lần \(edit)")]) }
+        }
+        for id in ids { try hub.put("children", id: id, unit: "17605", set: [:]) }
+        let node = try makeReplica(kind, origin: 2, unit: "17605")
+        var cursor: UInt64 = 50
+        var pages = 0
+        while true {
+            let page = try hub.outgoingPage(
+                after: cursor, filter: LogFilter(units: ["17605"]), maxEntries: 12, maxBytes: 1 << 20)
+            #expect(page.entries.count <= 12)
+            #expect(page.through > cursor || !page.hasMore)
+            let report = try node.apply(page.entries.map(\.change), via: hub.origin)
+            #expect(report.parked == 0)
+            cursor = page.through
+            pages += 1
+            if !page.hasMore { break }
+        }
+        #expect(pages == 5)
+        #expect(try node.stateHash() == hub.stateHash(unit: { $0 == "17605" }))
+        // The same by bytes: a page holds one record's history when two do not fit.
+        let one = try hub.outgoingPage(after: 50, filter: LogFilter(units: ["17605"]), maxEntries: 1000, maxBytes: 1)
+        #expect(one.entries.count == 11)
+        #expect(one.hasMore)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func settingsAreKeptAndCleared(kind: StoreKind) throws {
         let replica = try makeReplica(kind, origin: 1)
