@@ -190,6 +190,22 @@ final class HubStore: Sendable {
         }
     }
 
+    // MARK: Epoch
+
+    static let logEpochSetting = "hub.log_epoch"
+
+    /// A random name for this hub's log, made once; a restore from a backup makes a new one,
+    /// so callers whose cursors point into the lost part of the log start again.
+    func logEpoch() throws -> String {
+        if let epoch = try replica.setting(Self.logEpochSetting) { return epoch }
+        return try replica.storage.write { access in
+            if let epoch = try access.setting(Self.logEpochSetting) { return epoch }
+            let epoch = PeerKey.random().hex.prefix(32)
+            try access.setSetting(Self.logEpochSetting, String(epoch))
+            return String(epoch)
+        }
+    }
+
     // MARK: Authorisation
 
     /// What `peer` may write: its unit's subtree; a lower hub relays, but never for an origin

@@ -11,7 +11,7 @@ struct TreHub: AsyncParsableCommand {
         subcommands: [
             Init.self, UnitsCommand.self, Enroll.self, Serve.self, SyncUpstream.self, Status.self, StateHash.self,
             RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, ChangesCommand<HubDatabase>.self,
-            SetAside.self,
+            SetAside.self, BackupCommand<HubDatabase>.self, RestoreCommand<HubDatabase>.self,
         ])
 
     static func main() async { await asyncMainWithExitCodes() }
@@ -27,4 +27,10 @@ struct HubDatabase: ReplicaLocation {
     static var worksInOwnUnit: Bool { false }
 
     func openHub() throws -> HubStore { try HubStore.open(path: db) }
+
+    /// A restored hub's log reuses positions its callers may already hold: a new log epoch
+    /// makes each of them start again from 0 (they skip what they have).
+    static func prepareAfterRestore(_ replica: Replica) throws {
+        try replica.setSetting(HubStore.logEpochSetting, nil)
+    }
 }

@@ -12,6 +12,7 @@ struct TreNode: AsyncParsableCommand {
         subcommands: [
             Init.self, Sync.self, Status.self, RecordCommand<NodeDirectory>.self, ConflictsCommand<NodeDirectory>.self,
             StateHashCommand<NodeDirectory>.self, ChangesCommand<NodeDirectory>.self, Rejected.self,
+            BackupCommand<NodeDirectory>.self, RestoreCommand<NodeDirectory>.self,
         ])
 
     static func main() async { await asyncMainWithExitCodes() }

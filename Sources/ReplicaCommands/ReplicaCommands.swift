@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import SyncClient
 import SyncCore
 
 /// `conflicts` lists open conflicts; `conflicts resolve` decides one.
@@ -208,6 +209,123 @@ struct ChangesImport<Location: ReplicaLocation>: ParsableCommand {
                 print(
                     "applied \(report.applied), skipped \(report.duplicates) already here, "
                         + "parked \(report.parked) waiting for earlier changes")
+            }
+        }
+    }
+}
+
+/// `backup`: a consistent copy of the replica, taken while it keeps working.
+public struct BackupCommand<Location: ReplicaLocation>: ParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "backup",
+            abstract: "Write a consistent copy of this replica to a file, even while it serves or syncs.",
+            discussion:
+                "The copy is marked as a backup: it becomes a live replica again only through `restore`, which "
+                + "makes sure it never reuses a change id the lost replica had already issued.")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "The backup file to write (replaced if it exists).")
+    var out: String
+
+    public init() {}
+
+    public func run() throws {
+        try reporting(json: output.json) {
+            guard FileManager.default.fileExists(atPath: location.databasePath) else {
+                throw StoreError(
+                    .notInitialized, path: location.databasePath, operation: "backup",
+                    detail: "there is no replica here")
+            }
+            let storage = try SQLiteStorage(path: location.databasePath)
+            let replica = try Replica(storage: storage, time: SystemTimeSource())
+            try storage.backup(to: out, nowMillis: replica.time.nowMillis())
+            let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+            if output.json {
+                printJSON(["backup": out, "bytes": String(size), "origin": replica.origin.description])
+            } else {
+                print("backup of \(replica.unit) written to \(out) (\(size) bytes)")
+            }
+        }
+    }
+}
+
+/// `restore`: makes a backup (or any copy of a replica file) the live replica again.
+public struct RestoreCommand<Location: ReplicaLocation>: ParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "restore",
+            abstract: "Make a backup the live replica again, then sync to catch up with the hub.",
+            discussion:
+                "The restored replica's change counter jumps past anything the lost one could have issued, so no "
+                + "new edit is mistaken for an old one; its next sync re-sends what the hub lacks and brings back "
+                + "what it had sent after the backup.")
+    }
+
+    @OptionGroup var location: Location
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "The backup file (from `backup`).")
+    var from: String
+
+    @Flag(help: "Set aside an existing replica at the destination (renamed, never deleted) and restore over it.")
+    var replace = false
+
+    public init() {}
+
+    public func run() throws {
+        try reporting(json: output.json) {
+            let target = location.databasePath
+            let manager = FileManager.default
+            guard manager.fileExists(atPath: from) else {
+                throw CommandFailure(
+                    code: "cannot_read", message: "there is no backup at \(from)", hint: "Check the path.")
+            }
+            var setAside: String?
+            if manager.fileExists(atPath: target) {
+                guard replace else {
+                    throw CommandFailure(
+                        code: "replica_exists", message: "a replica exists already at \(target)",
+                        hint: "Restore elsewhere, or add --replace to keep it aside (renamed) and restore over it.")
+                }
+                setAside = target + ".before-restore-\(SystemTimeSource().nowMillis())"
+            }
+            let directory = URL(fileURLWithPath: target).deletingLastPathComponent().path
+            try manager.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // Work on a copy beside the destination: the backup stays as it was.
+            let work = target + ".restoring"
+            try? manager.removeItem(atPath: work)
+            do {
+                try manager.copyItem(atPath: from, toPath: work)
+                try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: work)
+                let storage = try SQLiteStorage(path: work)
+                let replica = try Replica.finishRestore(storage: storage, time: SystemTimeSource())
+                try Upstream.prepareAfterRestore(replica)
+                try Location.prepareAfterRestore(replica)
+            } catch {
+                try? manager.removeItem(atPath: work)
+                throw error
+            }
+            if let setAside {
+                try manager.moveItem(atPath: target, toPath: setAside)
+                for suffix in ["-wal", "-shm"] where manager.fileExists(atPath: target + suffix) {
+                    try manager.moveItem(atPath: target + suffix, toPath: setAside + suffix)
+                }
+            }
+            for suffix in ["-wal", "-shm"] { try? manager.removeItem(atPath: work + suffix) }
+            try manager.moveItem(atPath: work, toPath: target)
+            let replica = try location.open()
+            if output.json {
+                printJSON([
+                    "restored": target, "origin": replica.origin.description, "previous": setAside ?? "",
+                ])
+            } else {
+                print("restored \(replica.unit) to \(target); sync now to catch up with the hub")
+                if let setAside { print("the replica that was there is kept as \(setAside)") }
             }
         }
     }

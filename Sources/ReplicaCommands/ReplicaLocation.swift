@@ -11,6 +11,12 @@ public protocol ReplicaLocation: ParsableArguments {
     /// state hash covers its records unless told otherwise (so it equals the hub's
     /// `state-hash --unit` for that commune). False for a hub, which must be told the unit.
     static var worksInOwnUnit: Bool { get }
+    /// What this kind of replica needs after a restore, beyond the engine's and the sync's.
+    static func prepareAfterRestore(_ replica: Replica) throws
+}
+
+extension ReplicaLocation {
+    public static func prepareAfterRestore(_ replica: Replica) throws {}
 }
 
 extension ReplicaLocation {

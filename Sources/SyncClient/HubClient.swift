@@ -43,6 +43,8 @@ public struct HubResponse: Sendable {
     public let status: Int
     public let headers: [String: String]
     public let body: [UInt8]
+    /// The hub signed this answer to this request with the enrolment key.
+    public var verified = false
 
     public func header(_ name: String) -> String? {
         headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
@@ -87,7 +89,9 @@ public final class HubClient: @unchecked Sendable {
         return counters
     }
 
-    /// Sends a signed request. A refusal for clock skew is retried once with the hub's time.
+    /// Sends a signed request and checks the hub's signature of the answer. A refusal for
+    /// clock skew is retried once with the time that refusal gives (it cannot be signed: the
+    /// request did not authenticate), but only a signed answer's time is kept.
     public func send(
         _ method: String, _ path: String, query: String? = nil, body: [UInt8] = [], contentType: String? = nil
     )
@@ -95,14 +99,31 @@ public final class HubClient: @unchecked Sendable {
     {
         var response = try await sendOnce(method, path, query: query, body: body, contentType: contentType)
         if response.status == 401, let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body)),
-            answer.error == "clock_skew"
+            answer.error == "clock_skew",
+            let hubTime = response.header(RequestSignature.hubTimeHeader).flatMap(Int64.init)
         {
-            response = try await sendOnce(method, path, query: query, body: body, contentType: contentType)
+            response = try await sendOnce(
+                method, path, query: query, body: body, contentType: contentType,
+                offset: Self.offset(hubTime: hubTime, localNow: time.nowMillis()))
         }
         guard (200..<300).contains(response.status) || response.status == 409 else {
             throw Self.refusal(response)
         }
+        guard response.verified else {
+            // Damaged on the way, or not from the hub: either way nothing in it can be used.
+            throw .unreachable("the hub's answer does not carry a valid signature (damaged or altered on the way)")
+        }
         return response
+    }
+
+    /// How far the hub's clock is ahead of this machine's, bounded so no answer can make the
+    /// arithmetic overflow (a hub more than ten years off is not a clock to follow).
+    static func offset(hubTime: Int64, localNow: UInt64) -> Int64 {
+        let bound: Int64 = 10 * 366 * 86_400_000
+        let local = Int64(clamping: localNow)
+        let (difference, overflow) = hubTime.subtractingReportingOverflow(local)
+        if overflow { return hubTime < 0 ? -bound : bound }
+        return min(max(difference, -bound), bound)
     }
 
     struct ErrorAnswer: Decodable {
@@ -122,7 +143,9 @@ public final class HubClient: @unchecked Sendable {
             hint: "See the hub's log.")
     }
 
-    private func sendOnce(_ method: String, _ path: String, query: String?, body: [UInt8], contentType: String?)
+    private func sendOnce(
+        _ method: String, _ path: String, query: String?, body: [UInt8], contentType: String?, offset: Int64? = nil
+    )
         async throws(SyncFailure) -> HubResponse
     {
         let pathAndQuery = query.map { "\(path)?\($0)" } ?? path
@@ -131,10 +154,11 @@ public final class HubClient: @unchecked Sendable {
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
-        let now = UInt64(Int64(time.nowMillis()) + clockOffsetMillis)
-        for (name, value) in RequestSignature.headers(
+        let local = Int64(clamping: time.nowMillis())
+        let now = UInt64(clamping: local.addingReportingOverflow(offset ?? clockOffsetMillis).partialValue)
+        let signed = RequestSignature.headers(
             origin: origin, key: key, method: method, pathAndQuery: pathAndQuery, timeMillis: now, body: body)
-        {
+        for (name, value) in signed {
             request.setValue(value, forHTTPHeaderField: name)
         }
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
@@ -148,13 +172,23 @@ public final class HubClient: @unchecked Sendable {
         // from its saved position; the cost is one TCP handshake per request, a few a night.
         let session = URLSession(configuration: configuration)
         defer { session.finishTasksAndInvalidate() }
-        let response = try await Self.perform(request, session: session)
-        let hubTime = response.header(RequestSignature.hubTimeHeader).flatMap(Int64.init)
-        let localNow = Int64(time.nowMillis())
+        var response = try await Self.perform(request, session: session)
+        let hubTime = response.header(RequestSignature.hubTimeHeader) ?? ""
+        response.verified =
+            response.header(RequestSignature.responseSignatureHeader).map { signature in
+                RequestSignature.verifyResponse(
+                    key: key, signature: signature, nonce: signed[RequestSignature.nonceHeader] ?? "",
+                    status: response.status, hubTime: hubTime,
+                    epoch: response.header(RequestSignature.logEpochHeader) ?? "",
+                    acknowledged: response.header(RequestSignature.acknowledgedHeader) ?? "", body: response.body)
+            } ?? false
+        let localNow = time.nowMillis()
         lock.withLock {
             counters.sent += body.count
             counters.received += response.body.count
-            if let hubTime { offsetMillis = hubTime - localNow }
+            if response.verified, let hubTime = Int64(hubTime) {
+                offsetMillis = Self.offset(hubTime: hubTime, localNow: localNow)
+            }
         }
         return response
     }

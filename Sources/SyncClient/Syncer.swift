@@ -60,7 +60,13 @@ public struct Syncer: Sendable {
     @discardableResult
     public func run(progress: (Progress) -> Void = { _ in }) async throws -> SyncSession.Report {
         try replica.setSetting(Upstream.Name.lastAttempt, String(replica.time.nowMillis()))
+        let logEpoch = try Self.logEpoch(of: replica)
+        let ownBack = try replica.setting(Upstream.Name.fullPullPending) != nil
         var session = SyncSession()
+        // What the hub says it holds of our pushes (on each pull), and whether we went back once.
+        var hubAcknowledged: String?
+        var rewound = false
+        var earlier = SyncSession.Report()
         var action = session.handle(
             .start(
                 pushCursor: UInt64(try replica.setting(Upstream.Name.pushCursor) ?? "0") ?? 0,
@@ -76,7 +82,8 @@ public struct Syncer: Sendable {
                     let set = ChangeSet(
                         kind: .push, sender: replica.origin, from: from, to: to, changes: entries.map(\.change))
                     let response = try await client.send(
-                        "POST", "/v1/push", body: set.encode(key: upstream.key, dictionary: dictionary),
+                        "POST", "/v1/push", query: "epoch=\(logEpoch)",
+                        body: set.encode(key: upstream.key, dictionary: dictionary),
                         contentType: "application/x-tre-changeset")
                     if response.status == 409 {
                         let gap = try decode(GapAnswer.self, response)
@@ -92,8 +99,12 @@ public struct Syncer: Sendable {
                     }
                     progress(Progress(phase: "push", changes: session.report.pushed, bytes: client.bodyBytes.sent))
                 case .requestPull(let after):
-                    let response = try await client.send(
-                        "GET", "/v1/pull", query: "after=\(after)&max_bytes=\(maxPullBytes)")
+                    var query = "after=\(after)&max_bytes=\(maxPullBytes)"
+                    if let epoch = try replica.setting(Upstream.Name.pullEpoch) { query += "&epoch=\(epoch)" }
+                    if ownBack { query += "&own=1" }
+                    let response = try await client.send("GET", "/v1/pull", query: query)
+                    let hubEpoch = response.header(RequestSignature.logEpochHeader) ?? ""
+                    hubAcknowledged = response.header(RequestSignature.acknowledgedHeader)
                     let set: ChangeSet
                     do {
                         set = try ChangeSet.decode(
@@ -106,18 +117,41 @@ public struct Syncer: Sendable {
                         // A page cut short or damaged on the way: the link, not the hub. Retry.
                         throw SyncFailure.unreachable("the pulled page arrived damaged (\(error.code))")
                     }
-                    guard set.from == after else {
-                        throw SyncFailure.protocolViolation("asked for changes after \(after), got after \(set.from)")
+                    // From 0 instead of the cursor: the hub's log epoch changed (restored from a
+                    // backup, or this replica's scope changed); start again (duplicates are skipped).
+                    let restarted = set.from == 0 && after != 0
+                    guard set.from == after || restarted, set.to >= set.from, set.to <= Change.maximumCounter else {
+                        throw SyncFailure.protocolViolation(
+                            "asked for changes after \(after), got \(set.from)…\(set.to)")
                     }
                     try replica.apply(
                         set.changes, via: upstream.hubOrigin,
                         alongside: { access in
                             try access.setSetting(Upstream.Name.pullCursor, String(set.to))
+                            if !hubEpoch.isEmpty { try access.setSetting(Upstream.Name.pullEpoch, hubEpoch) }
+                            if ownBack && !set.hasMore { try access.setSetting(Upstream.Name.fullPullPending, nil) }
                         })
+                    let changes = set.changes.count
                     action = session.handle(
-                        .pullApplied(through: set.to, hasMore: set.hasMore, changes: set.changes.count))
+                        restarted
+                            ? .pullRestarted(through: set.to, hasMore: set.hasMore, changes: changes)
+                            : .pullApplied(through: set.to, hasMore: set.hasMore, changes: changes))
                     progress(Progress(phase: "pull", changes: session.report.pulled, bytes: client.bodyBytes.received))
-                case .finish(let report):
+                case .finish(var report):
+                    report.pushed += earlier.pushed
+                    report.pushSets += earlier.pushSets
+                    report.pulled += earlier.pulled
+                    report.pullPages += earlier.pullPages
+                    // A hub restored from a backup holds less of our log than we were told: go
+                    // back to what it holds and push again, once.
+                    if !rewound, let behind = Self.rewind(hubAcknowledged, epoch: logEpoch, cursor: report.pushCursor) {
+                        rewound = true
+                        earlier = report
+                        try replica.setSetting(Upstream.Name.pushCursor, String(behind))
+                        session = SyncSession()
+                        action = session.handle(.start(pushCursor: behind, pullCursor: report.pullCursor))
+                        continue
+                    }
                     try replica.storage.write { access in
                         try access.setSetting(Upstream.Name.lastSuccess, String(replica.time.nowMillis()))
                         try access.setSetting(Upstream.Name.lastError, nil)
@@ -134,6 +168,32 @@ public struct Syncer: Sendable {
                 try access.setSetting(Upstream.Name.clockOffset, String(client.clockOffsetMillis))
             }
             throw error
+        }
+    }
+
+    /// Where to push from again when the hub acknowledges less than `cursor` (its answer is
+    /// `EPOCH:POSITION`; another epoch than ours holds nothing of our log). Nil: nothing to do.
+    static func rewind(_ acknowledged: String?, epoch: String, cursor: UInt64) -> UInt64? {
+        guard let acknowledged, cursor > 0 else { return nil }
+        let parts = acknowledged.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let position: UInt64
+        if parts.count == 2 && parts[0] == epoch, let number = UInt64(parts[1]) {
+            position = number
+        } else if acknowledged.isEmpty || parts.count == 2 {
+            position = 0
+        } else {
+            return nil  // an answer from before epochs: nothing to compare
+        }
+        return position < cursor ? position : nil
+    }
+
+    /// This replica's log epoch, made the first time it is needed.
+    static func logEpoch(of replica: Replica) throws -> String {
+        try replica.storage.write { access in
+            if let epoch = try access.setting(Upstream.Name.logEpoch) { return epoch }
+            let epoch = String(PeerKey.random().hex.prefix(32))
+            try access.setSetting(Upstream.Name.logEpoch, epoch)
+            return epoch
         }
     }
 

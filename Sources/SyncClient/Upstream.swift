@@ -20,6 +20,13 @@ public struct Upstream: Sendable {
         static let lastAttempt = "sync.last_attempt_ms"
         static let lastError = "sync.last_error"
         static let clockOffset = "sync.clock_offset_ms"
+        /// A random name for this replica's log, sent with every push: a restore from a
+        /// backup makes a new one, so the hub does not hold the lost log's positions against it.
+        static let logEpoch = "sync.log_epoch"
+        /// The epoch of the hub's log as last seen: a new one means start again from 0.
+        static let pullEpoch = "sync.pull_epoch"
+        /// Set by a restore: the next pull starts at 0 and includes this replica's own changes.
+        static let fullPullPending = "sync.full_pull_pending"
     }
 
     public init(url: URL, hubOrigin: OriginID, hubUnit: String, key: PeerKey) {
@@ -36,6 +43,19 @@ public struct Upstream: Sendable {
             let key = try replica.setting(Name.key).flatMap(PeerKey.init(hex:))
         else { return nil }
         return Upstream(url: url, hubOrigin: origin, hubUnit: try replica.setting(Name.unit) ?? "", key: key)
+    }
+
+    /// What a replica restored from a backup needs before it syncs again: a new log epoch (its
+    /// hub must not hold the lost log's positions against it), cursors from 0, and a first
+    /// pull that brings back its own changes the hub had received after the backup.
+    public static func prepareAfterRestore(_ replica: Replica) throws {
+        try replica.storage.write { access in
+            try access.setSetting(Name.logEpoch, nil)
+            try access.setSetting(Name.pushCursor, nil)
+            try access.setSetting(Name.pullCursor, nil)
+            try access.setSetting(Name.pullEpoch, nil)
+            try access.setSetting(Name.fullPullPending, "1")
+        }
     }
 
     public func save(to replica: Replica) throws {

@@ -168,7 +168,7 @@ import Testing
             peer: fixture.peer, body: fixture.pushBody(from: 0, to: 1, try fixture.node.allChanges()))
         try hub.put("children", id: testRecord(2), unit: "17608", set: ["sex": "M"])
         try hub.put("children", id: testRecord(1), set: ["notes": "huyện đã xem"])
-        let bytes = try fixture.service.pull(peer: fixture.peer, after: 0, maxBytes: 1 << 20)
+        let bytes = try fixture.service.pull(peer: fixture.peer, after: 0, maxBytes: 1 << 20).bytes
         let set = try ChangeSet.decode(bytes, expecting: .pull, from: hub.origin) {
             $0 == hub.origin ? fixture.peer.key : nil
         }

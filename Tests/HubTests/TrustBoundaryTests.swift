@@ -72,7 +72,7 @@ import Testing
             let sent = Int(pushed[node.origin] ?? 0)
             let answer = try push(node, Array(mine.dropFirst(sent)))
             pushed[node.origin] = UInt64(mine.count)
-            let bytes = try service.pull(peer: peer(node), after: pulled[node.origin] ?? 0, maxBytes: 1 << 20)
+            let bytes = try service.pull(peer: peer(node), after: pulled[node.origin] ?? 0, maxBytes: 1 << 20).bytes
             let set = try ChangeSet.decode(bytes, expecting: .pull, from: hub.origin) { _ in peer(node).key }
             try node.apply(set.changes, via: hub.origin)
             pulled[node.origin] = set.to
@@ -264,7 +264,7 @@ import Testing
         #expect(try district.hub.stateHash() == before)
         #expect(try district.hub.setting(HubService.positionSetting(node.origin)) == nil)
         // A pull from past the end of any log answers an empty page.
-        let page = try district.service.pull(peer: district.peerA, after: .max, maxBytes: .max)
+        let page = try district.service.pull(peer: district.peerA, after: .max, maxBytes: .max).bytes
         let set = try ChangeSet.decode(page, expecting: .pull, from: district.hub.origin) { _ in district.peerA.key }
         #expect(set.changes.isEmpty)
     }

@@ -17,10 +17,10 @@ extension HubRefusal: HTTPResponseError {
 enum HubServer {
     static let changeSetType = "application/x-tre-changeset"
 
-    static func bytes(_ bytes: [UInt8], status: Int = 200, contentType: String) -> Response {
+    static func bytes(_ bytes: [UInt8], status: Int = 200, contentType: String, hubTime: UInt64? = nil) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        headers[HTTPField.Name(RequestSignature.hubTimeHeader)!] = String(SystemTimeSource().nowMillis())
+        headers[HTTPField.Name(RequestSignature.hubTimeHeader)!] = String(hubTime ?? SystemTimeSource().nowMillis())
         return Response(
             status: HTTPResponse.Status(code: status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -67,6 +67,42 @@ enum HubServer {
         }
     }
 
+    /// What an authenticated route answers: its body, and the log epoch the caller should know.
+    struct Answer: Sendable {
+        let body: [UInt8]
+        var epoch = ""
+        var acknowledged = ""
+    }
+
+    /// Runs an authenticated route: verifies the request's signature, runs `work` for the peer
+    /// it identifies, and signs the answer — a refusal after authentication too — with that
+    /// peer's key, over the request's nonce, so the peer can trust what it reads (an
+    /// acknowledgement, the hub's time, the epoch) and no answer can be replayed to another
+    /// request. A request that does not authenticate gets an unsigned refusal.
+    static func signed(
+        _ request: Request, service: HubService, method: String, body: [UInt8], contentType: String,
+        _ work: @escaping @Sendable (HubStore.Peer) throws -> Answer
+    ) async throws -> Response {
+        let path = pathAndQuery(request)
+        let headers = signatureHeaders(request)
+        let (peer, status, answer, type) = try await blocking {
+            let peer = try service.authenticate(method: method, pathAndQuery: path, header: { headers[$0] }, body: body)
+            do {
+                return (peer, 200, try work(peer), contentType)
+            } catch let refusal as HubRefusal {
+                return (peer, refusal.statusCode, Answer(body: refusal.json), "application/json")
+            }
+        }
+        let now = service.nowMillis
+        var response = bytes(answer.body, status: status, contentType: type, hubTime: now)
+        response.headers[HTTPField.Name(RequestSignature.logEpochHeader)!] = answer.epoch
+        response.headers[HTTPField.Name(RequestSignature.acknowledgedHeader)!] = answer.acknowledged
+        response.headers[HTTPField.Name(RequestSignature.responseSignatureHeader)!] = RequestSignature.signResponse(
+            key: peer.key, nonce: headers[RequestSignature.nonceHeader] ?? "", status: status, hubTime: String(now),
+            epoch: answer.epoch, acknowledged: answer.acknowledged, body: answer.body)
+        return response
+    }
+
     static func buildRouter(service: HubService) -> Router<BasicRequestContext> {
         let router = Router()
         let maximumBody = service.limits.maximumWireBytes + 1
@@ -97,18 +133,14 @@ enum HubServer {
         router.post("/v1/push") { request, _ in
             var request = request
             let body = try await body(&request, limit: maximumBody)
-            let path = pathAndQuery(request)
-            let headers = signatureHeaders(request)
-            return bytes(
-                try await blocking {
-                    let peer = try service.authenticate(
-                        method: "POST", pathAndQuery: path, header: { headers[$0] }, body: body)
-                    return try service.push(peer: peer, body: body)
-                }, contentType: "application/json")
+            let epoch = request.uri.queryParameters.get("epoch") ?? ""
+            return try await signed(
+                request, service: service, method: "POST", body: body, contentType: "application/json"
+            ) {
+                peer in Answer(body: try service.push(peer: peer, body: body, epoch: epoch))
+            }
         }
         router.get("/v1/pull") { request, _ in
-            let path = pathAndQuery(request)
-            let headers = signatureHeaders(request)
             let query = request.uri.queryParameters
             guard let after = query.get("after", as: UInt64.self) else {
                 throw HubRefusal(
@@ -116,22 +148,20 @@ enum HubServer {
                     hint: "Ask for /v1/pull?after=0 the first time.")
             }
             let maxBytes = query.get("max_bytes", as: Int.self) ?? (1 << 20)
-            return bytes(
-                try await blocking {
-                    let peer = try service.authenticate(
-                        method: "GET", pathAndQuery: path, header: { headers[$0] }, body: [])
-                    return try service.pull(peer: peer, after: after, maxBytes: maxBytes)
-                }, contentType: changeSetType)
+            let epoch = query.get("epoch").map { String($0) }
+            let own = query.get("own") == "1"
+            return try await signed(request, service: service, method: "GET", body: [], contentType: changeSetType) {
+                peer in
+                let page = try service.pull(peer: peer, after: after, maxBytes: maxBytes, epoch: epoch, own: own)
+                return Answer(
+                    body: page.bytes, epoch: page.epoch,
+                    acknowledged: try service.replica.setting(HubService.positionSetting(peer.origin)) ?? "")
+            }
         }
         router.get("/v1/status") { request, _ in
-            let path = pathAndQuery(request)
-            let headers = signatureHeaders(request)
-            return bytes(
-                try await blocking {
-                    let peer = try service.authenticate(
-                        method: "GET", pathAndQuery: path, header: { headers[$0] }, body: [])
-                    return try service.status(peer: peer)
-                }, contentType: "application/json")
+            try await signed(request, service: service, method: "GET", body: [], contentType: "application/json") {
+                peer in Answer(body: try service.status(peer: peer))
+            }
         }
         // Every other method on a known path: 405 with the methods that are allowed.
         let declared: [(String, [HTTPRequest.Method])] = [

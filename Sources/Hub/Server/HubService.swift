@@ -202,7 +202,27 @@ final class HubService: Sendable {
     /// How far ahead of this hub's clock a change may be stamped.
     var maximumFutureMillis: UInt64 { Authorization.defaultMaximumFutureMillis }
 
-    func push(peer: HubStore.Peer, body: [UInt8]) throws -> [UInt8] {
+    /// The position a peer's pushes reached, per epoch of the peer's log: `EPOCH:POSITION`. A
+    /// peer restored from a backup has a new epoch, so positions of the log it lost are not
+    /// held against the one it has now. A bare number (written before epochs) belongs to
+    /// whichever epoch presents itself first.
+    static func position(stored: String?, epoch: String) -> UInt64 {
+        guard let stored else { return 0 }
+        let parts = stored.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let (storedEpoch, number) = parts.count == 2 ? (String(parts[0]), parts[1]) : (epoch, parts.first ?? "")
+        guard storedEpoch == epoch else { return 0 }
+        // A position this hub stored is a number it checked; anything else is a damaged
+        // file, which must not stop the peer: start again from 0 (duplicates are harmless).
+        return UInt64(number).flatMap { $0 <= Change.maximumCounter ? $0 : nil } ?? 0
+    }
+
+    func push(peer: HubStore.Peer, body: [UInt8], epoch: String = "") throws -> [UInt8] {
+        guard epoch.utf8.count <= 64, epoch.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ":") })
+        else {
+            throw HubRefusal(
+                statusCode: 400, code: "bad_epoch", message: "the epoch must be up to 64 printable characters",
+                hint: "Send the epoch your replica keeps (the client does this itself).")
+        }
         let set: ChangeSet
         do {
             set = try ChangeSet.decode(
@@ -227,13 +247,11 @@ final class HubService: Sendable {
             let report = try replica.apply(
                 set.changes, via: peer.origin, gate: gate,
                 alongside: { access in
-                    let stored = try access.setting(Self.positionSetting(peer.origin)) ?? "0"
-                    // A position this hub stored is a number it checked; anything else is a
-                    // damaged file, which must not stop the peer: start again from 0.
-                    let position = UInt64(stored).flatMap { $0 <= Change.maximumCounter ? $0 : nil } ?? 0
+                    let position = Self.position(
+                        stored: try access.setting(Self.positionSetting(peer.origin)), epoch: epoch)
                     guard set.from <= position else { throw Gap(expected: position) }
                     acknowledged = max(position, set.to)
-                    try access.setSetting(Self.positionSetting(peer.origin), String(acknowledged))
+                    try access.setSetting(Self.positionSetting(peer.origin), "\(epoch):\(acknowledged)")
                 })
             for refusal in report.refused {
                 log(
@@ -283,15 +301,29 @@ final class HubService: Sendable {
 
     // MARK: Pull
 
-    func pull(peer: HubStore.Peer, after: UInt64, maxBytes: Int) throws -> [UInt8] {
+    /// The epoch of this hub's log as `units` see it: it changes when the hub is restored from
+    /// a backup (its log's positions are reused) and when the caller's scope changes (units
+    /// re-parented: records it never received are now its own). A caller that presents
+    /// another epoch is served from the start of the log, which brings it everything.
+    func pullEpoch(units: Set<String>) throws -> String {
+        String(sha256Hex(Array("\(try store.logEpoch())\n\(units.sorted().joined(separator: ","))".utf8)).prefix(32))
+    }
+
+    /// A page of the log for `peer`: its scope, without what came from it (unless `own`: a
+    /// replica restored from a backup asks for its own changes back too).
+    func pull(peer: HubStore.Peer, after: UInt64, maxBytes: Int, epoch: String? = nil, own: Bool = false) throws -> (
+        bytes: [UInt8], epoch: String
+    ) {
         let units = try store.subtree(of: peer.unit)
+        let current = try pullEpoch(units: units)
+        let start = epoch.map { $0 == current } ?? true ? after : 0
         let page = try replica.outgoingPage(
-            after: after, filter: LogFilter(units: units, excludingVia: peer.origin), maxEntries: 20_000,
+            after: start, filter: LogFilter(units: units, excludingVia: own ? nil : peer.origin), maxEntries: 20_000,
             maxBytes: min(max(maxBytes, 1024), 4 << 20))
         let set = ChangeSet(
-            kind: .pull, sender: replica.origin, from: after, to: page.through, hasMore: page.hasMore,
+            kind: .pull, sender: replica.origin, from: start, to: page.through, hasMore: page.hasMore,
             changes: page.entries.map(\.change))
-        return set.encode(key: peer.key, dictionary: dictionary)
+        return (set.encode(key: peer.key, dictionary: dictionary), current)
     }
 
     // MARK: Status
@@ -302,7 +334,7 @@ final class HubService: Sendable {
         return jsonBytes([
             "hub_origin": meta.origin.description, "hub_unit": meta.unit, "hub_name": meta.name,
             "hub_time_ms": String(nowMillis),
-            "acknowledged": try replica.setting(Self.positionSetting(peer.origin)) ?? "0",
+            "acknowledged": try replica.setting(Self.positionSetting(peer.origin)) ?? "",
             "log_length": String(counts.lastSequence), "unit": peer.unit,
         ])
     }

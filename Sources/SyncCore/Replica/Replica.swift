@@ -19,6 +19,11 @@ public final class Replica: Sendable {
                 .notInitialized, path: "\(storage)", operation: "open replica",
                 detail: "the storage holds no replica identity")
         }
+        if try storage.read({ try $0.setting(Self.backupMarker) }) != nil {
+            throw StoreError(
+                .isBackup, path: "\(storage)", operation: "open replica",
+                detail: "the file is a backup copy, not a live replica")
+        }
         self.storage = storage
         self.time = time
         self.origin = meta.origin
@@ -48,6 +53,39 @@ public final class Replica: Sendable {
             try access.setMeta(ReplicaMeta(origin: origin, unit: unit, name: name))
         }
         return try Replica(storage: storage, time: time, policy: policy)
+    }
+
+    // MARK: Backup and restore
+
+    /// The setting that marks a backup copy (its value: when it was taken).
+    static let backupMarker = "replica.backup_taken_ms"
+    /// How far a restored replica's counter jumps: past anything the lost machine could have
+    /// issued after the backup (four billion changes), so no dot is ever issued twice. Gaps
+    /// in an origin's counters are ordinary (a counter counts all of a replica's records).
+    public static let restoreCounterJump: UInt64 = 1 << 32
+
+    /// Makes a replica of a backup copy (or of any copy of a replica file) in `storage`: its
+    /// counter jumps by `restoreCounterJump` and the backup mark is removed, in one
+    /// transaction. What a sync needs on top (new log epoch, cursors) is the caller's.
+    @discardableResult
+    public static func finishRestore(storage: any ReplicaStorage, time: any TimeSource) throws -> Replica {
+        try storage.write { access in
+            guard var meta = try access.meta() else {
+                throw StoreError(
+                    .notInitialized, path: "\(storage)", operation: "restore",
+                    detail: "the file holds no replica identity")
+            }
+            guard meta.counter <= Change.maximumCounter - restoreCounterJump else {
+                throw StoreError(
+                    .corrupt, path: "\(storage)", operation: "restore",
+                    detail: "the replica's counter is too high to jump past")
+            }
+            meta.counter += restoreCounterJump
+            try access.setMeta(meta)
+            try access.setSetting(backupMarker, nil)
+            try access.setSetting("replica.restored_at_ms", String(time.nowMillis()))
+        }
+        return try Replica(storage: storage, time: time)
     }
 
     public func meta() throws -> ReplicaMeta {

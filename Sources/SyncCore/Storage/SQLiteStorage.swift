@@ -46,6 +46,45 @@ public final class SQLiteStorage: ReplicaStorage {
         try migrate()
     }
 
+    /// Writes a consistent copy of this replica to `destination` while it keeps serving (SQLite's
+    /// online backup, in one read transaction), marked as a backup taken at `nowMillis`, so
+    /// that it can only become a live replica again through a restore. The copy is written
+    /// beside its destination and renamed into place, readable by its owner only.
+    public func backup(to destination: String, nowMillis: UInt64) throws {
+        let temporary = destination + ".partial"
+        try? FileManager.default.removeItem(atPath: temporary)
+        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600])
+        else {
+            throw StoreError(
+                .cannotOpen, path: destination, operation: "backup", detail: "the backup file cannot be created")
+        }
+        do {
+            try Self.mapping(path: destination, operation: "backup") {
+                let copy = try DatabaseQueue(path: temporary)
+                try writer.backup(to: copy)
+                try copy.write { db in
+                    try db.execute(
+                        sql:
+                            "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                        arguments: [Replica.backupMarker, String(nowMillis)])
+                }
+                try copy.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
+                try copy.close()
+            }
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: temporary)
+            if FileManager.default.fileExists(atPath: destination) {
+                _ = try FileManager.default.replaceItemAt(
+                    URL(fileURLWithPath: destination), withItemAt: URL(fileURLWithPath: temporary))
+            } else {
+                try FileManager.default.moveItem(atPath: temporary, toPath: destination)
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            if let error = error as? StoreError { throw error }
+            throw StoreError(.io, path: destination, operation: "backup", detail: "\(error)")
+        }
+    }
+
     public func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
         try Self.mapping(path: path, operation: "read") {
             try writer.read { db in try body(Access(db: db, path: path)) }

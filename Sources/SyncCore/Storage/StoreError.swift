@@ -14,6 +14,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case cannotOpen = "cannot_open"
         case io
         case other
+        /// A copy made by `backup`, not (yet) a live replica.
+        case isBackup = "is_backup"
     }
 
     public let kind: Kind
@@ -38,7 +40,11 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .newerFormat:
             "This replica was written by a newer Tre; upgrade this program. The file was not changed."
         case .corrupt:
-            "Keep the file for inspection, restore the latest backup or initialise a new replica and sync it from the hub."
+            "Keep the file for inspection; restore the latest backup (`tre-node restore --dir DIR --from BACKUP`, "
+                + "or `tre-hub restore --db PATH --from BACKUP --replace`), or enrol a new replica and sync it from the hub."
+        case .isBackup:
+            "This file is a backup. Restore it with `tre-node restore --dir DIR --from FILE` (a hub: `tre-hub restore "
+                + "--db PATH --from FILE`): the restored replica then never reuses a change id it had already issued."
         case .notInitialized:
             "Run `init` first."
         case .alreadyInitialized:

@@ -8,6 +8,13 @@ public enum RequestSignature {
     public static let signatureHeader = "Tre-Signature"
     /// Every hub answer carries its own clock, so callers can tell how far off theirs is.
     public static let hubTimeHeader = "Tre-Hub-Time"
+    /// The epoch of the hub's log as this caller sees it (see `HubService.pullEpoch`).
+    public static let logEpochHeader = "Tre-Log-Epoch"
+    /// On a pull: the position the hub acknowledged for the caller's pushes, `EPOCH:POSITION`,
+    /// so a caller whose hub was restored learns that it must send again what the hub lost.
+    public static let acknowledgedHeader = "Tre-Acknowledged"
+    /// The hub's signature of its answer to an authenticated request.
+    public static let responseSignatureHeader = "Tre-Response-Signature"
     /// How far a request's time may be from the hub's: beyond it, the request is refused with
     /// the hub's time, and the caller signs again with its clock corrected.
     public static let maximumSkewMillis: UInt64 = 24 * 3600 * 1000
@@ -31,6 +38,40 @@ public enum RequestSignature {
             signatureHeader: code.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(),
         ]
     }
+
+    /// What a hub signs in its answer to an authenticated request: the request's nonce (so an
+    /// answer cannot be replayed to another request), the status, the hub's time, the log
+    /// epoch, the acknowledged position and the body. A node trusts an acknowledgement, a clock or an epoch only when
+    /// this verifies with its key.
+    public static func responseMessage(
+        nonce: String, status: Int, hubTime: String, epoch: String, acknowledged: String, body: [UInt8]
+    ) -> [UInt8] {
+        Array(
+            "TRE1-RESPONSE\n\(nonce)\n\(status)\n\(hubTime)\n\(epoch)\n\(acknowledged)\n\(sha256Hex(body))".utf8)
+    }
+
+    public static func signResponse(
+        key: PeerKey, nonce: String, status: Int, hubTime: String, epoch: String, acknowledged: String, body: [UInt8]
+    ) -> String {
+        hex(
+            key.authenticate(
+                responseMessage(
+                    nonce: nonce, status: status, hubTime: hubTime, epoch: epoch, acknowledged: acknowledged,
+                    body: body)))
+    }
+
+    public static func verifyResponse(
+        key: PeerKey, signature: String, nonce: String, status: Int, hubTime: String, epoch: String,
+        acknowledged: String, body: [UInt8]
+    ) -> Bool {
+        guard let code = PeerKey(hex: signature)?.bytes else { return false }
+        return key.verify(
+            code,
+            for: responseMessage(
+                nonce: nonce, status: status, hubTime: hubTime, epoch: epoch, acknowledged: acknowledged, body: body))
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
 
     public enum Failure: Error, Hashable, Sendable {
         case missingHeaders

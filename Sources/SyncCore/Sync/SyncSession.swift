@@ -22,6 +22,10 @@ public struct SyncSession: Sendable {
         case pushGap(expected: UInt64)
         /// The caller applied a pulled page and saved the cursor `through`.
         case pullApplied(through: UInt64, hasMore: Bool, changes: Int)
+        /// The hub answered from the start of its log, not after the cursor: its log was
+        /// restored or the caller's scope changed (a new epoch). The caller applied the page and
+        /// saved the cursor `through`, which may be behind the old one.
+        case pullRestarted(through: UInt64, hasMore: Bool, changes: Int)
     }
 
     public enum Action: Hashable, Sendable {
@@ -40,6 +44,8 @@ public struct SyncSession: Sendable {
         public var pullPages = 0
         public var pushCursor: UInt64 = 0
         public var pullCursor: UInt64 = 0
+
+        public init() {}
     }
 
     public private(set) var state: State = .idle
@@ -99,6 +105,17 @@ public struct SyncSession: Sendable {
                 state = .failed
                 return .fail(reason: "the hub's page ends at \(through), behind \(cursor)")
             }
+            report.pulled += changes
+            report.pullPages += 1
+            report.pullCursor = through
+            if hasMore {
+                state = .pulling(cursor: through)
+                return .requestPull(after: through)
+            }
+            state = .finished
+            return .finish(report)
+
+        case (.pulling, .pullRestarted(let through, let hasMore, let changes)):
             report.pulled += changes
             report.pullPages += 1
             report.pullCursor = through
