@@ -330,4 +330,62 @@ import Testing
         #expect(try province.record("children", id: testRecord(1)) != nil)
         #expect(try province.meta().counter == 0)
     }
+
+    // MARK: Re-parenting
+
+    @Test func aCommuneReParentedToAnotherDistrictReachesItWithItsHistory() throws {
+        let directory = try TemporaryDirectory()
+        let clock = ManualClock()
+        let storage = try SQLiteStorage(path: directory.path("province.sqlite"))
+        let province = try Replica.initialize(storage: storage, origin: testOrigin(40), unit: "40", time: clock)
+        let store = try HubStore(replica: province, storage: storage)
+        var units: [HubStore.Unit] = [
+            .init(code: "40", name: "Nghệ An", level: "province", parentCode: nil),
+            .init(code: "415", name: "Kỳ Sơn", level: "district", parentCode: "40"),
+            .init(code: "416", name: "Tương Dương", level: "district", parentCode: "40"),
+            .init(code: "17605", name: "Mường Lống", level: "commune", parentCode: "415"),
+        ]
+        _ = try store.importUnits(units)
+        let service = HubService(store: store, dictionary: nil) { _ in }
+        let first = try makeReplica(.memory, origin: 415, unit: "415", clock: clock)
+        let second = try makeReplica(.memory, origin: 416, unit: "416", clock: clock)
+        var peers: [HubStore.Peer] = []
+        for district in [first, second] {
+            let code = try store.createEnrolment(unit: district.unit, days: 1, now: clock.nowMillis())
+            _ = try service.enrol(
+                body: jsonBytes(["code": code, "origin": district.origin.description, "kind": "hub"]))
+            peers.append(try #require(try store.peer(district.origin)))
+        }
+        // The first district relays a child of 17605 with two edits.
+        try first.put("children", id: testRecord(1), unit: "17605", set: ["full_name": "Vừ Thị Mỷ"])
+        try first.put("children", id: testRecord(1), set: ["village": "Bản Mòn"])
+        let body = ChangeSet(kind: .push, sender: first.origin, from: 0, to: 2, changes: try first.allChanges())
+            .encode(key: peers[0].key)
+        _ = try service.push(peer: peers[0], body: body)
+
+        // The second district pulls as a client does, keeping the cursor and the epoch.
+        var cursor: UInt64 = 0
+        var epoch: String?
+        func pull() throws -> ChangeSet {
+            let page = try service.pull(peer: peers[1], after: cursor, maxBytes: 1 << 20, epoch: epoch)
+            let set = try ChangeSet.decode(page.bytes, expecting: .pull, from: province.origin) { _ in peers[1].key }
+            try second.apply(set.changes, via: province.origin)
+            cursor = set.to
+            epoch = page.epoch
+            return set
+        }
+        #expect(try pull().changes.isEmpty)
+        #expect(cursor == 2)
+        // The reform: commune 17605 now belongs to the second district. Its old changes lie
+        // before the second district's cursor; the new epoch makes the province start over.
+        units[3] = .init(code: "17605", name: "Mường Lống", level: "commune", parentCode: "416")
+        _ = try store.importUnits(units)
+        let after = try pull()
+        #expect(after.from == 0)
+        #expect(after.changes.count == 2)
+        #expect(try second.record("children", id: testRecord(1))?.value("village") == "Bản Mòn")
+        #expect(try second.stateHash(unit: { $0 == "17605" }) == province.stateHash(unit: { $0 == "17605" }))
+        // Nothing more until something changes.
+        #expect(try pull().changes.isEmpty)
+    }
 }

@@ -74,32 +74,123 @@ enum HubServer {
         var acknowledged = ""
     }
 
+    /// One request to the protocol's routes as the hub sees it once HTTP has carried it: the
+    /// method, the path with its raw query (what the signature covers), the decoded query
+    /// parameters, the signature headers and the body.
+    struct Exchange: Sendable {
+        let method: String
+        let path: String
+        let pathAndQuery: String
+        let parameters: [String: String]
+        let headers: [String: String]
+        let body: [UInt8]
+    }
+
+    /// What the hub answers an `Exchange`.
+    struct Reply: Sendable {
+        var status: Int
+        var contentType: String
+        var body: [UInt8]
+        var headers: [String: String] = [:]
+    }
+
+    /// The protocol's routes (enrol, push, pull, status), from an exchange to its reply. The
+    /// Hummingbird routes only carry bytes in and out of it, and the request fuzz test drives
+    /// it directly: whatever comes in, it answers (a refusal is a reply), never traps.
+    static func handle(_ exchange: Exchange, service: HubService) -> Reply {
+        do {
+            switch (exchange.method, exchange.path) {
+            case ("POST", "/v1/enrol"):
+                return Reply(status: 200, contentType: "application/json", body: try service.enrol(body: exchange.body))
+            case ("POST", "/v1/push"):
+                let epoch = exchange.parameters["epoch"] ?? ""
+                return try signed(exchange, service: service, contentType: "application/json") { peer in
+                    Answer(body: try service.push(peer: peer, body: exchange.body, epoch: epoch))
+                }
+            case ("GET", "/v1/pull"):
+                guard let after = exchange.parameters["after"].flatMap(UInt64.init) else {
+                    throw HubRefusal(
+                        statusCode: 400, code: "bad_request", message: "pull needs after=N (the cursor)",
+                        hint: "Ask for /v1/pull?after=0 the first time.")
+                }
+                let maxBytes = exchange.parameters["max_bytes"].flatMap(Int.init) ?? (1 << 20)
+                let epoch = exchange.parameters["epoch"]
+                let own = exchange.parameters["own"] == "1"
+                return try signed(exchange, service: service, contentType: changeSetType) { peer in
+                    let page = try service.pull(peer: peer, after: after, maxBytes: maxBytes, epoch: epoch, own: own)
+                    return Answer(
+                        body: page.bytes, epoch: page.epoch,
+                        acknowledged: try service.replica.setting(HubService.positionSetting(peer.origin)) ?? "")
+                }
+            case ("GET", "/v1/status"):
+                return try signed(exchange, service: service, contentType: "application/json") { peer in
+                    Answer(body: try service.status(peer: peer))
+                }
+            default:
+                throw HubRefusal(
+                    statusCode: 404, code: "not_found", message: "no route \(exchange.method) \(exchange.path)",
+                    hint: "See /openapi.yaml.")
+            }
+        } catch let refusal as HubRefusal {
+            return Reply(status: refusal.statusCode, contentType: "application/json", body: refusal.json)
+        } catch {
+            service.log("internal error on \(exchange.method) \(exchange.path): \(error)")
+            return Reply(
+                status: 500, contentType: "application/json",
+                body: HubRefusal(
+                    statusCode: 500, code: "internal", message: "the hub could not answer",
+                    hint: "See the hub's log; nothing of this request was applied unless acknowledged."
+                ).json)
+        }
+    }
+
     /// Runs an authenticated route: verifies the request's signature, runs `work` for the peer
     /// it identifies, and signs the answer — a refusal after authentication too — with that
     /// peer's key, over the request's nonce, so the peer can trust what it reads (an
     /// acknowledgement, the hub's time, the epoch) and no answer can be replayed to another
     /// request. A request that does not authenticate gets an unsigned refusal.
     static func signed(
-        _ request: Request, service: HubService, method: String, body: [UInt8], contentType: String,
-        _ work: @escaping @Sendable (HubStore.Peer) throws -> Answer
-    ) async throws -> Response {
-        let path = pathAndQuery(request)
-        let headers = signatureHeaders(request)
-        let (peer, status, answer, type) = try await blocking {
-            let peer = try service.authenticate(method: method, pathAndQuery: path, header: { headers[$0] }, body: body)
-            do {
-                return (peer, 200, try work(peer), contentType)
-            } catch let refusal as HubRefusal {
-                return (peer, refusal.statusCode, Answer(body: refusal.json), "application/json")
-            }
+        _ exchange: Exchange, service: HubService, contentType: String, _ work: (HubStore.Peer) throws -> Answer
+    ) throws -> Reply {
+        let headers = exchange.headers
+        let peer = try service.authenticate(
+            method: exchange.method, pathAndQuery: exchange.pathAndQuery, header: { headers[$0] }, body: exchange.body)
+        var reply: Reply
+        var answer: Answer
+        do {
+            answer = try work(peer)
+            reply = Reply(status: 200, contentType: contentType, body: answer.body)
+        } catch let refusal as HubRefusal {
+            answer = Answer(body: refusal.json)
+            reply = Reply(status: refusal.statusCode, contentType: "application/json", body: answer.body)
         }
-        let now = service.nowMillis
-        var response = bytes(answer.body, status: status, contentType: type, hubTime: now)
-        response.headers[HTTPField.Name(RequestSignature.logEpochHeader)!] = answer.epoch
-        response.headers[HTTPField.Name(RequestSignature.acknowledgedHeader)!] = answer.acknowledged
-        response.headers[HTTPField.Name(RequestSignature.responseSignatureHeader)!] = RequestSignature.signResponse(
-            key: peer.key, nonce: headers[RequestSignature.nonceHeader] ?? "", status: status, hubTime: String(now),
-            epoch: answer.epoch, acknowledged: answer.acknowledged, body: answer.body)
+        let now = String(service.nowMillis)
+        reply.headers = [
+            RequestSignature.hubTimeHeader: now, RequestSignature.logEpochHeader: answer.epoch,
+            RequestSignature.acknowledgedHeader: answer.acknowledged,
+            RequestSignature.responseSignatureHeader: RequestSignature.signResponse(
+                key: peer.key, nonce: headers[RequestSignature.nonceHeader] ?? "", status: reply.status, hubTime: now,
+                epoch: answer.epoch, acknowledged: answer.acknowledged, body: answer.body),
+        ]
+        return reply
+    }
+
+    /// Carries a Hummingbird request into `handle` and its reply back out.
+    static func route(_ request: Request, service: HubService, bodyLimit: Int) async throws -> Response {
+        var request = request
+        let body = request.method == .post ? try await Self.body(&request, limit: bodyLimit) : []
+        var parameters: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters where parameters[String(name)] == nil {
+            parameters[String(name)] = String(value)
+        }
+        let exchange = Exchange(
+            method: request.method.rawValue, path: request.uri.path, pathAndQuery: pathAndQuery(request),
+            parameters: parameters, headers: signatureHeaders(request), body: body)
+        let reply = try await blocking { handle(exchange, service: service) }
+        var response = bytes(
+            reply.body, status: reply.status, contentType: reply.contentType,
+            hubTime: reply.headers[RequestSignature.hubTimeHeader].flatMap(UInt64.init))
+        for (name, value) in reply.headers { response.headers[HTTPField.Name(name)!] = value }
         return response
     }
 
@@ -126,42 +217,16 @@ enum HubServer {
             bytes(Array(OpenAPIDocument.yaml.utf8), contentType: "application/yaml")
         }
         router.post("/v1/enrol") { request, _ in
-            var request = request
-            let body = try await body(&request, limit: 16 * 1024)
-            return bytes(try await blocking { try service.enrol(body: body) }, contentType: "application/json")
+            try await route(request, service: service, bodyLimit: 16 * 1024)
         }
         router.post("/v1/push") { request, _ in
-            var request = request
-            let body = try await body(&request, limit: maximumBody)
-            let epoch = request.uri.queryParameters.get("epoch") ?? ""
-            return try await signed(
-                request, service: service, method: "POST", body: body, contentType: "application/json"
-            ) {
-                peer in Answer(body: try service.push(peer: peer, body: body, epoch: epoch))
-            }
+            try await route(request, service: service, bodyLimit: maximumBody)
         }
         router.get("/v1/pull") { request, _ in
-            let query = request.uri.queryParameters
-            guard let after = query.get("after", as: UInt64.self) else {
-                throw HubRefusal(
-                    statusCode: 400, code: "bad_request", message: "pull needs after=N (the cursor)",
-                    hint: "Ask for /v1/pull?after=0 the first time.")
-            }
-            let maxBytes = query.get("max_bytes", as: Int.self) ?? (1 << 20)
-            let epoch = query.get("epoch").map { String($0) }
-            let own = query.get("own") == "1"
-            return try await signed(request, service: service, method: "GET", body: [], contentType: changeSetType) {
-                peer in
-                let page = try service.pull(peer: peer, after: after, maxBytes: maxBytes, epoch: epoch, own: own)
-                return Answer(
-                    body: page.bytes, epoch: page.epoch,
-                    acknowledged: try service.replica.setting(HubService.positionSetting(peer.origin)) ?? "")
-            }
+            try await route(request, service: service, bodyLimit: 0)
         }
         router.get("/v1/status") { request, _ in
-            try await signed(request, service: service, method: "GET", body: [], contentType: "application/json") {
-                peer in Answer(body: try service.status(peer: peer))
-            }
+            try await route(request, service: service, bodyLimit: 0)
         }
         // Every other method on a known path: 405 with the methods that are allowed.
         let declared: [(String, [HTTPRequest.Method])] = [
