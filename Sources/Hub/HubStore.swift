@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SyncCore
+import Synchronization
 
 /// A hub's own tables, beside the replica's in the same SQLite file: the administrative units
 /// it serves, the peers (nodes and lower hubs) it enrolled, and one-time enrolment codes.
@@ -40,6 +41,9 @@ final class HubStore: Sendable {
                         origin BLOB PRIMARY KEY, unit TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
                         key TEXT NOT NULL, enrolled_at INTEGER NOT NULL, last_seen INTEGER
                     );
+                    CREATE TABLE IF NOT EXISTS hub_nonces (
+                        nonce TEXT PRIMARY KEY, origin BLOB NOT NULL, seen_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
                     CREATE TABLE IF NOT EXISTS hub_enrolments (
                         code_hash TEXT PRIMARY KEY, unit TEXT NOT NULL, created_at INTEGER NOT NULL,
                         expires_at INTEGER NOT NULL, used_by BLOB
@@ -241,13 +245,34 @@ final class HubStore: Sendable {
         }
     }
 
-    func markSeen(_ origin: OriginID, now: UInt64) throws {
-        try writer.write { db in
+    /// When nonces were last swept (in memory: a sweep after a restart is harmless).
+    private let lastSweep = Mutex<UInt64>(0)
+
+    /// Records a request's nonce and the peer's last contact, in one transaction. False when
+    /// the nonce was already used: a replay, refused even after a restart. Nonces older than
+    /// twice the allowed clock skew are dropped (a request that old is refused for its time).
+    func admit(nonce: String, from origin: OriginID, now: UInt64) throws -> Bool {
+        let horizon = now > 2 * RequestSignature.maximumSkewMillis ? now - 2 * RequestSignature.maximumSkewMillis : 0
+        let sweep = lastSweep.withLock { last in
+            guard now > last + 600_000 else { return false }
+            last = now
+            return true
+        }
+        return try writer.write { db in
+            if sweep {
+                try db.execute(sql: "DELETE FROM hub_nonces WHERE seen_at < ?", arguments: [Int64(clamping: horizon)])
+            }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO hub_nonces (nonce, origin, seen_at) VALUES (?, ?, ?)",
+                arguments: [nonce, Data(origin.uuid.bytes), Int64(clamping: now)])
+            guard db.changesCount == 1 else { return false }
             try db.execute(
                 sql: "UPDATE hub_peers SET last_seen = ? WHERE origin = ?",
-                arguments: [Int64(now), Data(origin.uuid.bytes)])
+                arguments: [Int64(clamping: now), Data(origin.uuid.bytes)])
+            return true
         }
     }
+
 }
 
 /// An operator's decision to accept set-aside changes that the write rule refused: they are

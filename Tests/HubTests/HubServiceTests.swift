@@ -200,6 +200,14 @@ import Testing
                 try fixture.service.authenticate(
                     method: "GET", pathAndQuery: "/v1/pull", header: { good[$0] }, body: [])
             }?.code == "bad_signature")
+        // The hub restarts: the request is still a replay.
+        let storage = try SQLiteStorage(path: fixture.service.store.path)
+        let store = try HubStore(replica: try Replica(storage: storage, time: fixture.clock), storage: storage)
+        let restarted = HubService(store: store, dictionary: nil) { _ in }
+        #expect(
+            refusal {
+                try restarted.authenticate(method: "GET", pathAndQuery: "/v1/status", header: { good[$0] }, body: [])
+            }?.code == "replayed")
         let skewed = headers(time: fixture.clock.nowMillis() + 3 * 86_400_000)
         #expect(
             refusal {

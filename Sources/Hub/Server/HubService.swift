@@ -48,7 +48,6 @@ final class HubService: Sendable {
     let limits: WireLimits
     /// The preset dictionary pulls are compressed with and pushes may use.
     let dictionary: WireDictionary?
-    let nonces = NonceCache()
     let log: @Sendable (String) -> Void
 
     var replica: Replica { store.replica }
@@ -82,12 +81,19 @@ final class HubService: Sendable {
                     lookupError = error
                 }
                 return found?.key
-            }, seen: { self.nonces.insert($0, now: now) })
+            }, seen: { _ in true })
         if let lookupError { throw lookupError }
         switch result {
         case .success:
-            try store.markSeen(found!.origin, now: now)
-            return found!
+            // The nonce is kept in the hub's database, so a captured request cannot be
+            // replayed after a restart either.
+            if try store.admit(nonce: header(RequestSignature.nonceHeader) ?? "", from: found!.origin, now: now) {
+                return found!
+            }
+            log("refused \(method) \(pathAndQuery): replayed")
+            throw HubRefusal(
+                statusCode: 401, code: "replayed", message: "this request was already received",
+                hint: "Send a new request; a replay is refused.")
         case .failure(let failure):
             let refusal: HubRefusal
             switch failure {
@@ -337,23 +343,5 @@ final class HubService: Sendable {
             "acknowledged": try replica.setting(Self.positionSetting(peer.origin)) ?? "",
             "log_length": String(counts.lastSequence), "unit": peer.unit,
         ])
-    }
-}
-
-/// Nonces seen in the last day, so a captured request cannot be replayed.
-final class NonceCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var seen: [String: UInt64] = [:]
-    private var lastSweep: UInt64 = 0
-
-    /// Records `nonce`; false if it was already there.
-    func insert(_ nonce: String, now: UInt64) -> Bool {
-        lock.withLock {
-            if now > lastSweep + 600_000 {
-                seen = seen.filter { $0.value + RequestSignature.maximumSkewMillis * 2 > now }
-                lastSweep = now
-            }
-            return seen.updateValue(now, forKey: nonce) == nil
-        }
     }
 }
