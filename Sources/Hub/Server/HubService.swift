@@ -220,6 +220,8 @@ final class HubService: Sendable {
         let hint =
             switch error {
             case .tooLarge, .decompressionBomb: "Send smaller sets."
+            case .unsupportedVersion(let version) where version < ChangeSet.formatVersion:
+                "The sender runs an older Tre, which sends change sets unsealed: upgrade it; nothing was applied."
             case .unknownDictionary, .unsupportedVersion:
                 "The sender runs a newer Tre than this hub: upgrade the hub; nothing was applied."
             default: "The set was damaged or forged; nothing was applied."
