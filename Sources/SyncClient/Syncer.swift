@@ -98,11 +98,8 @@ public struct Syncer: Sendable {
                     guard set.from == after else {
                         throw SyncFailure.protocolViolation("asked for changes after \(after), got after \(set.from)")
                     }
-                    try replica.apply(
-                        set.changes, via: upstream.hubOrigin,
-                        alongside: { access in
-                            try access.setSetting(Upstream.Name.pullCursor, String(set.to))
-                        })
+                    // The set starts at the cursor (checked above), so the cursor moves to its end.
+                    try upstream.applyPulled([set], to: replica)
                     action = session.handle(
                         .pullApplied(through: set.to, hasMore: set.hasMore, changes: set.changes.count))
                     progress(Progress(phase: "pull", changes: session.report.pulled, bytes: client.bodyBytes.received))
