@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["SyncCore", "TestSupport", "Node", "Hub"],
+            dependencies: ["SyncCore", "TestSupport", "Domain", "Node", "Hub"],
             swiftSettings: swiftSettings
         ),
     ]
