@@ -224,6 +224,11 @@ import Testing
         try Data(damaged).write(to: URL(fileURLWithPath: world.file("damaged.push")))
         try refusedAtHub(world.file("damaged.push"), "bad_signature")
 
+        // An honest file that starts past what the hub has of 17608 (it has nothing yet).
+        try Executables.node("changes", "export", "--dir", world.b, "--after", "1", "--out", world.file("gap.push"))
+            .ok()
+        try refusedAtHub(world.file("gap.push"), "gap", status: 3)
+
         // A file written for a node, brought to the hub.
         try Executables.hub("changes", "export", "--db", world.db, "--unit", "17605", "--out", world.file("a.pull"))
             .ok()

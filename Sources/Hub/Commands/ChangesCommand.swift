@@ -204,10 +204,17 @@ extension TreHub.Changes {
                     answer = try service.push(peer: peer, body: set)
                 } catch let refusal as HubRefusal {
                     let count = changeFile.sets.count
+                    // Over HTTP the client resends from the expected position itself; a file's
+                    // writer must export again.
+                    let hint =
+                        refusal.code == "gap"
+                        ? "Export again at the sender from what this hub has (`changes export` without --after, or "
+                            + "--after \(refusal.extra["expected"] ?? "0")). Nothing of this set was applied."
+                        : refusal.hint
                     throw CommandFailure(
                         code: refusal.code,
                         message: (count > 1 ? "change set \(index + 1) of \(count): " : "") + refusal.message,
-                        hint: refusal.hint + (index > 0 ? " The \(index) set(s) before it were applied." : ""),
+                        hint: hint + (index > 0 ? " The \(index) set(s) before it were applied." : ""),
                         exitCode: 3)
                 }
                 let fields = (try? JSONSerialization.jsonObject(with: Data(answer))) as? [String: Any] ?? [:]
