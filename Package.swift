@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["SyncCore", "SyncClient", "TestSupport", "Node", "Hub"],
+            dependencies: ["SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -10,7 +10,7 @@ struct TreHub: AsyncParsableCommand {
         abstract: "A district or province Tre hub: merges its communes' changes and edits as one more origin.",
         subcommands: [
             Init.self, UnitsCommand.self, Enroll.self, Serve.self, SyncUpstream.self, Status.self, StateHash.self,
-            RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, ChangesCommand<HubDatabase>.self,
+            RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, Changes.self,
             SetAside.self, BackupCommand<HubDatabase>.self, RestoreCommand<HubDatabase>.self,
         ])
 

@@ -11,7 +11,7 @@ struct TreNode: AsyncParsableCommand {
         abstract: "A commune's Tre node: its records, offline, and their sync with the district hub.",
         subcommands: [
             Init.self, Sync.self, Status.self, RecordCommand<NodeDirectory>.self, ConflictsCommand<NodeDirectory>.self,
-            StateHashCommand<NodeDirectory>.self, ChangesCommand<NodeDirectory>.self, Rejected.self,
+            StateHashCommand<NodeDirectory>.self, Changes.self, Rejected.self,
             BackupCommand<NodeDirectory>.self, RestoreCommand<NodeDirectory>.self,
         ])
 

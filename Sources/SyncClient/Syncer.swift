@@ -114,8 +114,14 @@ public struct Syncer: Sendable {
                             origin == upstream.hubOrigin ? upstream.key : nil
                         }
                     } catch {
-                        // A page cut short or damaged on the way: the link, not the hub. Retry.
-                        throw SyncFailure.unreachable("the pulled page arrived damaged (\(error.code))")
+                        switch error {
+                        case .unsupportedVersion, .unknownDictionary:
+                            // Retrying will not help: one of the two must be upgraded.
+                            throw SyncFailure.protocolViolation("the pulled page: \(error)")
+                        default:
+                            // A page cut short or damaged on the way: the link, not the hub. Retry.
+                            throw SyncFailure.unreachable("the pulled page arrived damaged (\(error.code))")
+                        }
                     }
                     // From 0 instead of the cursor: the hub's log epoch changed (restored from a
                     // backup, or this replica's scope changed); start again (duplicates are skipped).

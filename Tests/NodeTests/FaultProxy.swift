@@ -7,7 +7,8 @@ import TestSupport
 
 /// A TCP proxy on 127.0.0.1 that damages connections on purpose, from a seed: it drops a
 /// connection partway through a request body, truncates an answer, resets, or delays. It
-/// counts every byte it relays, so a faulty night's traffic can be compared with a clean one.
+/// counts every byte it relays, so a faulty night's traffic can be compared with a clean one, and
+/// can keep them, to see what an eavesdropper on the link would.
 final class FaultProxy: @unchecked Sendable {
     enum Fault: String, CaseIterable {
         case none, dropRequest, truncateResponse, reset, delay
@@ -22,6 +23,8 @@ final class FaultProxy: @unchecked Sendable {
     private var relayed = 0
     private var injected: [Fault: Int] = [:]
     private var stopped = false
+    private var capturing = false
+    private var captured: [UInt8] = []
 
     init(targetPort: UInt16, seed: UInt64) throws {
         self.targetPort = targetPort
@@ -53,6 +56,9 @@ final class FaultProxy: @unchecked Sendable {
     var bytesRelayed: Int { lock.withLock { relayed } }
     var faults: [Fault: Int] { lock.withLock { injected } }
     func resetCount() { lock.withLock { relayed = 0 } }
+    /// Keep (or stop keeping) every byte relayed, both ways, from now on.
+    func capture(_ on: Bool) { lock.withLock { capturing = on } }
+    var capturedBytes: [UInt8] { lock.withLock { captured } }
 
     func stop() {
         lock.withLock { stopped = true }
@@ -173,7 +179,10 @@ final class FaultProxy: @unchecked Sendable {
                         if written <= 0 { break }
                         offset += written
                     }
-                    self.lock.withLock { self.relayed += offset }
+                    self.lock.withLock {
+                        self.relayed += offset
+                        if self.capturing { self.captured += buffer[0..<offset] }
+                    }
                     if limit != Int.max {
                         state.lock.withLock {
                             if towardsHub { state.requestLimit -= allowed } else { state.responseLimit -= allowed }

@@ -222,6 +222,12 @@ final class HubService: Sendable {
         return UInt64(number).flatMap { $0 <= Change.maximumCounter ? $0 : nil } ?? 0
     }
 
+    /// The epoch of the peer's log its last push named ("" before any).
+    func pushEpoch(of peer: HubStore.Peer) throws -> String {
+        let stored = try replica.setting(Self.positionSetting(peer.origin)) ?? ""
+        return stored.contains(":") ? String(stored.prefix { $0 != ":" }) : ""
+    }
+
     func push(peer: HubStore.Peer, body: [UInt8], epoch: String = "") throws -> [UInt8] {
         guard epoch.utf8.count <= 64, epoch.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ":") })
         else {
@@ -298,6 +304,8 @@ final class HubService: Sendable {
         let hint =
             switch error {
             case .tooLarge, .decompressionBomb: "Send smaller sets."
+            case .unsupportedVersion(let version) where version < ChangeSet.formatVersion:
+                "The sender runs an older Tre, which sends change sets unsealed: upgrade it; nothing was applied."
             case .unknownDictionary, .unsupportedVersion:
                 "The sender runs a newer Tre than this hub: upgrade the hub; nothing was applied."
             default: "The set was damaged or forged; nothing was applied."

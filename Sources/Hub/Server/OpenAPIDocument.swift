@@ -7,8 +7,9 @@ enum OpenAPIDocument {
           version: "1"
           description: |
             A district or province hub of Tre. Nodes and lower hubs enrol once with a one-time
-            code, then push their change logs and pull the hub's, in compressed, signed change
-            sets (application/x-tre-changeset). Every request but enrolment is signed with the
+            code, then push their change logs and pull the hub's, in compressed change sets sealed
+            (encrypted and authenticated) with a key derived from the enrolment key
+            (application/x-tre-changeset, format 3). Every request but enrolment is signed with the
             key given at enrolment (headers Tre-Origin, Tre-Time, Tre-Nonce, Tre-Signature).
         paths:
           /health:

@@ -126,6 +126,13 @@ package struct ByteReader {
         return UUID128(high: high, low: try fixed64())
     }
 
+    /// The next `count` bytes as they are.
+    package mutating func raw(_ count: Int) throws(FormatError) -> [UInt8] {
+        guard count >= 0, remaining >= count else { throw fail("unexpected end") }
+        defer { offset += count }
+        return Array(bytes[offset..<offset + count])
+    }
+
     package mutating func string() throws(FormatError) -> String {
         let length = try count()
         let slice = bytes[offset..<offset + length]

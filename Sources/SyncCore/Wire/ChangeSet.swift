@@ -54,6 +54,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case badChecksum
     /// Compressed with a preset dictionary (named by its Adler-32) this program does not hold.
     case unknownDictionary(UInt32)
+    /// The seal's tag does not verify: forged, damaged, or sealed with another key.
     case badSignature
     case wrongSender(expected: OriginID, got: OriginID)
     case unknownSender(OriginID)
@@ -83,7 +84,12 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .truncated(let needed, let have): "change set truncated: needs at least \(needed) bytes, has \(have)"
         case .badMagic: "not a Tre change set (wrong magic number)"
-        case .unsupportedVersion(let version): "change set format version \(version) is not supported by this program"
+        case .unsupportedVersion(let version) where version < ChangeSet.formatVersion:
+            "change set format version \(version) is no longer accepted: since version \(ChangeSet.formatVersion) sets are "
+                + "sealed (encrypted and authenticated); the sender runs an older version of Tre: upgrade it"
+        case .unsupportedVersion(let version):
+            "change set format version \(version) is newer than this program reads (\(ChangeSet.formatVersion)): "
+                + "the sender runs a newer version of Tre; upgrade this one"
         case .tooLarge(let what, let size, let limit): "change set \(what) is \(size) bytes, over the limit of \(limit)"
         case .decompressionBomb(let limit):
             "change set decompresses past its declared size or the limit of \(limit) bytes"
@@ -92,7 +98,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unknownDictionary(let id):
             "change set is compressed with dictionary \(String(id, radix: 16)), which this program does not have: "
                 + "the sender runs a newer version of Tre; upgrade this one"
-        case .badSignature: "change set signature does not verify with the sender's key"
+        case .badSignature:
+            "change set does not authenticate with the sender's key: forged, damaged, or sealed with another key"
         case .wrongSender(let expected, let got): "change set is from \(got), expected \(expected)"
         case .unknownSender(let origin): "change set sender \(origin) is not enrolled here"
         case .wrongKind(let expected, let got): "change set kind \(got) where \(expected) was expected"

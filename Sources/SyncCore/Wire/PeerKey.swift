@@ -1,7 +1,8 @@
 import Crypto
 
-/// The secret a hub gives a node or lower hub at enrolment: 32 random bytes shared by the two,
-/// which authenticate every change set and request between them (HMAC-SHA256).
+/// The secret a hub gives a node or lower hub at enrolment: 32 random bytes shared by the two.
+/// Used as they are, they sign requests (HMAC-SHA256); change sets are sealed with a key derived
+/// from them for that purpose alone (`sealingKey`), so one secret never serves two algorithms.
 public struct PeerKey: Hashable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
 
@@ -35,6 +36,19 @@ public struct PeerKey: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "PeerKey(…)" }
 
     var symmetric: SymmetricKey { SymmetricKey(data: bytes) }
+
+    /// The label of the sealing key's derivation: another use of the enrolment key must take
+    /// another label.
+    static let sealingInfo = Array("tre/v3/change-set-seal/chacha20-poly1305".utf8)
+
+    /// The key change sets are sealed with (ChaCha20-Poly1305): HKDF-SHA256 of the enrolment
+    /// key, no salt (the key is already uniformly random), `sealingInfo` as the info.
+    var sealingKey: SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: symmetric, info: Self.sealingInfo, outputByteCount: 32)
+    }
+
+    /// The sealing key's bytes, for tests that check it is not the enrolment key.
+    package var sealingKeyBytes: [UInt8] { sealingKey.withUnsafeBytes { Array($0) } }
 
     /// HMAC-SHA256 of `message`, for request signatures.
     public func authenticate(_ message: [UInt8]) -> [UInt8] {

@@ -43,9 +43,10 @@ package enum Zlib {
     }
 
     /// `dictionary`: the bytes of the preset dictionary the stream names by its Adler-32, if the
-    /// reader holds it.
+    /// reader holds it. `stopAtEnd`: bytes after the end of the stream are ignored instead of
+    /// refused (for tests that inflate whatever they find in captured traffic).
     package static func decompress(
-        _ input: [UInt8], limit: Int, dictionary: (UInt32) -> [UInt8]? = { _ in nil }
+        _ input: [UInt8], limit: Int, dictionary: (UInt32) -> [UInt8]? = { _ in nil }, stopAtEnd: Bool = false
     ) throws(Failure) -> [UInt8] {
         var stream = z_stream()
         guard tre_inflateInit2(&stream, 15) == Z_OK else { throw .corrupt("inflateInit2 failed") }
@@ -88,7 +89,7 @@ package enum Zlib {
                     return .corrupt("the stream is cut short")
                 }
             }
-            if stream.avail_in != 0 { return .corrupt("bytes after the end of the stream") }
+            if stream.avail_in != 0 && !stopAtEnd { return .corrupt("bytes after the end of the stream") }
             return nil
         }
         if let result { throw result }

@@ -6,32 +6,24 @@ import Testing
 
 /// One corrupt change set per failure mode, committed under Fixtures/changesets with the error
 /// each must produce (expected.txt). `TRE_WRITE_FIXTURES=1 swift test --filter WireFixture`
-/// writes them anew after a deliberate format change.
+/// writes them anew after a deliberate format change (the files are made with a fixed nonce, so
+/// writing them again without a change gives the same bytes).
 @Suite struct WireFixtureTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/changesets")
 
-    /// A change set with every header field chosen by hand, correctly signed.
-    static func handmade(payloadLength: Int, body: [UInt8]) -> [UInt8] {
-        var writer = ByteWriter()
-        writer.raw(ChangeSet.magic)
-        writer.byte(ChangeSet.formatVersion)
-        writer.byte(ChangeSet.Kind.push.rawValue)
-        writer.byte(0)
-        writer.uuid(WireSamples.sender.uuid)
-        writer.varint(UInt64(0))
-        writer.varint(UInt64(1))
-        writer.varint(payloadLength)
-        writer.varint(body.count)
-        writer.raw(body)
-        return writer.bytes + ChangeSet.signature(of: writer.bytes[...], key: WireSamples.key)
-    }
-
     static func fixtures() -> [(name: String, bytes: [UInt8], expected: String)] {
-        let valid = WireSamples.set(WireSamples.changes()).encode(
-            key: WireSamples.key, dictionary: WireSamples.dictionary)
+        func sealed(_ set: ChangeSet, key: PeerKey = WireSamples.key, dictionary: WireDictionary? = nil) -> [UInt8] {
+            set.encode(key: key, dictionary: dictionary, nonce: WireSamples.fixtureNonce)
+        }
+        let valid = sealed(WireSamples.set(WireSamples.changes()), dictionary: WireSamples.dictionary)
         var flipped = valid
         flipped[valid.count / 2] ^= 0x04
+        // Byte 23 is `from` (10), the first byte after the sender: in clear, but authenticated.
+        var header = valid
+        header[23] = 9
+        var tag = valid
+        tag[valid.count - 1] ^= 0x80
         var magic = valid
         magic[0] = UInt8(ascii: "X")
         var version = valid
@@ -48,26 +40,35 @@ import Testing
                         String((0..<80).map { _ in Character(Unicode.Scalar(UInt8(33 + generator.next() % 90))) })),
                 ])
         }
-        let oversize = WireSamples.set(noisy).encode(key: WireSamples.key)
+        let oversize = sealed(WireSamples.set(noisy))
         let zeros = [UInt8](repeating: 0, count: 100_000)
-        let bomb = handmade(payloadLength: 1000, body: Zlib.compress(zeros))
-        let declaredBomb = handmade(payloadLength: 1 << 30, body: Zlib.compress(zeros))
+        let bomb = WireSamples.sealed(payloadLength: 1000, body: Zlib.compress(zeros))
+        let declaredBomb = WireSamples.sealed(payloadLength: 1 << 30, body: Zlib.compress(zeros))
         let garbagePayload: [UInt8] = [5, 1, 0xff, 0xff]
-        let malformed = handmade(payloadLength: garbagePayload.count, body: Zlib.compress(garbagePayload))
-        let notZlib = handmade(payloadLength: 10, body: Array("not zlib at all".utf8))
-        // The body's last four bytes are zlib's Adler-32 of the payload.
-        var checksum = valid
-        checksum[valid.count - ChangeSet.signatureBytes - 1] ^= 0x5A
-        checksum = WireSamples.resign(checksum)
-        let otherDictionary = WireSamples.set(WireSamples.changes()).encode(
-            key: WireSamples.key, dictionary: WireDictionary(Array("a dictionary this reader does not hold".utf8)))
+        let malformed = WireSamples.sealed(payloadLength: garbagePayload.count, body: Zlib.compress(garbagePayload))
+        let notZlib = WireSamples.sealed(payloadLength: 10, body: Array("not zlib at all".utf8))
+        // A zlib stream ends with the Adler-32 of what it inflates to: damaged, then sealed.
+        let payload = WireSamples.set(WireSamples.changes()).encodePayload()
+        var stream = Zlib.compress(payload)
+        stream[stream.count - 1] ^= 0x5A
+        let checksum = WireSamples.sealed(payloadLength: payload.count, body: stream)
+        let otherDictionary = sealed(
+            WireSamples.set(WireSamples.changes()),
+            dictionary: WireDictionary(Array("a dictionary this reader does not hold".utf8)))
         return [
             ("valid.bin", valid, "ok"),
             ("truncated.bin", Array(valid.prefix(valid.count - 40)), "truncated"),
             ("truncated-header.bin", Array(valid.prefix(12)), "truncated"),
+            ("trailing-bytes.bin", valid + [0], "malformed"),
             ("bit-flipped.bin", flipped, "bad_signature"),
+            ("header-tampered.bin", header, "bad_signature"),
+            ("tag-flipped.bin", tag, "bad_signature"),
             ("wrong-magic.bin", magic, "bad_magic"),
             ("unknown-version.bin", version, "unsupported_version"),
+            (
+                "format-2.bin", WireSamples.format2(WireSamples.set(WireSamples.changes())),
+                "unsupported_version"
+            ),
             ("oversize.bin", oversize, "too_large"),
             ("bomb.bin", bomb, "decompression_bomb"),
             ("bomb-declared.bin", declaredBomb, "decompression_bomb"),
@@ -76,23 +77,18 @@ import Testing
             ("malformed-payload.bin", malformed, "malformed"),
             ("unknown-dictionary.bin", otherDictionary, "unknown_dictionary"),
             (
-                "bad-signature.bin", WireSamples.set(WireSamples.changes()).encode(key: WireSamples.otherKey),
+                "bad-signature.bin", sealed(WireSamples.set(WireSamples.changes()), key: WireSamples.otherKey),
                 "bad_signature"
             ),
             (
-                "wrong-sender.bin",
-                WireSamples.set(WireSamples.changes(), sender: WireSamples.stranger).encode(key: WireSamples.key),
+                "wrong-sender.bin", sealed(WireSamples.set(WireSamples.changes(), sender: WireSamples.stranger)),
                 "wrong_sender"
             ),
             (
-                "unknown-sender.bin",
-                WireSamples.set(WireSamples.changes(), sender: testOrigin(9)).encode(key: WireSamples.key),
+                "unknown-sender.bin", sealed(WireSamples.set(WireSamples.changes(), sender: testOrigin(9))),
                 "unknown_sender"
             ),
-            (
-                "out-of-scope.bin", WireSamples.set(WireSamples.changes(unit: "17999")).encode(key: WireSamples.key),
-                "out_of_scope"
-            ),
+            ("out-of-scope.bin", sealed(WireSamples.set(WireSamples.changes(unit: "17999"))), "out_of_scope"),
         ]
     }
 
@@ -139,6 +135,33 @@ import Testing
     @Test func fixturesStillDescribeTheirFailureWhenMadeAnew() {
         for fixture in Self.fixtures() {
             #expect(Self.verdict(fixture.bytes) == fixture.expected, "\(fixture.name)")
+        }
+    }
+
+    /// The committed files are the generator's output byte for byte (the nonce is fixed for
+    /// them): a fixture cannot drift from the code that documents how it was made.
+    @Test func committedFixturesAreTheGeneratorsBytes() throws {
+        for fixture in Self.fixtures() {
+            let committed = try [UInt8](Data(contentsOf: Self.folder.appendingPathComponent(fixture.name)))
+            #expect(committed == fixture.bytes, "\(fixture.name) differs from what fixtures() makes")
+        }
+    }
+
+    /// A set from the previous version is refused before any key is looked up, with a message
+    /// that says which side to upgrade.
+    @Test func aFormatTwoSetAsksForTheSenderToUpgrade() {
+        let old = WireSamples.format2(WireSamples.set(WireSamples.changes()))
+        do {
+            _ = try ChangeSet.decode(old, expecting: .push, key: { _ in nil })
+            Issue.record("a format 2 set was accepted")
+        } catch {
+            #expect(error == .unsupportedVersion(2))
+            #expect(error.description.contains("older version of Tre: upgrade it"))
+        }
+        var newer = WireSamples.set(WireSamples.changes()).encode(key: WireSamples.key)
+        newer[4] = ChangeSet.formatVersion + 1
+        #expect(throws: WireError.unsupportedVersion(ChangeSet.formatVersion + 1)) {
+            try ChangeSet.decode(newer, expecting: .push, key: WireSamples.keys)
         }
     }
 }

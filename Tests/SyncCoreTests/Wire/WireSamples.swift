@@ -42,10 +42,38 @@ enum WireSamples {
         ChangeSet(kind: kind, sender: sender, from: 10, to: 10 + UInt64(changes.count), changes: changes)
     }
 
-    /// Replaces the signature so that a tampered set still verifies: what a malicious but
-    /// enrolled sender could send.
-    static func resign(_ bytes: [UInt8], with key: PeerKey = key) -> [UInt8] {
-        let body = Array(bytes.dropLast(ChangeSet.signatureBytes))
-        return body + ChangeSet.signature(of: body[...], key: key)
+    /// The nonce of the committed fixtures, so that they are made anew byte for byte. Never one
+    /// fixed nonce outside tests: `ChangeSet.encode` draws a random one for every set.
+    static let fixtureNonce = [UInt8](repeating: 0x4E, count: 12)
+
+    /// A set sealed around `body` (meant as a zlib stream, but anything) with the header's fields
+    /// chosen by hand: what an enrolled but malicious sender, holding `key`, could send.
+    static func sealed(
+        payloadLength: Int, body: [UInt8], sender: OriginID = sender, key: PeerKey = key,
+        kind: ChangeSet.Kind = .push
+    ) -> [UInt8] {
+        let header = ChangeSet.headerBytes(
+            kind: kind.rawValue, flags: 0, sender: sender, from: 0, to: 1, payloadLength: payloadLength,
+            sealedLength: body.count)
+        return ChangeSet.seal(header: header, body: body, key: key, nonce: fixtureNonce)
+    }
+
+    /// A set as format 2 wrote it (in clear, signed with HMAC-SHA256 truncated to 16 bytes): what
+    /// a node of the previous version sends.
+    static func format2(_ set: ChangeSet, key: PeerKey = key, dictionary: WireDictionary? = nil) -> [UInt8] {
+        let payload = set.encodePayload()
+        let body = Zlib.compress(payload, dictionary: dictionary?.bytes ?? [])
+        var writer = ByteWriter()
+        writer.raw(ChangeSet.magic)
+        writer.byte(2)
+        writer.byte(set.kind.rawValue)
+        writer.byte(set.hasMore ? 1 : 0)
+        writer.uuid(set.sender.uuid)
+        writer.varint(set.from)
+        writer.varint(set.to)
+        writer.varint(payload.count)
+        writer.varint(body.count)
+        writer.raw(body)
+        return writer.bytes + key.authenticate(writer.bytes).prefix(16)
     }
 }
