@@ -123,4 +123,45 @@ import Testing
         #expect(try Executables.node("rejected", "dismiss", "--dir", a, change).ok().line == "dismissed 1")
         #expect(try Executables.node("rejected", "--dir", a).ok().stdout.contains("accepted every change"))
     }
+
+    /// Peak resident memory of a process, from its /proc entry.
+    static func peakMegabytes(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+    }
+
+    @Test func aSmallRequestDeclaringHugeArraysCannotMakeTheHubAllocate() async throws {
+        let directory = try TemporaryDirectory()
+        let (district, hub) = try DistrictHub.start(in: directory)
+        defer { hub.stop() }
+        let mallory = directory.path("mallory")
+        try district.node("17608", in: mallory, url: hub.url)
+        let replica = try Replica(
+            storage: try SQLiteStorage(path: mallory + "/replica.sqlite"), time: SystemTimeSource())
+        let upstream = try #require(try Upstream.load(from: replica))
+        let client = HubClient(
+            baseURL: upstream.url, origin: replica.origin, key: upstream.key, time: SystemTimeSource())
+        let before = try Self.peakMegabytes(hub.process.processIdentifier)
+        // Sixteen million nulls in nested arrays: a few tens of kilobytes once compressed.
+        let nulls = FieldValue.array(Array(repeating: .array(Array(repeating: .null, count: 4_000)), count: 4_000))
+        let change = Change(
+            dot: Dot(origin: replica.origin, counter: 1),
+            stamp: Stamp(wallMillis: SystemTimeSource().nowMillis(), logical: 0),
+            collection: "children", record: testRecord(1), unit: "17608", context: VersionVector(),
+            set: ["notes": nulls, ReservedField.unit: "17608"])
+        let body = ChangeSet(kind: .push, sender: replica.origin, from: 0, to: 1, changes: [change]).encode(
+            key: upstream.key)
+        #expect(body.count < 100_000)
+        do {
+            _ = try await client.send("POST", "/v1/push", body: body)
+            Issue.record("the hub accepted a set that inflates a thousandfold")
+        } catch SyncFailure.refused(let status, let code, _, _) {
+            #expect(status == 413)
+            #expect(code == "decompression_bomb")
+        }
+        let after = try Self.peakMegabytes(hub.process.processIdentifier)
+        #expect(after - before < 50, "the hub's peak memory grew from \(before) to \(after) MB")
+        #expect(try await client.send("GET", "/v1/status").status == 200)
+    }
 }

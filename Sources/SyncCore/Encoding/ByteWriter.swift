@@ -67,6 +67,9 @@ package struct ByteReader {
     private let bytes: [UInt8]
     package private(set) var offset: Int
     private let what: String
+    /// How many more values (`FieldValue`s, nested ones included) this reader may decode: a
+    /// value of one byte costs tens in memory, so a peer's input is bounded by count too.
+    package var valueBudget = Int.max
 
     package init(_ bytes: [UInt8], what: String) {
         self.bytes = bytes

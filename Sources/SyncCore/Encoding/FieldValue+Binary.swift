@@ -34,6 +34,8 @@ extension FieldValue {
 
     package static func decode(from reader: inout ByteReader, depth: Int = 0) throws(FormatError) -> FieldValue {
         guard depth < 64 else { throw reader.fail("value nested deeper than 64 levels") }
+        guard reader.valueBudget > 0 else { throw reader.fail("more values than this input may hold") }
+        reader.valueBudget -= 1
         let raw = try reader.byte()
         guard let tag = Tag(rawValue: raw) else { throw reader.fail("unknown value tag \(raw)") }
         switch tag {

@@ -69,6 +69,7 @@ extension ChangeSet {
         -> [Change]
     {
         var reader = ByteReader(payload, what: "change set payload")
+        reader.valueBudget = limits.maximumValues
         let count = try reader.count(atMost: limits.maximumChanges)
         var origins: [OriginID] = [sender]
         for _ in 0..<(try reader.count()) { origins.append(OriginID(try reader.uuid())) }

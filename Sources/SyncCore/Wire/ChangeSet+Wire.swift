@@ -129,9 +129,12 @@ extension ChangeSet {
         } catch {
             throw .truncated(needed: reader.offset + 1, have: bytes.count)
         }
-        guard header.payloadLength <= limits.maximumPayloadBytes else {
-            throw .decompressionBomb(limit: limits.maximumPayloadBytes)
-        }
+        // (The sealed length is checked against the bytes received just below; bounded by them
+        // here, the product cannot overflow.)
+        let allowed = min(
+            limits.maximumPayloadBytes,
+            max(64 << 10, min(header.sealedLength, bytes.count) * max(1, limits.maximumExpansion)))
+        guard header.payloadLength <= allowed else { throw .decompressionBomb(limit: allowed) }
         guard header.sealedLength <= bytes.count else {
             throw .truncated(needed: header.sealedLength, have: bytes.count)
         }

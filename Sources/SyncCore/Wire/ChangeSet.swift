@@ -33,11 +33,22 @@ public struct WireLimits: Hashable, Sendable {
     public var maximumWireBytes: Int
     public var maximumPayloadBytes: Int
     public var maximumChanges: Int
+    /// Values (nested ones included) in one set: each costs tens of bytes once decoded.
+    public var maximumValues: Int
+    /// How many times its sealed body a payload may be. Real sets compress 3–10×; a bomb
+    /// compresses a thousandfold. With `maximumValues`, what one request can make the receiver
+    /// allocate is bounded by what it sent.
+    public var maximumExpansion: Int
 
-    public init(maximumWireBytes: Int = 8 << 20, maximumPayloadBytes: Int = 64 << 20, maximumChanges: Int = 200_000) {
+    public init(
+        maximumWireBytes: Int = 8 << 20, maximumPayloadBytes: Int = 64 << 20, maximumChanges: Int = 200_000,
+        maximumValues: Int = 500_000, maximumExpansion: Int = 64
+    ) {
         self.maximumWireBytes = maximumWireBytes
         self.maximumPayloadBytes = maximumPayloadBytes
         self.maximumChanges = maximumChanges
+        self.maximumValues = maximumValues
+        self.maximumExpansion = maximumExpansion
     }
 
     public static let standard = WireLimits()
