@@ -3,7 +3,9 @@ import GRDB
 import SyncCore
 
 /// A hub's own tables, beside the replica's in the same SQLite file: the administrative units
-/// it serves, the peers (nodes and lower hubs) it enrolled, and one-time enrolment codes.
+/// it serves, the peers (nodes and lower hubs) it enrolled, and one-time enrolment codes. Only
+/// `tre-hub init` creates them (`create`); `open` refuses a file without them, so a hub's
+/// command never turns a node's replica into a hub's.
 final class HubStore: Sendable {
     struct Unit: Hashable, Sendable {
         let code: String
@@ -25,37 +27,66 @@ final class HubStore: Sendable {
     let writer: any DatabaseWriter
     let path: String
 
-    init(replica: Replica, storage: SQLiteStorage) throws {
+    private init(replica: Replica, storage: SQLiteStorage) {
         self.replica = replica
         self.writer = storage.writer
         self.path = storage.path
-        try writer.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE IF NOT EXISTS hub_units (
-                        code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL, parent_code TEXT
-                    );
-                    CREATE INDEX IF NOT EXISTS hub_units_parent ON hub_units (parent_code);
-                    CREATE TABLE IF NOT EXISTS hub_peers (
-                        origin BLOB PRIMARY KEY, unit TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
-                        key TEXT NOT NULL, enrolled_at INTEGER NOT NULL, last_seen INTEGER
-                    );
-                    CREATE TABLE IF NOT EXISTS hub_enrolments (
-                        code_hash TEXT PRIMARY KEY, unit TEXT NOT NULL, created_at INTEGER NOT NULL,
-                        expires_at INTEGER NOT NULL, used_by BLOB
-                    );
-                    """)
-        }
     }
 
-    /// Opens the hub at `path`: its replica and its tables.
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS hub_units (
+            code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL, parent_code TEXT
+        );
+        CREATE INDEX IF NOT EXISTS hub_units_parent ON hub_units (parent_code);
+        CREATE TABLE IF NOT EXISTS hub_peers (
+            origin BLOB PRIMARY KEY, unit TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+            key TEXT NOT NULL, enrolled_at INTEGER NOT NULL, last_seen INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS hub_enrolments (
+            code_hash TEXT PRIMARY KEY, unit TEXT NOT NULL, created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL, used_by BLOB
+        );
+        """
+
+    /// Makes the hub's tables in a new replica's file and marks the file as a hub's, in one
+    /// transaction: what `tre-hub init` does, and the only place hub tables are created.
+    static func create(replica: Replica, storage: SQLiteStorage) throws -> HubStore {
+        try storage.writer.write { db in
+            try db.execute(sql: schema)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)",
+                arguments: [ReplicaRole.setting, ReplicaRole.hub.rawValue])
+        }
+        return HubStore(replica: replica, storage: storage)
+    }
+
+    /// Opens the hub at `path`. A node's replica is refused before anything is written to it;
+    /// a hub made by the first release (its tables, no role marker) is marked as a hub's.
     static func open(path: String) throws -> HubStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(
                 .notInitialized, path: path, operation: "open hub", detail: "there is no hub database here")
         }
-        let storage = try SQLiteStorage(path: path)
-        return try HubStore(replica: try Replica(storage: storage, time: SystemTimeSource()), storage: storage)
+        let storage = try SQLiteStorage(path: path, role: .hub)
+        let replica = try Replica(storage: storage, time: SystemTimeSource())
+        try upgrade(storage)
+        return HubStore(replica: replica, storage: storage)
+    }
+
+    /// Brings a hub file's tables up to this release, writing only when something is missing.
+    private static func upgrade(_ storage: SQLiteStorage) throws {
+        func missing(_ db: Database) throws -> Bool {
+            let marker = try String.fetchOne(
+                db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [ReplicaRole.setting])
+            return try marker != ReplicaRole.hub.rawValue || !db.tableExists("hub_enrolments")
+        }
+        guard try storage.writer.read(missing) else { return }
+        try storage.writer.write { db in
+            try db.execute(sql: schema)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)",
+                arguments: [ReplicaRole.setting, ReplicaRole.hub.rawValue])
+        }
     }
 
     // MARK: Units

@@ -25,5 +25,7 @@ struct HubDatabase: ReplicaLocation {
 
     static var worksInOwnUnit: Bool { false }
 
+    static var role: ReplicaRole { .hub }
+
     func openHub() throws -> HubStore { try HubStore.open(path: db) }
 }

@@ -11,18 +11,22 @@ public protocol ReplicaLocation: ParsableArguments {
     /// state hash covers its records unless told otherwise (so it equals the hub's
     /// `state-hash --unit` for that commune). False for a hub, which must be told the unit.
     static var worksInOwnUnit: Bool { get }
+    /// The role of the replicas this executable opens: a file of the other role is refused
+    /// unchanged.
+    static var role: ReplicaRole { get }
 }
 
 extension ReplicaLocation {
-    /// Opens the replica, or explains what to do when there is none.
+    /// Opens the replica, or explains what to do when there is none or it is of the other role.
     public func open() throws -> Replica {
         guard FileManager.default.fileExists(atPath: databasePath) else {
             throw StoreError(
                 .notInitialized, path: databasePath, operation: "open replica", detail: "there is no replica here")
         }
-        let storage = try SQLiteStorage(path: databasePath)
+        let storage = try SQLiteStorage(path: databasePath, role: Self.role)
         return try Replica(storage: storage, time: SystemTimeSource())
     }
+
 }
 
 /// `--json` on every command: machine-readable output on stdout.
@@ -33,8 +37,11 @@ public struct OutputOptions: ParsableArguments {
     public init() {}
 }
 
-/// Creates a new replica file with a fresh origin. Refuses a path that already holds one.
-public func createReplica(at path: String, unit: String, name: String, origin: OriginID? = nil) throws -> Replica {
+/// Creates a new replica file of `role` (marked so), with the
+/// given origin or a fresh one. Refuses a path that already holds one.
+public func createReplica(
+    at path: String, unit: String, name: String, origin: OriginID? = nil, role: ReplicaRole
+) throws -> Replica {
     guard !unit.isEmpty, unit.utf8.count <= 32, unit.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else {
         throw CommandFailure(
             code: "bad_unit", message: "\"\(unit)\" is not a unit code",
@@ -46,8 +53,10 @@ public func createReplica(at path: String, unit: String, name: String, origin: O
     var generator = SystemRandomNumberGenerator()
     let time = SystemTimeSource()
     let origin = origin ?? OriginID(.version7(unixMillis: time.nowMillis(), using: &generator))
-    return try Replica.initialize(
-        storage: try SQLiteStorage(path: path), origin: origin, unit: unit, name: name, time: time)
+    let replica = try Replica.initialize(
+        storage: try SQLiteStorage(path: path, role: role), origin: origin, unit: unit, name: name, time: time)
+    try replica.setSetting(ReplicaRole.setting, role.rawValue)
+    return replica
 }
 
 /// Checks a hub URL given on the command line.

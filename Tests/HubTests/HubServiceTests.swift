@@ -21,7 +21,7 @@ import Testing
             let storage = try SQLiteStorage(path: directory.path("district.sqlite"))
             let replica = try Replica.initialize(
                 storage: storage, origin: testOrigin(100), unit: "415", name: "Kỳ Sơn", time: clock)
-            let store = try HubStore(replica: replica, storage: storage)
+            let store = try HubStore.create(replica: replica, storage: storage)
             _ = try store.importUnits([
                 .init(code: "415", name: "Kỳ Sơn", level: "district", parentCode: "40"),
                 .init(code: "17605", name: "Mường Lống", level: "commune", parentCode: "415"),

@@ -47,9 +47,9 @@ extension TreHub {
                         hub: upstream, code: enrolment, origin: origin, kind: "hub", name: name, expectedUnit: unit)
                 }
                 let replica = try createReplica(
-                    at: location.databasePath, unit: enrolled?.unit ?? unit!, name: name, origin: origin)
+                    at: location.databasePath, unit: enrolled?.unit ?? unit!, name: name, origin: origin, role: .hub)
                 try enrolled?.upstream.save(to: replica)
-                _ = try HubStore(replica: replica, storage: replica.storage as! SQLiteStorage)
+                _ = try HubStore.create(replica: replica, storage: replica.storage as! SQLiteStorage)
                 if output.json {
                     printJSON(["origin": replica.origin.description, "unit": replica.unit, "db": location.db])
                 } else {

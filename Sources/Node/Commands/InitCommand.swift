@@ -57,7 +57,7 @@ extension TreNode {
                         hint: "Check the path and permissions.")
                 }
                 let replica = try createReplica(
-                    at: location.databasePath, unit: communeUnit!, name: unitName, origin: origin)
+                    at: location.databasePath, unit: communeUnit!, name: unitName, origin: origin, role: .node)
                 try upstream?.save(to: replica)
                 if output.json {
                     printJSON([

@@ -1,0 +1,84 @@
+import Foundation
+import SyncCore
+import TestSupport
+import Testing
+
+/// Enrolment and revocation as an operator and a commune worker meet them: the built
+/// `tre-hub` and `tre-node`, a hub serving on 127.0.0.1.
+@Suite(.serialized) struct TrustTests {
+    static func object(_ result: CommandResult) throws -> [String: String] {
+        try #require(try json(result) as? [String: String], "\(result.stdout) \(result.stderr)")
+    }
+
+    static func rows(_ result: CommandResult) throws -> [[String: String]] {
+        try #require(try json(result) as? [[String: String]], "\(result.stdout) \(result.stderr)")
+    }
+
+    static func origin(ofNode dir: String) throws -> String {
+        try object(try Executables.node("status", "--dir", dir, "--json").ok())["origin"] ?? ""
+    }
+
+    /// The folder listing and every file's bytes: what "changes nothing" means.
+    static func snapshot(_ folder: String) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            files[name] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
+        }
+        return files
+    }
+
+    @Test func aCommandPointedAtTheOtherKindOfFileRefusesAndChangesNothing() throws {
+        let directory = try TemporaryDirectory()
+        let node = directory.path("node")
+        try Executables.node("init", "--dir", node, "--unit", "17605").ok()
+        try Executables.node("record", "put", "--dir", node, "children", "full_name=Lò Thị Mai").ok()
+        let hubDB = directory.path("hub.sqlite")
+        try Executables.hub("init", "--db", hubDB, "--unit", "415", "--name", "Kỳ Sơn").ok()
+        let csv = directory.path("units.csv")
+        try DistrictHub.units.write(toFile: csv, atomically: true, encoding: .utf8)
+        try Executables.hub("units", "import", "--db", hubDB, csv).ok()
+        try Executables.hub("record", "put", "--db", hubDB, "children", "--unit", "17605", "sex=M").ok()
+        let file = directory.path("node.changes")
+        try Executables.node("changes", "export", "--dir", node, "--out", file).ok()
+
+        let nodeFile = node + "/replica.sqlite"
+        let nodeBefore = try Self.snapshot(node)
+        for command in [
+            ["status"], ["state-hash"], ["record", "list", "children"],
+            ["record", "put", "children", "--unit", "17605", "sex=F"],
+            ["units", "import", csv], ["enroll", "--unit", "17605"],
+            ["changes", "import", file], ["serve", "--port", "0"], ["sync-upstream"],
+        ] {
+            let refused = try Executables.run("tre-hub", command + ["--db", nodeFile], timeout: 30)
+            #expect(refused.status == 1, "tre-hub \(command)")
+            #expect(
+                refused.stderr.contains(
+                    "this is a commune node's replica, not a hub database; use tre-node with --dir \(node)"),
+                "tre-hub \(command): \(refused.stderr)")
+            #expect(refused.stderr.contains("The file was not changed"))
+            #expect(try Self.snapshot(node) == nodeBefore, "tre-hub \(command) changed the node's folder")
+        }
+
+        // A hub's database where a node's replica should be.
+        let misplaced = directory.path("misplaced")
+        try FileManager.default.createDirectory(atPath: misplaced, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: hubDB, toPath: misplaced + "/replica.sqlite")
+        let hubBefore = try Self.snapshot(misplaced)
+        for command in [
+            ["status"], ["state-hash"], ["record", "list", "children"], ["record", "put", "children", "sex=F"],
+            ["conflicts"], ["changes", "import", file], ["sync"],
+        ] {
+            let refused = try Executables.run("tre-node", command + ["--dir", misplaced], timeout: 30)
+            #expect(refused.status == 1, "tre-node \(command)")
+            #expect(
+                refused.stderr.contains(
+                    "this is a hub's database, not a commune node's replica; use tre-hub with --db"),
+                "tre-node \(command): \(refused.stderr)")
+            #expect(try Self.snapshot(misplaced) == hubBefore, "tre-node \(command) changed the hub's file")
+        }
+        // Each still opens as what it is.
+        try Executables.node("status", "--dir", node).ok()
+        try Executables.hub("status", "--db", hubDB).ok()
+    }
+
+}
