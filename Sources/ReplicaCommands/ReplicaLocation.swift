@@ -37,7 +37,7 @@ public struct OutputOptions: ParsableArguments {
     public init() {}
 }
 
-/// Creates a new replica file of `role` (marked so), with the
+/// Creates a new replica file of `role` (marked so, and readable by its owner only), with the
 /// given origin or a fresh one. Refuses a path that already holds one.
 public func createReplica(
     at path: String, unit: String, name: String, origin: OriginID? = nil, role: ReplicaRole

@@ -81,4 +81,37 @@ import Testing
         try Executables.hub("status", "--db", hubDB).ok()
     }
 
+    static func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? -1) & 0o777
+    }
+
+    @Test func replicasAndNodeFoldersAreTheOwnersOnly() throws {
+        let directory = try TemporaryDirectory()
+        let (district, hub) = try DistrictHub.start(in: directory)
+        defer { hub.stop() }
+        let db = district.database
+        // While serving: the database, its -wal and -shm.
+        for file in [db, db + "-wal", db + "-shm"] {
+            #expect(try Self.mode(file) == 0o600, "\(file)")
+        }
+        let dir = directory.path("offices/commune/node")
+        try district.node("17605", in: dir, url: hub.url)
+        #expect(try Self.mode(dir) == 0o700)
+        #expect(try Self.mode(dir + "/replica.sqlite") == 0o600)
+        try Executables.node("sync", "--dir", dir).ok()
+        let standalone = directory.path("standalone")
+        try Executables.node("init", "--dir", standalone, "--unit", "17605").ok()
+        #expect(try Self.mode(standalone) == 0o700)
+        #expect(try Self.mode(standalone + "/replica.sqlite") == 0o600)
+        let upstreamDB = directory.path("lower.sqlite")
+        let code = try Executables.hub("enroll", "--db", db, "--unit", "17608").ok().line
+        try Executables.hub("init", "--db", upstreamDB, "--name", "Lower", "--upstream", hub.url, "--enrolment", code)
+            .ok()
+        #expect(try Self.mode(upstreamDB) == 0o600)
+
+        // A replica made with a looser mode (by the previous release) is tightened when opened.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: standalone + "/replica.sqlite")
+        try Executables.node("status", "--dir", standalone).ok()
+        #expect(try Self.mode(standalone + "/replica.sqlite") == 0o600)
+    }
 }

@@ -49,13 +49,7 @@ extension TreNode {
                     communeUnit = enrolled.unit
                     if unitName.isEmpty { unitName = enrolled.unitName }
                 }
-                do {
-                    try FileManager.default.createDirectory(atPath: location.dir, withIntermediateDirectories: true)
-                } catch {
-                    throw CommandFailure(
-                        code: "cannot_create", message: "cannot create \(location.dir): \(error.localizedDescription)",
-                        hint: "Check the path and permissions.")
-                }
+                try createFolder()
                 let replica = try createReplica(
                     at: location.databasePath, unit: communeUnit!, name: unitName, origin: origin, role: .node)
                 try upstream?.save(to: replica)
@@ -70,6 +64,25 @@ extension TreNode {
                         "node for \(label) ready in \(location.dir)"
                             + (upstream.map { ", enrolled at \($0.url)" } ?? ""))
                 }
+            }
+        }
+
+        /// The node's folder, made readable by its owner only when this command creates it (a
+        /// folder that exists keeps its mode; the replica in it is created 0600 either way).
+        func createFolder() throws {
+            guard !FileManager.default.fileExists(atPath: location.dir) else { return }
+            do {
+                try FileManager.default.createDirectory(atPath: location.dir, withIntermediateDirectories: true)
+            } catch {
+                throw CommandFailure(
+                    code: "cannot_create", message: "cannot create \(location.dir): \(error.localizedDescription)",
+                    hint: "Check the path and permissions.")
+            }
+            guard chmod(location.dir, 0o700) == 0 else {
+                throw CommandFailure(
+                    code: "cannot_create",
+                    message: "cannot make \(location.dir) private: \(String(cString: strerror(errno)))",
+                    hint: "Check the path and permissions.")
             }
         }
     }

@@ -16,10 +16,12 @@ public final class SQLiteStorage: ReplicaStorage {
 
     /// Opens (creating if absent) the replica file at `path`. A file that is not a Tre replica,
     /// or (when `role` is given) is a replica of the other role, is refused before anything is
-    /// written to it.
+    /// written to it. A new file is created readable by its owner only (0600; SQLite gives its
+    /// -wal and -shm files the same mode), and an existing one with a looser mode is tightened.
     public init(path: String, role: ReplicaRole? = nil) throws {
         self.path = path
         try Self.inspect(path: path, role: role)
+        Self.makePrivate(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
         configuration.label = "tre-replica"
@@ -131,6 +133,22 @@ public final class SQLiteStorage: ReplicaStorage {
             return "this is a hub's database, not a commune node's replica; use tre-hub with --db \(path)"
         case nil:
             return "this replica's role is \"\(actual)\", which this program does not serve"
+        }
+    }
+
+    /// Creates the file readable by its owner only when it is absent (SQLite then gives its
+    /// -wal and -shm files the same mode); takes group and other permissions off an existing
+    /// replica made with a looser mode. Failures are left to SQLite's open to report.
+    private static func makePrivate(path: String) {
+        let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 {
+            close(created)
+            return
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var status = stat()
+            guard stat(file, &status) == 0, status.st_uid == geteuid(), status.st_mode & 0o077 != 0 else { continue }
+            _ = chmod(file, status.st_mode & 0o700)
         }
     }
 
