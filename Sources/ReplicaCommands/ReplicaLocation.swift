@@ -38,15 +38,11 @@ public struct OutputOptions: ParsableArguments {
 }
 
 /// Creates a new replica file of `role` (marked so, and readable by its owner only), with the
-/// given origin or a fresh one. Refuses a path that already holds one.
+/// origin its hub assigned or, standalone, a fresh one. Refuses a path that already holds one.
 public func createReplica(
     at path: String, unit: String, name: String, origin: OriginID? = nil, role: ReplicaRole
 ) throws -> Replica {
-    guard !unit.isEmpty, unit.utf8.count <= 32, unit.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else {
-        throw CommandFailure(
-            code: "bad_unit", message: "\"\(unit)\" is not a unit code",
-            hint: "Give the official administrative code, e.g. 01001 for a commune.")
-    }
+    try checkUnit(unit)
     if FileManager.default.fileExists(atPath: path) {
         throw StoreError(.alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
     }
@@ -57,6 +53,36 @@ public func createReplica(
         storage: try SQLiteStorage(path: path, role: role), origin: origin, unit: unit, name: name, time: time)
     try replica.setSetting(ReplicaRole.setting, role.rawValue)
     return replica
+}
+
+/// Refuses what cannot be a unit code.
+public func checkUnit(_ unit: String) throws {
+    guard !unit.isEmpty, unit.utf8.count <= 32, unit.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else {
+        throw CommandFailure(
+            code: "bad_unit", message: "\"\(unit)\" is not a unit code",
+            hint: "Give the official administrative code, e.g. 01001 for a commune.")
+    }
+}
+
+/// Removes a replica file this command created and could not finish (with SQLite's side files).
+public func removeReplicaFiles(at path: String) {
+    for file in [path, path + "-wal", path + "-shm", path + "-journal"] {
+        try? FileManager.default.removeItem(atPath: file)
+    }
+}
+
+/// Refuses, before a one-time code is used, a path where the new replica could not be written:
+/// its nearest existing folder must be writable.
+public func checkWritable(_ path: String) throws {
+    var folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: folder.path) && folder.path != "/" {
+        folder = folder.deletingLastPathComponent()
+    }
+    guard FileManager.default.isWritableFile(atPath: folder.path) else {
+        throw CommandFailure(
+            code: "cannot_create", message: "cannot create \(path): \(folder.path) is not writable",
+            hint: "Choose a path this user may write to; the enrolment code was not used.")
+    }
 }
 
 /// Checks a hub URL given on the command line.

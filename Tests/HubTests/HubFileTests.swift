@@ -53,6 +53,7 @@ import Testing
         let node = testOrigin(50)
         let key = PeerKey.random()
         let now = SystemTimeSource().nowMillis()
+        let code = "OLDC-ODEA-BCDE-FGHJ"
         do {
             let storage = try SQLiteStorage(path: path)
             _ = try Replica.initialize(
@@ -62,6 +63,9 @@ import Testing
                 try db.execute(
                     sql: "INSERT INTO hub_peers (origin, unit, kind, name, key, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [Data(node.uuid.bytes), "17605", "node", "", key.hex, Int64(now)])
+                try db.execute(
+                    sql: "INSERT INTO hub_enrolments (code_hash, unit, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                    arguments: [HubStore.hash(code), "17608", Int64(now), Int64(now + 7 * 86_400_000)])
             }
         }
         // No marker: its tables make it a hub's, so a node's command refuses it unchanged.
@@ -72,9 +76,18 @@ import Testing
         let hub = try HubStore.open(path: path)
         let peer = try #require(try hub.peer(node))
         #expect(peer.key == key)
+        let pending = try hub.pendingEnrolments(now: now)
+        #expect(pending.map(\.unit) == ["17608"])
+        // Its codes were made for nodes, the first release's default.
+        #expect(pending.map(\.kind) == ["node"])
+        let service = HubService(store: hub, dictionary: nil) { _ in }
+        let answer =
+            try JSONSerialization.jsonObject(
+                with: Data(try service.enrol(body: jsonBytes(["code": code, "kind": "node"])))) as! [String: String]
+        #expect(answer["unit"] == "17608")
         // Marked as a hub's now: still refused by a node's command, opened again as a hub.
         Self.expectWrongRole({ _ = try SQLiteStorage(path: path, role: .node) }, saying: "this is a hub's database")
-        #expect(try HubStore.open(path: path).peers().count == 1)
+        #expect(try HubStore.open(path: path).peers().count == 2)
     }
 
     @Test func aNodesReplicaIsNeitherOpenedNorChangedAsAHub() throws {

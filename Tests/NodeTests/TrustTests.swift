@@ -18,6 +18,99 @@ import Testing
         try object(try Executables.node("status", "--dir", dir, "--json").ok())["origin"] ?? ""
     }
 
+    @Test func aCodeEnrolsOnlyItsKindAndAFailedEnrolmentCreatesNothing() throws {
+        let directory = try TemporaryDirectory()
+        let (district, hub) = try DistrictHub.start(in: directory)
+        defer { hub.stop() }
+        let db = district.database
+        let nodeDir = directory.path("commune/node")
+        let lowerDB = directory.path("lower.sqlite")
+        let hubCode = try Executables.hub("enroll", "--db", db, "--unit", "17608", "--kind", "hub").ok().line
+        let nodeCode = try Executables.hub("enroll", "--db", db, "--unit", "17605").ok().line
+
+        let hubCodeForNode = try Executables.node("init", "--dir", nodeDir, "--hub", hub.url, "--enrolment", hubCode)
+        #expect(hubCodeForNode.status == 3)
+        #expect(hubCodeForNode.stderr.contains("this enrolment code is for a hub, not a node"))
+        #expect(hubCodeForNode.stderr.contains("tre-hub init --upstream"))
+        let nodeCodeForHub = try Executables.hub(
+            "init", "--db", lowerDB, "--name", "Lower", "--upstream", hub.url, "--enrolment", nodeCode)
+        #expect(nodeCodeForHub.status == 3)
+        #expect(nodeCodeForHub.stderr.contains("this enrolment code is for a node, not a hub"))
+        let unknown = try Executables.node(
+            "init", "--dir", nodeDir, "--hub", hub.url, "--enrolment", "AAAA-BBBB-CCCC-DDDD")
+        #expect(unknown.status == 3)
+        let otherUnit = try Executables.node(
+            "init", "--dir", nodeDir, "--hub", hub.url, "--enrolment", nodeCode, "--unit", "17608")
+        #expect(otherUnit.status == 3)
+        #expect(otherUnit.stderr.contains("this enrolment code is for unit 17605"))
+        let unreachable = try Executables.node(
+            "init", "--dir", nodeDir, "--hub", "http://127.0.0.1:1", "--enrolment", nodeCode)
+        #expect(unreachable.status == 2)
+        // None of them created anything, or used a code.
+        #expect(!FileManager.default.fileExists(atPath: directory.path("commune")))
+        #expect(!FileManager.default.fileExists(atPath: lowerDB))
+        #expect(try Self.object(try Executables.hub("status", "--db", db, "--json").ok())["peers"] == "0")
+        #expect(try Self.rows(try Executables.hub("enroll", "list", "--db", db, "--json").ok()).count == 2)
+
+        // Each code enrols its own kind, with the origin the hub assigned.
+        let lower = try Self.object(
+            try Executables.hub(
+                "init", "--db", lowerDB, "--name", "Lower", "--upstream", hub.url, "--enrolment", hubCode, "--json"
+            ).ok())
+        let node = try Self.object(
+            try Executables.node("init", "--dir", nodeDir, "--hub", hub.url, "--enrolment", nodeCode, "--json").ok())
+        #expect(try Self.object(try Executables.hub("status", "--db", db, "--json").ok())["peers"] == "2")
+        #expect(lower["unit"] == "17608")
+        #expect(try Self.origin(ofNode: nodeDir) == node["origin"])
+        #expect(try Self.rows(try Executables.hub("enroll", "list", "--db", db, "--json").ok()).isEmpty)
+
+        // Codes last 1 to 336 hours; --days is gone.
+        for bad in [["--hours", "0"], ["--hours", "337"], ["--days", "7"]] {
+            let refused = try Executables.run("tre-hub", ["enroll", "--db", db, "--unit", "17605"] + bad)
+            #expect(refused.status == 1, "\(bad)")
+        }
+        let made = try Self.object(
+            try Executables.hub("enroll", "--db", db, "--unit", "17605", "--hours", "336", "--json").ok())
+        #expect(made["valid_hours"] == "336")
+        #expect(made["kind"] == "node")
+    }
+
+    @Test func pendingCodesAreListedWithoutTheirCodeAndCanBeRevoked() throws {
+        let directory = try TemporaryDirectory()
+        let (district, hub) = try DistrictHub.start(in: directory)
+        defer { hub.stop() }
+        let db = district.database
+        let kept = try Self.object(try Executables.hub("enroll", "--db", db, "--unit", "17605", "--json").ok())
+        let dropped = try Self.object(
+            try Executables.hub("enroll", "--db", db, "--unit", "17608", "--kind", "hub", "--hours", "2", "--json").ok()
+        )
+        let listed = try Self.rows(try Executables.hub("enroll", "list", "--db", db, "--json").ok())
+        #expect(listed.map { $0["id"] ?? "" } == [kept["id"] ?? "", dropped["id"] ?? ""])
+        #expect(listed.last?["kind"] == "hub")
+        #expect(listed.last?["unit"] == "17608")
+        #expect(listed.last?["unit_name"] == "Xã Huồi Tụ")
+        #expect(listed.allSatisfy { $0["created"]?.isEmpty == false && $0["expires"]?.isEmpty == false })
+        let text = try Executables.hub("enroll", "list", "--db", db).ok().stdout
+        for code in [kept["code"]!, dropped["code"]!] {
+            #expect(!text.contains(code))
+            #expect(!listed.description.contains(code))
+        }
+        let revoked = try Executables.hub("enroll", "revoke", "--db", db, dropped["id"]!).ok()
+        #expect(revoked.stdout.contains("revoked: enrolment code \(dropped["id"]!)"))
+        #expect(
+            try Self.rows(try Executables.hub("enroll", "list", "--db", db, "--json").ok()).map { $0["id"] ?? "" } == [
+                kept["id"] ?? ""
+            ])
+        let used = try Executables.hub(
+            "init", "--db", directory.path("lower.sqlite"), "--name", "Lower", "--upstream", hub.url, "--enrolment",
+            dropped["code"]!)
+        #expect(used.status == 3)
+        #expect(used.stderr.contains("this enrolment code was revoked"))
+        let unknown = try Executables.hub("enroll", "revoke", "--db", db, "0000000000")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("hint: `tre-hub enroll list` shows the pending codes' ids."))
+    }
+
     /// The folder listing and every file's bytes: what "changes nothing" means.
     static func snapshot(_ folder: String) throws -> [String: Data] {
         var files: [String: Data] = [:]
@@ -46,7 +139,7 @@ import Testing
         for command in [
             ["status"], ["state-hash"], ["record", "list", "children"],
             ["record", "put", "children", "--unit", "17605", "sex=F"],
-            ["units", "import", csv], ["enroll", "--unit", "17605"],
+            ["units", "import", csv], ["enroll", "--unit", "17605"], ["enroll", "list"],
             ["changes", "import", file], ["serve", "--port", "0"], ["sync-upstream"],
         ] {
             let refused = try Executables.run("tre-hub", command + ["--db", nodeFile], timeout: 30)
@@ -104,7 +197,7 @@ import Testing
         #expect(try Self.mode(standalone) == 0o700)
         #expect(try Self.mode(standalone + "/replica.sqlite") == 0o600)
         let upstreamDB = directory.path("lower.sqlite")
-        let code = try Executables.hub("enroll", "--db", db, "--unit", "17608").ok().line
+        let code = try Executables.hub("enroll", "--db", db, "--unit", "17608", "--kind", "hub").ok().line
         try Executables.hub("init", "--db", upstreamDB, "--name", "Lower", "--upstream", hub.url, "--enrolment", code)
             .ok()
         #expect(try Self.mode(upstreamDB) == 0o600)
