@@ -28,6 +28,8 @@ final class HubStore: Sendable {
         let kind: String
         let name: String
         let key: PeerKey
+        /// When the hub's operator revoked this peer (Unix milliseconds); nil while active.
+        var revokedAt: UInt64? = nil
     }
 
     let replica: Replica
@@ -47,7 +49,7 @@ final class HubStore: Sendable {
         CREATE INDEX IF NOT EXISTS hub_units_parent ON hub_units (parent_code);
         CREATE TABLE IF NOT EXISTS hub_peers (
             origin BLOB PRIMARY KEY, unit TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
-            key TEXT NOT NULL, enrolled_at INTEGER NOT NULL, last_seen INTEGER
+            key TEXT NOT NULL, enrolled_at INTEGER NOT NULL, last_seen INTEGER, revoked_at INTEGER
         );
         CREATE TABLE IF NOT EXISTS hub_enrolments (
             code_hash TEXT PRIMARY KEY, unit TEXT NOT NULL, created_at INTEGER NOT NULL,
@@ -62,6 +64,7 @@ final class HubStore: Sendable {
     /// Columns added since the first release, with their definitions: a hub file made by it
     /// (its tables without these, and no role marker) gains them when opened.
     static let addedColumns: [(table: String, column: String, definition: String)] = [
+        ("hub_peers", "revoked_at", "INTEGER"),
         // Codes of the first release were not bound to a kind; they were made for nodes by default.
         ("hub_enrolments", "kind", "TEXT NOT NULL DEFAULT 'node'"),
         ("hub_enrolments", "revoked_at", "INTEGER"),
@@ -349,35 +352,76 @@ final class HubStore: Sendable {
         }
     }
 
+    // MARK: Peers
+
+    private static let peerColumns = "origin, unit, kind, name, key, enrolled_at, last_seen, revoked_at"
+
+    /// A peer as `nodes list` shows it.
+    struct PeerRecord: Sendable {
+        let peer: Peer
+        let enrolledAt: UInt64
+        let lastSeen: UInt64?
+    }
+
+    private static func peerRecord(_ row: Row) -> PeerRecord? {
+        let origin: Data = row["origin"]
+        guard origin.count == 16, let key = PeerKey(hex: row["key"]) else { return nil }
+        let enrolled: Int64 = row["enrolled_at"]
+        let seen: Int64? = row["last_seen"]
+        let revoked: Int64? = row["revoked_at"]
+        return PeerRecord(
+            peer: Peer(
+                origin: OriginID(UUID128(bytes: origin)), unit: row["unit"], kind: row["kind"], name: row["name"],
+                key: key, revokedAt: revoked.map { UInt64($0) }),
+            enrolledAt: UInt64(enrolled), lastSeen: seen.map { UInt64($0) })
+    }
+
     func peer(_ origin: OriginID) throws -> Peer? {
         try writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT unit, kind, name, key FROM hub_peers WHERE origin = ?",
+                db, sql: "SELECT \(Self.peerColumns) FROM hub_peers WHERE origin = ?",
                 arguments: [Data(origin.uuid.bytes)]
-            ).flatMap { row in
-                PeerKey(hex: row["key"]).map {
-                    Peer(origin: origin, unit: row["unit"], kind: row["kind"], name: row["name"], key: $0)
-                }
-            }
+            ).flatMap(Self.peerRecord)?.peer
         }
     }
 
-    func peers() throws -> [(Peer, lastSeen: UInt64?)] {
+    /// Every peer ever enrolled, revoked ones included (they are kept), by unit then enrolment.
+    func peers() throws -> [PeerRecord] {
         try writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT origin, unit, kind, name, key, last_seen FROM hub_peers ORDER BY unit, name"
-            )
-            .compactMap { row in
-                let origin: Data = row["origin"]
-                guard origin.count == 16, let key = PeerKey(hex: row["key"]) else { return nil }
-                let seen: Int64? = row["last_seen"]
-                return (
-                    Peer(
-                        origin: OriginID(UUID128(bytes: origin)), unit: row["unit"], kind: row["kind"],
-                        name: row["name"], key: key),
-                    seen.map { UInt64($0) }
-                )
+                db, sql: "SELECT \(Self.peerColumns) FROM hub_peers ORDER BY unit, enrolled_at, origin"
+            ).compactMap(Self.peerRecord)
+        }
+    }
+
+    enum PeerRevocation {
+        case revoked(PeerRecord)
+        case alreadyRevoked(PeerRecord)
+        case notFound
+        case ambiguous([PeerRecord])
+    }
+
+    /// Revokes the peer whose origin is `text` or starts with it (at least 4 hexadecimal
+    /// digits, dashes optional, matching one peer only). The peer is kept, marked revoked.
+    func revokePeer(_ text: String, now: UInt64) throws -> PeerRevocation {
+        let prefix = text.lowercased().filter { $0 != "-" }
+        guard prefix.count >= 4, prefix.count <= 32, prefix.allSatisfy(\.isHexDigit) else { return .notFound }
+        return try writer.write { db in
+            let matches = try Row.fetchAll(db, sql: "SELECT \(Self.peerColumns) FROM hub_peers")
+                .compactMap(Self.peerRecord)
+                .filter { $0.peer.origin.description.filter { $0 != "-" }.hasPrefix(prefix) }
+            guard matches.count == 1, let match = matches.first else {
+                return matches.isEmpty ? .notFound : .ambiguous(matches)
             }
+            if match.peer.revokedAt != nil { return .alreadyRevoked(match) }
+            try db.execute(
+                sql: "UPDATE hub_peers SET revoked_at = ? WHERE origin = ?",
+                arguments: [Int64(now), Data(match.peer.origin.uuid.bytes)])
+            try event(
+                db, "peer_revoked", origin: match.peer.origin, unit: match.peer.unit, detail: match.peer.kind, at: now)
+            var peer = match.peer
+            peer.revokedAt = now
+            return .revoked(PeerRecord(peer: peer, enrolledAt: match.enrolledAt, lastSeen: match.lastSeen))
         }
     }
 

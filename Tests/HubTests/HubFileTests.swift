@@ -76,6 +76,7 @@ import Testing
         let hub = try HubStore.open(path: path)
         let peer = try #require(try hub.peer(node))
         #expect(peer.key == key)
+        #expect(peer.revokedAt == nil)
         let pending = try hub.pendingEnrolments(now: now)
         #expect(pending.map(\.unit) == ["17608"])
         // Its codes were made for nodes, the first release's default.
@@ -85,6 +86,10 @@ import Testing
             try JSONSerialization.jsonObject(
                 with: Data(try service.enrol(body: jsonBytes(["code": code, "kind": "node"])))) as! [String: String]
         #expect(answer["unit"] == "17608")
+        guard case .revoked = try hub.revokePeer(node.description, now: now) else {
+            Issue.record("the first release's peer could not be revoked")
+            return
+        }
         // Marked as a hub's now: still refused by a node's command, opened again as a hub.
         Self.expectWrongRole({ _ = try SQLiteStorage(path: path, role: .node) }, saying: "this is a hub's database")
         #expect(try HubStore.open(path: path).peers().count == 2)

@@ -198,6 +198,102 @@ import Testing
             ])
     }
 
+    /// The signed requests a peer makes, each answered through `authenticate`, as every signed
+    /// route does before anything else.
+    func signedRoutes(_ fixture: Fixture, key: PeerKey, origin: OriginID) -> [() throws -> HubStore.Peer] {
+        [
+            ("POST", "/v1/push", [UInt8]([1, 2, 3])), ("GET", "/v1/pull?after=0&max_bytes=1024", []),
+            ("GET", "/v1/status", []),
+        ]
+        .map { method, path, body in
+            {
+                let headers = RequestSignature.headers(
+                    origin: origin, key: key, method: method, pathAndQuery: path,
+                    timeMillis: fixture.clock.nowMillis(), body: body)
+                return try fixture.service.authenticate(
+                    method: method, pathAndQuery: path, header: { headers[$0] }, body: body)
+            }
+        }
+    }
+
+    @Test func aRevokedPeerIsRefusedOnEverySignedRouteAndKept() throws {
+        let fixture = try Fixture()
+        let other = try fixture.enrol(["code": try fixture.code("17608"), "kind": "node"])
+        let otherOrigin = try #require(other["origin"].flatMap(OriginID.init(string:)))
+        let otherKey = try #require(other["key"].flatMap(PeerKey.init(hex:)))
+        for route in signedRoutes(fixture, key: fixture.peer.key, origin: fixture.node.origin) {
+            #expect(try route().origin == fixture.node.origin)
+        }
+        fixture.clock.advance(by: 1000)
+        guard
+            case .revoked(let record) = try fixture.service.store.revokePeer(
+                String(fixture.node.origin.description.prefix(28)), now: fixture.clock.nowMillis())
+        else {
+            Issue.record("not revoked")
+            return
+        }
+        #expect(record.peer.origin == fixture.node.origin)
+        for route in signedRoutes(fixture, key: fixture.peer.key, origin: fixture.node.origin) {
+            let refused = refusal(route)
+            #expect(refused?.statusCode == 401)
+            #expect(refused?.code == "revoked")
+            #expect(refused?.message.contains("was revoked") == true)
+            #expect(refused?.hint.contains("Enrol again with a new code") == true)
+            #expect(refused?.hint.contains("tre-node init") == true)
+        }
+        // Only that peer: the other keeps working.
+        for route in signedRoutes(fixture, key: otherKey, origin: otherOrigin) {
+            #expect(try route().origin == otherOrigin)
+        }
+        // Kept, marked, and recorded; revoking again changes nothing.
+        let kept = try #require(try fixture.service.store.peer(fixture.node.origin))
+        #expect(kept.revokedAt == fixture.clock.nowMillis())
+        #expect(try fixture.service.store.peers().count == 2)
+        fixture.clock.advance(by: 1000)
+        guard
+            case .alreadyRevoked = try fixture.service.store.revokePeer(
+                fixture.node.origin.description, now: fixture.clock.nowMillis())
+        else {
+            Issue.record("revoked twice")
+            return
+        }
+        #expect(try fixture.service.store.peer(fixture.node.origin)?.revokedAt == kept.revokedAt)
+        #expect(
+            try fixture.service.store.events().filter { $0.event == "peer_revoked" }.map(\.origin) == [
+                fixture.node.origin
+            ])
+        // A forged request in the revoked peer's name learns nothing about the revocation.
+        let forged = refusal { try self.signedRoutes(fixture, key: .random(), origin: fixture.node.origin)[2]() }
+        #expect(forged?.code == "bad_signature")
+    }
+
+    @Test func peersAreRevokedByAUniquePrefixOnly() throws {
+        let fixture = try Fixture()
+        let store = fixture.service.store
+        _ = try fixture.enrol(["code": try fixture.code("17608"), "kind": "node"])
+        let origins = try store.peers().map(\.peer.origin.description)
+        // Both were made in the same millisecond: their first 12 digits are the same time.
+        let shared = String(origins[0].prefix(8))
+        guard case .ambiguous(let matches) = try store.revokePeer(shared, now: fixture.clock.nowMillis()) else {
+            Issue.record("an ambiguous prefix revoked a peer")
+            return
+        }
+        #expect(matches.count == 2)
+        for unknown in ["ffff-ffff", String(origins[0].prefix(3)), "not-hex"] {
+            guard case .notFound = try store.revokePeer(unknown, now: fixture.clock.nowMillis()) else {
+                Issue.record("\(unknown) revoked a peer")
+                return
+            }
+        }
+        #expect(try store.peers().allSatisfy { $0.peer.revokedAt == nil })
+        guard case .revoked = try store.revokePeer(origins[1].uppercased(), now: fixture.clock.nowMillis()) else {
+            Issue.record("a full origin did not revoke")
+            return
+        }
+        #expect(try store.peer(OriginID(string: origins[0])!)?.revokedAt == nil)
+        #expect(try store.peer(OriginID(string: origins[1])!)?.revokedAt != nil)
+    }
+
     @Test func pushIsAcknowledgedAndAResentSetChangesNothing() throws {
         let fixture = try Fixture()
         try fixture.node.put("children", id: testRecord(1), unit: "17605", set: ["sex": "F"])

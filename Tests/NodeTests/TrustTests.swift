@@ -1,4 +1,5 @@
 import Foundation
+import SyncClient
 import SyncCore
 import TestSupport
 import Testing
@@ -16,6 +17,103 @@ import Testing
 
     static func origin(ofNode dir: String) throws -> String {
         try object(try Executables.node("status", "--dir", dir, "--json").ok())["origin"] ?? ""
+    }
+
+    @Test func aReinstalledLaptopGetsItsCommuneAndTheRevokedOneIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let (district, hub) = try DistrictHub.start(in: directory)
+        defer { hub.stop() }
+        let db = district.database
+        let laptopA = directory.path("laptop-a")
+        let laptopB = directory.path("laptop-b")
+
+        // Laptop A records the commune's children and syncs; the district adds a case.
+        try district.node("17605", in: laptopA, url: hub.url)
+        var ids: [String] = []
+        for index in 0..<5 {
+            ids.append(
+                try Executables.node(
+                    "record", "put", "--dir", laptopA, "children", "full_name=Trẻ \(index)", "sex=F",
+                    "school_status=primary"
+                ).ok().line)
+        }
+        try Executables.node("record", "put", "--dir", laptopA, "children", "--id", ids[0], "at_risk=true").ok()
+        try Executables.node("sync", "--dir", laptopA).ok()
+        try Executables.hub("record", "put", "--db", db, "cases", "--unit", "17605", "case_type=neglect").ok()
+        try Executables.hub("record", "put", "--db", db, "children", "--unit", "17608", "full_name=Khác").ok()
+        try Executables.node("sync", "--dir", laptopA).ok()
+        let originA = try Self.origin(ofNode: laptopA)
+
+        // Laptop A is replaced: B enrols for the same commune with a new code, a new origin.
+        try district.node("17605", in: laptopB, url: hub.url)
+        let originB = try Self.origin(ofNode: laptopB)
+        #expect(OriginID(string: originB) != nil)
+        #expect(originB != originA)
+        func sync(_ dir: String) throws -> [String: Int] {
+            try #require(try json(try Executables.node("sync", "--dir", dir, "--json").ok()) as? [String: Int])
+        }
+        // The first sync brings the commune's whole state: 5 children, an edit, the district's case.
+        let first = try sync(laptopB)
+        #expect(first["pushed"] == 0)
+        #expect(first["pulled"] == 7)
+        #expect(try sync(laptopB)["pulled"] == 0)
+        let hashA = try Executables.node("state-hash", "--dir", laptopA).ok().line
+        #expect(hashA.count == 64)
+        #expect(try Executables.node("state-hash", "--dir", laptopB).ok().line == hashA)
+        #expect(try Executables.hub("state-hash", "--db", db, "--unit", "17605").ok().line == hashA)
+        let children = try Executables.node("record", "list", "--dir", laptopB, "children").ok().stdout
+        #expect(children.split(separator: "\n").count == 5)
+        #expect(!children.contains("Khác"), "another commune's child reached the laptop")
+
+        var peers = try Self.rows(try Executables.hub("nodes", "list", "--db", db, "--json").ok())
+        #expect(peers.map { $0["origin"] ?? "" }.sorted() == [originA, originB].sorted())
+        #expect(peers.allSatisfy { $0["state"] == "active" && $0["unit"] == "17605" && $0["kind"] == "node" })
+        #expect(peers.allSatisfy { $0["unit_name"] == "Xã Mường Lống" && $0["last_seen"]?.isEmpty == false })
+
+        // The operator revokes the old laptop by a prefix of its origin.
+        let revoked = try Executables.hub("nodes", "revoke", "--db", db, String(originA.prefix(28))).ok()
+        #expect(revoked.stdout.contains("revoked: \(originA)"))
+        peers = try Self.rows(try Executables.hub("nodes", "list", "--db", db, "--json").ok())
+        #expect(peers.first { $0["origin"] == originA }?["state"] == "revoked")
+        #expect(peers.first { $0["origin"] == originA }?["revoked"]?.isEmpty == false)
+        #expect(peers.first { $0["origin"] == originB }?["state"] == "active")
+
+        // The old laptop is refused at once, with what to do.
+        try Executables.node("record", "put", "--dir", laptopA, "children", "--id", ids[1], "village=Bản Mới").ok()
+        let refused = try Executables.node("sync", "--dir", laptopA)
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("(401 revoked)"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("enrolment (origin \(originA)) was revoked at the hub"))
+        #expect(refused.stderr.contains("hint: Enrol again with a new code from the hub's operator"))
+        // On every signed route, over HTTP.
+        let replica = try Replica(
+            storage: try SQLiteStorage(path: laptopA + "/replica.sqlite"), time: SystemTimeSource())
+        let key = try #require(try replica.setting("upstream.key").flatMap(PeerKey.init(hex:)))
+        let client = HubClient(
+            baseURL: URL(string: hub.url)!, origin: OriginID(string: originA)!, key: key, time: SystemTimeSource())
+        for (method, path, query) in [
+            ("POST", "/v1/push", nil), ("GET", "/v1/pull", "after=0"), ("GET", "/v1/status", nil),
+        ] {
+            let failure: SyncFailure?
+            do {
+                _ = try await client.send(method, path, query: query, body: method == "POST" ? [1] : [])
+                failure = nil
+            } catch {
+                failure = error
+            }
+            guard case .refused(let status, let code, _, let hint) = failure else {
+                Issue.record("\(method) \(path) was not refused: \(String(describing: failure))")
+                continue
+            }
+            #expect(status == 401)
+            #expect(code == "revoked")
+            #expect(hint.contains("new code"))
+        }
+        // Nothing of A's new edit arrived; B still syncs.
+        #expect(try Executables.hub("state-hash", "--db", db, "--unit", "17605").ok().line == hashA)
+        try Executables.node("sync", "--dir", laptopB).ok()
+        let log = try String(contentsOfFile: district.log, encoding: .utf8)
+        #expect(log.contains("revoked node \(originA)"))
     }
 
     @Test func aCodeEnrolsOnlyItsKindAndAFailedEnrolmentCreatesNothing() throws {
@@ -49,7 +147,7 @@ import Testing
         // None of them created anything, or used a code.
         #expect(!FileManager.default.fileExists(atPath: directory.path("commune")))
         #expect(!FileManager.default.fileExists(atPath: lowerDB))
-        #expect(try Self.object(try Executables.hub("status", "--db", db, "--json").ok())["peers"] == "0")
+        #expect(try Self.rows(try Executables.hub("nodes", "list", "--db", db, "--json").ok()).isEmpty)
         #expect(try Self.rows(try Executables.hub("enroll", "list", "--db", db, "--json").ok()).count == 2)
 
         // Each code enrols its own kind, with the origin the hub assigned.
@@ -59,8 +157,10 @@ import Testing
             ).ok())
         let node = try Self.object(
             try Executables.node("init", "--dir", nodeDir, "--hub", hub.url, "--enrolment", nodeCode, "--json").ok())
-        #expect(try Self.object(try Executables.hub("status", "--db", db, "--json").ok())["peers"] == "2")
-        #expect(lower["unit"] == "17608")
+        let peers = try Self.rows(try Executables.hub("nodes", "list", "--db", db, "--json").ok())
+        #expect(peers.first { $0["kind"] == "hub" }?["origin"] == lower["origin"])
+        #expect(peers.first { $0["kind"] == "hub" }?["unit"] == "17608")
+        #expect(peers.first { $0["kind"] == "node" }?["origin"] == node["origin"])
         #expect(try Self.origin(ofNode: nodeDir) == node["origin"])
         #expect(try Self.rows(try Executables.hub("enroll", "list", "--db", db, "--json").ok()).isEmpty)
 
@@ -139,7 +239,7 @@ import Testing
         for command in [
             ["status"], ["state-hash"], ["record", "list", "children"],
             ["record", "put", "children", "--unit", "17605", "sex=F"],
-            ["units", "import", csv], ["enroll", "--unit", "17605"], ["enroll", "list"],
+            ["units", "import", csv], ["enroll", "--unit", "17605"], ["enroll", "list"], ["nodes", "list"],
             ["changes", "import", file], ["serve", "--port", "0"], ["sync-upstream"],
         ] {
             let refused = try Executables.run("tre-hub", command + ["--db", nodeFile], timeout: 30)

@@ -72,8 +72,14 @@ final class HubService: Sendable {
         if let lookupError { throw lookupError }
         switch result {
         case .success:
-            try store.markSeen(found!.origin, now: now)
-            return found!
+            let peer = found!
+            // Checked after the signature, so only the key's holder learns that it was revoked.
+            if let revokedAt = peer.revokedAt {
+                log("refused \(method) \(pathAndQuery): revoked \(peer.kind) \(peer.origin) (unit \(peer.unit))")
+                throw Self.revokedRefusal(peer, at: revokedAt)
+            }
+            try store.markSeen(peer.origin, now: now)
+            return peer
         case .failure(let failure):
             let refusal: HubRefusal
             switch failure {
@@ -102,6 +108,21 @@ final class HubService: Sendable {
             log("refused \(method) \(pathAndQuery): \(refusal.code)")
             throw refusal
         }
+    }
+
+    /// What a revoked peer is answered on every signed route.
+    static func revokedRefusal(_ peer: HubStore.Peer, at revokedAt: UInt64) -> HubRefusal {
+        let again =
+            peer.kind == HubStore.Kind.hub.rawValue
+            ? "`tre-hub init --db NEW.sqlite --upstream URL --enrolment CODE`"
+            : "`tre-node init --dir NEW_FOLDER --hub URL --enrolment CODE`"
+        return HubRefusal(
+            statusCode: 401, code: "revoked",
+            message: "this replica's enrolment (origin \(peer.origin)) was revoked at the hub",
+            hint:
+                "Enrol again with a new code from the hub's operator: \(again). "
+                + "Changes not yet synced can still be carried with `changes export`.",
+            extra: ["revoked_at": String(revokedAt)])
     }
 
     // MARK: Enrolment

@@ -9,7 +9,9 @@ enum OpenAPIDocument {
             A district or province hub of Tre. Nodes and lower hubs enrol once with a one-time
             code, then push their change logs and pull the hub's, in compressed, signed change
             sets (application/x-tre-changeset). Every request but enrolment is signed with the
-            key given at enrolment (headers Tre-Origin, Tre-Time, Tre-Nonce, Tre-Signature).
+            key given at enrolment (headers Tre-Origin, Tre-Time, Tre-Nonce, Tre-Signature). A peer
+            whose enrolment the hub's operator revoked is refused on every signed route with 401
+            and error `revoked`.
         paths:
           /health:
             get:
@@ -170,5 +172,6 @@ enum OpenAPIDocument {
                       message: {type: string}
                       hint: {type: string}
                       expected: {type: string}
+                      revoked_at: {type: string}
         """
 }

@@ -116,6 +116,10 @@ extension TreNode {
                         let report = try await syncer.run()
                         log("synced: pushed \(report.pushed), pulled \(report.pulled)")
                         break
+                    } catch let failure as SyncFailure where failure.isRevoked {
+                        // Permanent: retrying cannot help; stop with the hub's hint.
+                        log("\(failure)")
+                        throw failure
                     } catch let failure as SyncFailure where failure.exitCode == 2 {
                         log("hub unreachable (\(failure)); retrying in \(delay) s")
                     } catch {
@@ -142,6 +146,14 @@ extension TreNode {
             FileHandle.standardError.write(
                 Data("\(ISO8601DateFormatter().string(from: Date())) tre-node: \(message)\n".utf8))
         }
+    }
+}
+
+extension SyncFailure {
+    /// The hub revoked this node's enrolment.
+    var isRevoked: Bool {
+        if case .refused(_, "revoked", _, _) = self { return true }
+        return false
     }
 }
 
