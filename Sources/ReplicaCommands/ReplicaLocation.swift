@@ -27,6 +27,11 @@ extension ReplicaLocation {
         return try Replica(storage: storage, time: SystemTimeSource())
     }
 
+    /// Takes the lock that keeps a second serving or syncing process off this replica (see
+    /// `ReplicaLock`).
+    public func lock(purpose: ReplicaLock.Purpose) throws -> ReplicaLock {
+        try ReplicaLock.acquire(databasePath: databasePath, purpose: purpose)
+    }
 }
 
 /// `--json` on every command: machine-readable output on stdout.

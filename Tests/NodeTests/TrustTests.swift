@@ -211,6 +211,102 @@ import Testing
         #expect(unknown.stderr.contains("hint: `tre-hub enroll list` shows the pending codes' ids."))
     }
 
+    @Test func aSecondServerOnOneDatabaseIsRefusedAndShortCommandsStillWork() throws {
+        let directory = try TemporaryDirectory()
+        let (district, hub) = try DistrictHub.start(in: directory)
+        let db = district.database
+        let second = try Executables.run(
+            "tre-hub", ["serve", "--db", db, "--host", "127.0.0.1", "--port", "0"], timeout: 30)
+        #expect(second.status == 1, "the second server ran: \(second.stdout)")
+        let pid = hub.process.processIdentifier
+        #expect(second.stderr.contains("\(db) is in use: process \(pid) ("), "\(second.stderr)")
+        #expect(second.stderr.contains("tre-hub serve --db \(db)"))
+        #expect(second.stderr.contains("hint: Only one tre-hub serve may run on a database"))
+        #expect(second.stderr.contains("kill \(pid)"))
+        let lock = try String(contentsOfFile: db + ".lock", encoding: .utf8)
+        #expect(lock.hasPrefix("\(pid)\n"))
+
+        // Short commands work beside the server.
+        try Executables.hub("record", "put", "--db", db, "children", "--unit", "17605", "sex=M").ok()
+        try Executables.hub("status", "--db", db).ok()
+        try Executables.hub("enroll", "--db", db, "--unit", "17605").ok()
+        try Executables.hub("nodes", "list", "--db", db).ok()
+        try district.node("17605", in: directory.path("node"), url: hub.url)
+        try Executables.node("sync", "--dir", directory.path("node")).ok()
+
+        // Once the first is gone, the lock is free again.
+        #expect(hub.stop() == 0)
+        let again = try HubProcess(database: db, logFile: district.log)
+        #expect(again.stop() == 0)
+    }
+
+    @Test func twoSyncsOfOneNodeAtOnceAreRefused() throws {
+        let directory = try TemporaryDirectory()
+        let (district, hub) = try DistrictHub.start(in: directory)
+        defer { hub.stop() }
+        let dir = directory.path("node")
+        try district.node("17605", in: dir, url: hub.url)
+        try Executables.node("record", "put", "--dir", dir, "children", "sex=F").ok()
+
+        // The hub stops answering (SIGSTOP): the first sync waits on it, holding the node's lock.
+        let hubPID = hub.process.processIdentifier
+        kill(hubPID, SIGSTOP)
+        var resumed = false
+        defer { if !resumed { kill(hubPID, SIGCONT) } }
+        let first = Process()
+        first.executableURL = Executables.binDirectory.appendingPathComponent("tre-node")
+        first.arguments = ["sync", "--dir", dir]
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        let lockFile = dir + "/replica.sqlite.lock"
+        var held = false
+        for _ in 0..<100 where !held {
+            Thread.sleep(forTimeInterval: 0.1)
+            held =
+                (try? String(contentsOfFile: lockFile, encoding: .utf8))?.hasPrefix("\(first.processIdentifier)\n")
+                == true
+        }
+        #expect(held, "the first sync did not take the lock")
+
+        let second = try Executables.run("tre-node", ["sync", "--dir", dir], timeout: 30)
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("is in use: process \(first.processIdentifier) ("), "\(second.stderr)")
+        #expect(second.stderr.contains("tre-node sync --dir \(dir)) is syncing this replica"))
+        #expect(second.stderr.contains("hint: Wait for that sync to finish"))
+
+        // The daemon takes the lock for each sync too: it waits its turn.
+        let log = directory.path("daemon.log")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let daemon = Process()
+        daemon.executableURL = Executables.binDirectory.appendingPathComponent("tre-node")
+        daemon.arguments = ["sync", "--dir", dir, "--daemon", "--every", "1s"]
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try daemon.run()
+        defer {
+            daemon.terminate()
+            daemon.waitUntilExit()
+        }
+        var waited = ""
+        for _ in 0..<100 where !waited.contains("is in use: process \(first.processIdentifier)") {
+            Thread.sleep(forTimeInterval: 0.1)
+            waited = try String(contentsOfFile: log, encoding: .utf8)
+        }
+        #expect(waited.contains("is in use: process \(first.processIdentifier)"), "\(waited)")
+
+        kill(hubPID, SIGCONT)
+        resumed = true
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        var synced = ""
+        for _ in 0..<100 where !synced.contains("synced:") {
+            Thread.sleep(forTimeInterval: 0.1)
+            synced = try String(contentsOfFile: log, encoding: .utf8)
+        }
+        #expect(synced.contains("synced:"), "\(synced)")
+    }
+
     /// The folder listing and every file's bytes: what "changes nothing" means.
     static func snapshot(_ folder: String) throws -> [String: Data] {
         var files: [String: Data] = [:]
@@ -278,13 +374,13 @@ import Testing
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? -1) & 0o777
     }
 
-    @Test func replicasAndNodeFoldersAreTheOwnersOnly() throws {
+    @Test func replicasLocksAndNodeFoldersAreTheOwnersOnly() throws {
         let directory = try TemporaryDirectory()
         let (district, hub) = try DistrictHub.start(in: directory)
         defer { hub.stop() }
         let db = district.database
-        // While serving: the database, its -wal and -shm.
-        for file in [db, db + "-wal", db + "-shm"] {
+        // While serving: the database, its -wal and -shm, and the lock.
+        for file in [db, db + "-wal", db + "-shm", db + ".lock"] {
             #expect(try Self.mode(file) == 0o600, "\(file)")
         }
         let dir = directory.path("offices/commune/node")
@@ -292,6 +388,7 @@ import Testing
         #expect(try Self.mode(dir) == 0o700)
         #expect(try Self.mode(dir + "/replica.sqlite") == 0o600)
         try Executables.node("sync", "--dir", dir).ok()
+        #expect(try Self.mode(dir + "/replica.sqlite.lock") == 0o600)
         let standalone = directory.path("standalone")
         try Executables.node("init", "--dir", standalone, "--unit", "17605").ok()
         #expect(try Self.mode(standalone) == 0o700)

@@ -81,9 +81,12 @@ extension TreNode {
                     try await runDaemon(syncer)
                     return
                 }
+                // One sync of a node at a time: a second one is refused, naming the first.
+                let lock = try location.lock(purpose: .sync)
                 let bar = ProgressBar(enabled: !output.json && isatty(STDOUT_FILENO) == 1)
                 let report = try await syncer.run { progress in bar.show(progress) }
                 bar.finish()
+                withExtendedLifetime(lock) {}
                 let bytes = syncer.client.bodyBytes
                 if output.json {
                     printJSON([
@@ -113,9 +116,14 @@ extension TreNode {
                 var delay = firstRetry
                 while true {
                     do {
+                        // Each sync takes the node's lock, and lets it go while waiting.
+                        let lock = try location.lock(purpose: .sync)
                         let report = try await syncer.run()
+                        withExtendedLifetime(lock) {}
                         log("synced: pushed \(report.pushed), pulled \(report.pulled)")
                         break
+                    } catch let failure as CommandFailure where failure.code == "replica_busy" {
+                        log("\(failure.message); retrying in \(delay) s")
                     } catch let failure as SyncFailure where failure.isRevoked {
                         // Permanent: retrying cannot help; stop with the hub's hint.
                         log("\(failure)")
