@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubTests",
-            dependencies: ["SyncCore", "TestSupport", "Hub"],
+            dependencies: ["SyncCore", "TestSupport", "Hub", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

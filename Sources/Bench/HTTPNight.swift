@@ -115,16 +115,20 @@ struct HTTPNight {
         else { throw BenchError("tre-hub serve did not start") }
         let url = URL(string: String(String(decoding: line, as: UTF8.self)[range]))!
 
-        // Every commune: enrolled, its replica holding its initial data, first sync.
+        // Every commune: enrolled (the hub assigns its origin, so its night is reissued under
+        // that origin), its replica holding its initial data, first sync.
         var folders: [String] = []
+        var enrolledNights: [CommuneNight] = []
         for night in nights {
             let code = try run("tre-hub", ["enroll", "--db", hubPath, "--unit", night.unit])
-            let answer = try await HubClient.enrol(
-                baseURL: url, code: code, origin: night.origin, kind: "node", name: "")
+            let answer = try await HubClient.enrol(baseURL: url, code: code, kind: "node", name: "")
+            guard let origin = OriginID(string: answer.origin) else { throw BenchError("the hub assigned no origin") }
+            let night = night.reissued(as: origin)
+            enrolledNights.append(night)
             let folder = directory.appendingPathComponent("node-\(night.unit)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let node = try Replica.initialize(
-                storage: try SQLiteStorage(path: folder.appendingPathComponent("replica.sqlite").path),
+                storage: try SQLiteStorage(path: folder.appendingPathComponent("replica.sqlite").path, role: .node),
                 origin: night.origin,
                 unit: night.unit, time: SystemTimeSource())
             try Upstream(
@@ -139,7 +143,7 @@ struct HTTPNight {
             for folder in folders { try run("tre-node", ["sync", "--dir", folder]) }
         }
         // Offline: the communes' night, and the district staff's concurrent edits.
-        for (night, folder) in zip(nights, folders) {
+        for (night, folder) in zip(enrolledNights, folders) {
             let node = try Replica(
                 storage: try SQLiteStorage(
                     path: URL(fileURLWithPath: folder).appendingPathComponent("replica.sqlite").path),

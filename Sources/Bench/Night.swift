@@ -127,6 +127,23 @@ struct CommuneNight {
     }
 }
 
+extension CommuneNight {
+    /// The same night made by `origin` instead: every dot and context entry of this commune's
+    /// origin moved to the one its hub assigned at enrolment (the HTTP night enrols for real).
+    func reissued(as newOrigin: OriginID) -> CommuneNight {
+        func move(_ change: Change) -> Change {
+            var moved = change
+            if moved.dot.origin == origin { moved.dot = Dot(origin: newOrigin, counter: moved.dot.counter) }
+            moved.context = VersionVector(
+                change.context.entries.map { ($0.origin == origin ? newOrigin : $0.origin, $0.counter) })
+            return moved
+        }
+        return CommuneNight(
+            unit: unit, origin: newOrigin, initial: initial.map(move), night: night.map(move), rawInitial: rawInitial,
+            rawNight: rawNight, updated: updated)
+    }
+}
+
 /// The JSON a plain design would send for the same changes.
 func jsonEncoding(_ changes: [Change]) -> [UInt8] {
     struct JSONChange: Encodable {

@@ -9,8 +9,8 @@ struct TreHub: AsyncParsableCommand {
         commandName: "tre-hub",
         abstract: "A district or province Tre hub: merges its communes' changes and edits as one more origin.",
         subcommands: [
-            Init.self, UnitsCommand.self, Enroll.self, Serve.self, SyncUpstream.self, Status.self, StateHash.self,
-            RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, Changes.self,
+            Init.self, UnitsCommand.self, Enroll.self, Nodes.self, Serve.self, SyncUpstream.self, Status.self,
+            StateHash.self, RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, Changes.self,
             SetAside.self, BackupCommand<HubDatabase>.self, RestoreCommand<HubDatabase>.self,
         ])
 
@@ -25,6 +25,8 @@ struct HubDatabase: ReplicaLocation {
     var databasePath: String { db }
 
     static var worksInOwnUnit: Bool { false }
+
+    static var role: ReplicaRole { .hub }
 
     func openHub() throws -> HubStore { try HubStore.open(path: db) }
 

@@ -26,4 +26,6 @@ struct NodeDirectory: ReplicaLocation {
     var databasePath: String { URL(fileURLWithPath: dir).appendingPathComponent("replica.sqlite").path }
 
     static var worksInOwnUnit: Bool { true }
+
+    static var role: ReplicaRole { .node }
 }

@@ -162,7 +162,7 @@ public struct BackupCommand<Location: ReplicaLocation>: ParsableCommand {
                     .notInitialized, path: location.databasePath, operation: "backup",
                     detail: "there is no replica here")
             }
-            let storage = try SQLiteStorage(path: location.databasePath)
+            let storage = try SQLiteStorage(path: location.databasePath, role: Location.role)
             let replica = try Replica(storage: storage, time: SystemTimeSource())
             try storage.backup(to: out, nowMillis: replica.time.nowMillis())
             let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
@@ -224,7 +224,7 @@ public struct RestoreCommand<Location: ReplicaLocation>: ParsableCommand {
             do {
                 try manager.copyItem(atPath: from, toPath: work)
                 try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: work)
-                let storage = try SQLiteStorage(path: work)
+                let storage = try SQLiteStorage(path: work, role: Location.role)
                 let replica = try Replica.finishRestore(storage: storage, time: SystemTimeSource())
                 try Upstream.prepareAfterRestore(replica)
                 try Location.prepareAfterRestore(replica)

@@ -13,6 +13,9 @@ public protocol ReplicaLocation: ParsableArguments {
     static var worksInOwnUnit: Bool { get }
     /// What this kind of replica needs after a restore, beyond the engine's and the sync's.
     static func prepareAfterRestore(_ replica: Replica) throws
+    /// The role of the replicas this executable opens: a file of the other role is refused
+    /// unchanged.
+    static var role: ReplicaRole { get }
 }
 
 extension ReplicaLocation {
@@ -20,14 +23,20 @@ extension ReplicaLocation {
 }
 
 extension ReplicaLocation {
-    /// Opens the replica, or explains what to do when there is none.
+    /// Opens the replica, or explains what to do when there is none or it is of the other role.
     public func open() throws -> Replica {
         guard FileManager.default.fileExists(atPath: databasePath) else {
             throw StoreError(
                 .notInitialized, path: databasePath, operation: "open replica", detail: "there is no replica here")
         }
-        let storage = try SQLiteStorage(path: databasePath)
+        let storage = try SQLiteStorage(path: databasePath, role: Self.role)
         return try Replica(storage: storage, time: SystemTimeSource())
+    }
+
+    /// Takes the lock that keeps a second serving or syncing process off this replica (see
+    /// `ReplicaLock`).
+    public func lock(purpose: ReplicaLock.Purpose) throws -> ReplicaLock {
+        try ReplicaLock.acquire(databasePath: databasePath, purpose: purpose)
     }
 }
 
@@ -39,21 +48,52 @@ public struct OutputOptions: ParsableArguments {
     public init() {}
 }
 
-/// Creates a new replica file with a fresh origin. Refuses a path that already holds one.
-public func createReplica(at path: String, unit: String, name: String, origin: OriginID? = nil) throws -> Replica {
-    guard !unit.isEmpty, unit.utf8.count <= 32, unit.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else {
-        throw CommandFailure(
-            code: "bad_unit", message: "\"\(unit)\" is not a unit code",
-            hint: "Give the official administrative code, e.g. 01001 for a commune.")
-    }
+/// Creates a new replica file of `role` (marked so, and readable by its owner only), with the
+/// origin its hub assigned or, standalone, a fresh one. Refuses a path that already holds one.
+public func createReplica(
+    at path: String, unit: String, name: String, origin: OriginID? = nil, role: ReplicaRole
+) throws -> Replica {
+    try checkUnit(unit)
     if FileManager.default.fileExists(atPath: path) {
         throw StoreError(.alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
     }
     var generator = SystemRandomNumberGenerator()
     let time = SystemTimeSource()
     let origin = origin ?? OriginID(.version7(unixMillis: time.nowMillis(), using: &generator))
-    return try Replica.initialize(
-        storage: try SQLiteStorage(path: path), origin: origin, unit: unit, name: name, time: time)
+    let replica = try Replica.initialize(
+        storage: try SQLiteStorage(path: path, role: role), origin: origin, unit: unit, name: name, time: time)
+    try replica.setSetting(ReplicaRole.setting, role.rawValue)
+    return replica
+}
+
+/// Refuses what cannot be a unit code.
+public func checkUnit(_ unit: String) throws {
+    guard !unit.isEmpty, unit.utf8.count <= 32, unit.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else {
+        throw CommandFailure(
+            code: "bad_unit", message: "\"\(unit)\" is not a unit code",
+            hint: "Give the official administrative code, e.g. 01001 for a commune.")
+    }
+}
+
+/// Removes a replica file this command created and could not finish (with SQLite's side files).
+public func removeReplicaFiles(at path: String) {
+    for file in [path, path + "-wal", path + "-shm", path + "-journal"] {
+        try? FileManager.default.removeItem(atPath: file)
+    }
+}
+
+/// Refuses, before a one-time code is used, a path where the new replica could not be written:
+/// its nearest existing folder must be writable.
+public func checkWritable(_ path: String) throws {
+    var folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: folder.path) && folder.path != "/" {
+        folder = folder.deletingLastPathComponent()
+    }
+    guard FileManager.default.isWritableFile(atPath: folder.path) else {
+        throw CommandFailure(
+            code: "cannot_create", message: "cannot create \(path): \(folder.path) is not writable",
+            hint: "Choose a path this user may write to; the enrolment code was not used.")
+    }
 }
 
 /// Checks a hub URL given on the command line.

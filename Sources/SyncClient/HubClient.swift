@@ -213,6 +213,8 @@ public final class HubClient: @unchecked Sendable {
 
     /// What a hub answers an enrolment.
     public struct Enrolment: Codable, Sendable {
+        /// The origin the hub assigned to the new replica.
+        public let origin: String
         public let unit: String
         public let unitName: String
         public let key: String
@@ -220,15 +222,17 @@ public final class HubClient: @unchecked Sendable {
         public let hubUnit: String
 
         enum CodingKeys: String, CodingKey {
-            case unit, key
+            case origin, unit, key
             case unitName = "unit_name"
             case hubOrigin = "hub_origin"
             case hubUnit = "hub_unit"
         }
     }
 
-    /// Uses a one-time enrolment code (unsigned: the code is the credential).
-    public static func enrol(baseURL: URL, code: String, origin: OriginID, kind: String, name: String)
+    /// Uses a one-time enrolment code (unsigned: the code is the credential). The code fixes
+    /// the unit and the kind; `kind` and, when given, `unit` must be the code's, or the hub
+    /// refuses and the code stays unused. The hub assigns the new replica's origin.
+    public static func enrol(baseURL: URL, code: String, kind: String, name: String, unit: String? = nil)
         async throws(SyncFailure) -> Enrolment
     {
         guard let url = URL(string: "/v1/enrol", relativeTo: baseURL) else {
@@ -237,7 +241,8 @@ public final class HubClient: @unchecked Sendable {
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let body = ["code": code, "origin": origin.description, "kind": kind, "name": name]
+        var body = ["code": code, "kind": kind, "name": name]
+        if let unit { body["unit"] = unit }
         request.httpBody = try? JSONEncoder().encode(body)
         let session = URLSession(configuration: .ephemeral)
         let response = try await perform(request, session: session)

@@ -49,18 +49,15 @@ import Testing
             let storage = try SQLiteStorage(path: path)
             let replica = try Replica.initialize(
                 storage: storage, origin: testOrigin(100), unit: "415", name: "Kỳ Sơn", time: clock)
-            let store = try HubStore(replica: replica, storage: storage)
+            let store = try HubStore.create(replica: replica, storage: storage)
             _ = try store.importUnits([
                 .init(code: "415", name: "Kỳ Sơn", level: "district", parentCode: "40"),
                 .init(code: "17605", name: "Mường Lống", level: "commune", parentCode: "415"),
                 .init(code: "17608", name: "Huồi Tụ", level: "commune", parentCode: "415"),
             ])
             service = HubService(store: store, dictionary: nil) { _ in }
-            node = try makeReplica(.memory, origin: 1, unit: "17605", clock: clock)
+            (node, peer) = try service.enrolReplica(unit: "17605", clock: clock)
             other = try makeReplica(.memory, origin: 2, unit: "17608", clock: clock)
-            let code = try store.createEnrolment(unit: "17605", days: 1, now: clock.nowMillis())
-            _ = try service.enrol(body: jsonBytes(["code": code, "origin": node.origin.description, "kind": "node"]))
-            peer = try #require(try store.peer(node.origin))
             // Something to edit, conflict with and claim: the node's children and another commune's.
             for index in 1...5 {
                 try node.put(
@@ -240,7 +237,9 @@ import Testing
         #expect(statuses.keys.contains { $0 >= 400 })
 
         // The hub restarts on what the fuzz left, and an honest node still syncs.
-        let restarted = HubService(store: try HubStore.open(path: harness.path), dictionary: nil) { _ in }
+        let restarted = HubService(store: try HubStore.open(path: harness.path, time: harness.clock), dictionary: nil) {
+            _ in
+        }
         try harness.node.put("children", id: testRecord(99), unit: "17605", set: ["sex": "M"])
         let change = try #require(try harness.node.allChanges().last)
         let body = ChangeSet(

@@ -28,25 +28,15 @@ import Testing
             let storage = try SQLiteStorage(path: path)
             let replica = try Replica.initialize(
                 storage: storage, origin: testOrigin(100), unit: "415", name: "Kỳ Sơn", time: clock)
-            let store = try HubStore(replica: replica, storage: storage)
+            let store = try HubStore.create(replica: replica, storage: storage)
             _ = try store.importUnits([
                 .init(code: "415", name: "Kỳ Sơn", level: "district", parentCode: "40"),
                 .init(code: "17605", name: "Mường Lống", level: "commune", parentCode: "415"),
                 .init(code: "17608", name: "Huồi Tụ", level: "commune", parentCode: "415"),
             ])
             service = HubService(store: store, dictionary: nil) { _ in }
-            a = try makeReplica(.memory, origin: 1, unit: "17605", clock: clock)
-            b = try makeReplica(.memory, origin: 2, unit: "17608", clock: clock)
-            peerA = try Self.enrol(a, store: store, service: service, clock: clock)
-            peerB = try Self.enrol(b, store: store, service: service, clock: clock)
-        }
-
-        static func enrol(_ node: Replica, store: HubStore, service: HubService, clock: ManualClock) throws
-            -> HubStore.Peer
-        {
-            let code = try store.createEnrolment(unit: node.unit, days: 1, now: clock.nowMillis())
-            _ = try service.enrol(body: jsonBytes(["code": code, "origin": node.origin.description, "kind": "node"]))
-            return try #require(try store.peer(node.origin))
+            (a, peerA) = try service.enrolReplica(unit: "17605", clock: clock)
+            (b, peerB) = try service.enrolReplica(unit: "17608", clock: clock)
         }
 
         var hub: Replica { service.replica }
@@ -275,7 +265,7 @@ import Testing
         try district.hub.setSetting(HubService.positionSetting(district.a.origin), String(UInt64.max))
         try district.hub.setSetting(HubService.positionSetting(district.b.origin), "not a number")
         // Restart: a new service on the same file.
-        let store = try HubStore.open(path: district.path)
+        let store = try HubStore.open(path: district.path, time: district.clock)
         district.service = HubService(store: store, dictionary: nil) { _ in }
         try district.a.put("children", id: testRecord(1), unit: "17605", set: ["sex": "F"])
         let answer = try district.sync(district.a)
@@ -293,7 +283,7 @@ import Testing
         let clock = ManualClock()
         let storage = try SQLiteStorage(path: directory.path("province.sqlite"))
         let province = try Replica.initialize(storage: storage, origin: testOrigin(40), unit: "40", time: clock)
-        let store = try HubStore(replica: province, storage: storage)
+        let store = try HubStore.create(replica: province, storage: storage)
         _ = try store.importUnits([
             .init(code: "40", name: "Nghệ An", level: "province", parentCode: nil),
             .init(code: "415", name: "Kỳ Sơn", level: "district", parentCode: "40"),
@@ -301,13 +291,8 @@ import Testing
             .init(code: "17700", name: "Xã trực thuộc", level: "commune", parentCode: "40"),
         ])
         let service = HubService(store: store, dictionary: nil) { _ in }
-        let districtHub = try makeReplica(.memory, origin: 415, unit: "415", clock: clock)
-        let direct = try makeReplica(.memory, origin: 77, unit: "17700", clock: clock)
-        for (replica, kind) in [(districtHub, "hub"), (direct, "node")] {
-            let code = try store.createEnrolment(unit: replica.unit, days: 1, now: clock.nowMillis())
-            _ = try service.enrol(body: jsonBytes(["code": code, "origin": replica.origin.description, "kind": kind]))
-        }
-        let peer = try #require(try store.peer(districtHub.origin))
+        let (districtHub, peer) = try service.enrolReplica(unit: "415", kind: .hub, clock: clock)
+        let (direct, _) = try service.enrolReplica(unit: "17700", clock: clock)
         let commune = try makeReplica(.memory, origin: 5, unit: "17605", clock: clock)
         func change(by author: OriginID, counter: UInt64, record: UInt64, unit: String) -> Change {
             Change(
@@ -338,7 +323,7 @@ import Testing
         let clock = ManualClock()
         let storage = try SQLiteStorage(path: directory.path("province.sqlite"))
         let province = try Replica.initialize(storage: storage, origin: testOrigin(40), unit: "40", time: clock)
-        let store = try HubStore(replica: province, storage: storage)
+        let store = try HubStore.create(replica: province, storage: storage)
         var units: [HubStore.Unit] = [
             .init(code: "40", name: "Nghệ An", level: "province", parentCode: nil),
             .init(code: "415", name: "Kỳ Sơn", level: "district", parentCode: "40"),
@@ -347,15 +332,9 @@ import Testing
         ]
         _ = try store.importUnits(units)
         let service = HubService(store: store, dictionary: nil) { _ in }
-        let first = try makeReplica(.memory, origin: 415, unit: "415", clock: clock)
-        let second = try makeReplica(.memory, origin: 416, unit: "416", clock: clock)
-        var peers: [HubStore.Peer] = []
-        for district in [first, second] {
-            let code = try store.createEnrolment(unit: district.unit, days: 1, now: clock.nowMillis())
-            _ = try service.enrol(
-                body: jsonBytes(["code": code, "origin": district.origin.description, "kind": "hub"]))
-            peers.append(try #require(try store.peer(district.origin)))
-        }
+        let (first, firstPeer) = try service.enrolReplica(unit: "415", kind: .hub, clock: clock)
+        let (second, secondPeer) = try service.enrolReplica(unit: "416", kind: .hub, clock: clock)
+        let peers = [firstPeer, secondPeer]
         // The first district relays a child of 17605 with two edits.
         try first.put("children", id: testRecord(1), unit: "17605", set: ["full_name": "Vừ Thị Mỷ"])
         try first.put("children", id: testRecord(1), set: ["village": "Bản Mòn"])

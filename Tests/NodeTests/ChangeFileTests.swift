@@ -390,7 +390,7 @@ import Testing
         try Executables.hub("init", "--db", province, "--unit", "40", "--name", "Nghệ An").ok()
         try Executables.hub("units", "import", "--db", province, csv).ok()
         var process = try HubProcess(database: province, logFile: directory.path("province.log"))
-        let districtCode = try Executables.hub("enroll", "--db", province, "--unit", "415").ok().line
+        let districtCode = try Executables.hub("enroll", "--db", province, "--unit", "415", "--kind", "hub").ok().line
         try Executables.hub(
             "init", "--db", district, "--name", "Kỳ Sơn", "--upstream", process.url, "--enrolment", districtCode
         ).ok()

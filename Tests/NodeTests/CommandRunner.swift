@@ -26,7 +26,9 @@ enum Executables {
         return directory
     }()
 
-    static func run(_ name: String, _ arguments: [String]) throws -> CommandResult {
+    /// Runs `name` to its end; with `timeout`, kills it (SIGKILL) if it runs longer, so a
+    /// command that should refuse at once but serves instead fails the test, not hangs it.
+    static func run(_ name: String, _ arguments: [String], timeout: TimeInterval? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = binDirectory.appendingPathComponent(name)
         process.arguments = arguments
@@ -35,6 +37,12 @@ enum Executables {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        if let timeout {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -40,7 +40,8 @@ import Testing
             try Executables.hub("units", "import", "--db", provinceDB, csv).ok("units")
             province = try HubProcess(database: provinceDB, logFile: directory.path("province.log"))
             for code in ["415", "416"] {
-                let enrolment = try Executables.hub("enroll", "--db", provinceDB, "--unit", code).ok().line
+                let enrolment = try Executables.hub("enroll", "--db", provinceDB, "--unit", code, "--kind", "hub").ok()
+                    .line
                 let db = directory.path("district-\(code).sqlite")
                 try Executables.hub(
                     "init", "--db", db, "--name", "District \(code)", "--upstream", province.url, "--enrolment",

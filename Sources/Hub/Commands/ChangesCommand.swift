@@ -95,7 +95,7 @@ extension TreHub.Changes {
 
         /// The peer enrolled for `unit`, or the one `--peer` names.
         func recipientPeer(_ hub: HubStore, unit: String) throws -> HubStore.Peer {
-            let peers = try hub.peers().map(\.0).filter { $0.unit == unit }
+            let peers = try hub.peers().map(\.peer).filter { $0.unit == unit && $0.revokedAt == nil }
             if let peer {
                 guard let origin = OriginID(string: peer), let found = peers.first(where: { $0.origin == origin })
                 else {
@@ -189,6 +189,12 @@ extension TreHub.Changes {
                     code: "unknown_sender", message: "the file's sender \(sender) is not enrolled at this hub",
                     hint: "Only a node or hub enrolled here can send it changes, sealed with its enrolment key. "
                         + "Nothing was applied.")
+            }
+            guard peer.revokedAt == nil else {
+                throw CommandFailure(
+                    code: "revoked", message: "the file's sender \(sender) was revoked at this hub",
+                    hint: "A revoked peer's changes are not taken, by link or by file; if they must be, its "
+                        + "commune enrols again and re-enters them. Nothing was applied.", exitCode: 3)
             }
             let service = HubService(store: hub, dictionary: WireVocabulary.dictionary) { message in
                 FileHandle.standardError.write(Data("tre-hub: \(message)\n".utf8))

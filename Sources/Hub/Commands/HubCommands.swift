@@ -71,11 +71,13 @@ extension TreHub {
                     records   \(counts.records), \(counts.conflictedRecords) with open conflicts, \(counts.parked) parked changes
                     log       \(counts.lastSequence) changes
                     units     \(try hub.unitCount()) known, \(try hub.subtree(of: meta.unit).count - 1) below this hub
-                    peers     \(peers.count) enrolled
+                    peers     \(peers.count) enrolled, \(peers.filter { $0.peer.revokedAt != nil }.count) of them revoked (`nodes list`)
                     """)
-                for (peer, seen) in peers {
-                    let last = seen.map { "last seen \(formatTime($0))" } ?? "never synced"
-                    print("  \(peer.kind) \(peer.unit) \(peer.name.isEmpty ? "" : "\(peer.name) ")\(last)")
+                for record in peers {
+                    let peer = record.peer
+                    let last = record.lastSeen.map { "last seen \(formatTime($0))" } ?? "never synced"
+                    let revoked = peer.revokedAt.map { ", revoked \(formatTime($0))" } ?? ""
+                    print("  \(peer.kind) \(peer.unit) \(peer.name.isEmpty ? "" : "\(peer.name) ")\(last)\(revoked)")
                 }
                 if let upstream, let sync {
                     print("upstream  \(upstream.url) (\(upstream.hubUnit)): \(sync.waiting) changes waiting")

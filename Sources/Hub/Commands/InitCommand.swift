@@ -21,7 +21,7 @@ extension TreHub {
         @Option(help: "The URL of the hub above this one.")
         var upstream: String?
 
-        @Option(help: "The one-time enrolment code the hub above gave for this hub's unit.")
+        @Option(help: "The one-time enrolment code (of kind hub) the hub above gave for this hub's unit.")
         var enrolment: String?
 
         func validate() throws {
@@ -35,27 +35,36 @@ extension TreHub {
 
         func run() async throws {
             try await reporting(json: output.json) {
-                let origin = newOrigin()
+                let path = location.databasePath
+                if FileManager.default.fileExists(atPath: path) {
+                    throw StoreError(
+                        .alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
+                }
+                if let unit { try checkUnit(unit) }
                 var enrolled: EnrolledUpstream?
                 if let upstream, let enrolment {
-                    guard FileManager.default.fileExists(atPath: location.db) == false else {
-                        throw StoreError(
-                            .alreadyInitialized, path: location.db, operation: "init",
-                            detail: "a replica exists already")
-                    }
+                    // Nothing is written before the hub above accepts the code.
+                    try checkWritable(path)
                     enrolled = try await enrol(
-                        hub: upstream, code: enrolment, origin: origin, kind: "hub", name: name, expectedUnit: unit)
+                        hub: upstream, code: enrolment, kind: "hub", name: name, expectedUnit: unit)
                 }
-                let replica = try createReplica(
-                    at: location.databasePath, unit: enrolled?.unit ?? unit!, name: name, origin: origin)
-                try enrolled?.upstream.save(to: replica)
-                _ = try HubStore(replica: replica, storage: replica.storage as! SQLiteStorage)
+                let replica: Replica
+                do {
+                    replica = try createReplica(
+                        at: path, unit: enrolled?.unit ?? unit!, name: name, origin: enrolled?.origin, role: .hub)
+                    try enrolled?.upstream.save(to: replica)
+                    _ = try HubStore.create(replica: replica, storage: replica.storage as! SQLiteStorage)
+                } catch {
+                    if (error as? StoreError)?.kind != .alreadyInitialized { removeReplicaFiles(at: path) }
+                    if let enrolled { throw enrolledButNotCreated(enrolled, path: path, error) }
+                    throw error
+                }
                 if output.json {
                     printJSON(["origin": replica.origin.description, "unit": replica.unit, "db": location.db])
                 } else {
                     print("hub for \(name) (\(replica.unit)) ready in \(location.db)")
                     if let upstream = enrolled?.upstream {
-                        print("enrolled at \(upstream.url) (unit \(upstream.hubUnit))")
+                        print("enrolled at \(upstream.url) (unit \(upstream.hubUnit)) as \(replica.origin)")
                     }
                 }
             }

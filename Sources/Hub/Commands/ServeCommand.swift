@@ -34,6 +34,8 @@ extension TreHub {
         func run() async throws {
             try await reporting(json: false) {
                 let hub = try location.openHub()
+                // One server per database: a second one is refused, naming the first.
+                let lock = try location.lock(purpose: .serve)
                 var logger = Logger(label: "tre-hub")
                 logger.logLevel = .info
                 let log = logger
@@ -60,6 +62,7 @@ extension TreHub {
                         FileHandle.standardOutput.write(Data("tre-hub listening on http://\(host):\(port)\n".utf8))
                     },
                     logger: logger)
+                defer { withExtendedLifetime(lock) {} }
                 try await application.runService()
             }
         }

@@ -85,10 +85,16 @@ final class HubService: Sendable {
         if let lookupError { throw lookupError }
         switch result {
         case .success:
+            let peer = found!
+            // Checked after the signature, so only the key's holder learns that it was revoked.
+            if let revokedAt = peer.revokedAt {
+                log("refused \(method) \(pathAndQuery): revoked \(peer.kind) \(peer.origin) (unit \(peer.unit))")
+                throw Self.revokedRefusal(peer, at: revokedAt)
+            }
             // The nonce is kept in the hub's database, so a captured request cannot be
             // replayed after a restart either.
-            if try store.admit(nonce: header(RequestSignature.nonceHeader) ?? "", from: found!.origin, now: now) {
-                return found!
+            if try store.admit(nonce: header(RequestSignature.nonceHeader) ?? "", from: peer.origin, now: now) {
+                return peer
             }
             log("refused \(method) \(pathAndQuery): replayed")
             throw HubRefusal(
@@ -124,52 +130,114 @@ final class HubService: Sendable {
         }
     }
 
-    // MARK: Enrolment
-
-    struct EnrolRequest: Decodable {
-        let code: String
-        let origin: String
-        let kind: String?
-        let name: String?
+    /// What a revoked peer is answered on every signed route.
+    static func revokedRefusal(_ peer: HubStore.Peer, at revokedAt: UInt64) -> HubRefusal {
+        let again =
+            peer.kind == HubStore.Kind.hub.rawValue
+            ? "`tre-hub init --db NEW.sqlite --upstream URL --enrolment CODE`"
+            : "`tre-node init --dir NEW_FOLDER --hub URL --enrolment CODE`"
+        return HubRefusal(
+            statusCode: 401, code: "revoked",
+            message: "this replica's enrolment (origin \(peer.origin)) was revoked at the hub",
+            hint:
+                "Enrol again with a new code from the hub's operator: \(again). "
+                + "Changes not yet synced can still be carried with `changes export`.",
+            extra: ["revoked_at": String(revokedAt)])
     }
 
+    // MARK: Enrolment
+
+    /// The fields an enrolment request may carry. The hub assigns the origin: a request that
+    /// still sends one (an older client, which would then use another identity than the one
+    /// stored) is refused and its code stays unused.
+    static let enrolFields: Set<String> = ["code", "kind", "name", "unit"]
+    static let maximumNameLength = 100
+
     func enrol(body: [UInt8]) throws -> [UInt8] {
-        guard let request = try? JSONDecoder().decode(EnrolRequest.self, from: Data(body)) else {
-            throw HubRefusal(
-                statusCode: 400, code: "bad_request", message: "the enrolment body is not {code, origin, kind, name}",
-                hint: "Use `tre-node init --hub URL --enrolment CODE`.")
+        func bad(_ code: String, _ message: String, _ hint: String) -> HubRefusal {
+            HubRefusal(statusCode: 400, code: code, message: message, hint: hint)
         }
-        guard let origin = OriginID(string: request.origin) else {
-            throw HubRefusal(
-                statusCode: 400, code: "bad_origin", message: "origin is not a UUID",
-                hint: "Send the replica's origin id.")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw bad(
+                "bad_request", "the enrolment body is not a JSON object {code, kind, name, unit}",
+                "Use `tre-node init --hub URL --enrolment CODE`.")
         }
-        let kind = request.kind ?? "node"
-        guard kind == "node" || kind == "hub" else {
-            throw HubRefusal(
-                statusCode: 400, code: "bad_kind", message: "kind must be node or hub", hint: "Send kind node or hub.")
+        if object["origin"] != nil {
+            throw bad(
+                "origin_not_accepted", "the hub assigns the origin; this request chose its own",
+                "Upgrade the program that enrols (tre-node or tre-hub); the code was not used.")
         }
-        switch try store.enrol(code: request.code, origin: origin, kind: kind, name: request.name ?? "", now: nowMillis)
-        {
+        if let unknown = object.keys.sorted().first(where: { !Self.enrolFields.contains($0) }) {
+            throw bad(
+                "bad_request", "the enrolment body has an unknown field \"\(unknown.prefix(64))\"",
+                "Send only code, kind, name and unit.")
+        }
+        guard let code = object["code"] as? String, code.unicodeScalars.count <= 64 else {
+            throw bad("bad_request", "code must be the one-time code (text)", "Send the code `tre-hub enroll` printed.")
+        }
+        guard let kindText = object["kind"] as? String, let kind = HubStore.Kind(rawValue: kindText) else {
+            throw bad("bad_kind", "kind must be node or hub", "Send kind node or hub.")
+        }
+        let name = object["name"] ?? ""
+        guard let name = name as? String, name.unicodeScalars.count <= Self.maximumNameLength,
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw bad(
+                "bad_name",
+                "name must be text of at most \(Self.maximumNameLength) characters, without control characters",
+                "Give a short name for this replica.")
+        }
+        let unit = object["unit"]
+        guard unit == nil || (unit as? String).map({ (1...32).contains($0.unicodeScalars.count) }) == true else {
+            throw bad(
+                "bad_unit", "unit must be a unit code", "Send the unit code the enrolment is for, or leave it out.")
+        }
+        switch try store.enrol(code: code, kind: kind, name: name, expectedUnit: unit as? String, now: nowMillis) {
         case .success(let peer):
             let unitName = try store.unit(peer.unit)?.name ?? ""
-            log("enrolled \(kind) \(origin) for unit \(peer.unit)")
+            log("enrolled \(kind.rawValue) \(peer.origin) for unit \(peer.unit)")
             return jsonBytes([
-                "unit": peer.unit, "unit_name": unitName, "key": peer.key.hex, "hub_origin": replica.origin.description,
-                "hub_unit": replica.unit,
+                "origin": peer.origin.description, "unit": peer.unit, "unit_name": unitName, "key": peer.key.hex,
+                "hub_origin": replica.origin.description, "hub_unit": replica.unit,
             ])
         case .failure(let failure):
-            let (code, message): (String, String) =
-                switch failure {
-                case .unknownCode: ("unknown_code", "this enrolment code is not known here")
-                case .usedCode: ("used_code", "this enrolment code was already used")
-                case .expiredCode: ("expired_code", "this enrolment code has expired")
-                case .originTaken: ("origin_taken", "this origin is already enrolled")
-                }
-            log("refused enrolment: \(code)")
-            throw HubRefusal(
-                statusCode: failure == .originTaken ? 409 : 401, code: code, message: message,
-                hint: "Ask the hub's operator for a new code (`tre-hub enroll --unit CODE`).")
+            let refusal = Self.refusal(for: failure, kind: kind)
+            log("refused enrolment: \(refusal.code)")
+            throw refusal
+        }
+    }
+
+    static func refusal(for failure: HubStore.EnrolmentFailure, kind: HubStore.Kind) -> HubRefusal {
+        let newCode = "Ask the hub's operator for a new code (`tre-hub enroll --unit UNIT`)."
+        switch failure {
+        case .unknownCode:
+            return HubRefusal(
+                statusCode: 401, code: "unknown_code", message: "this enrolment code is not known here", hint: newCode)
+        case .usedCode:
+            return HubRefusal(
+                statusCode: 401, code: "used_code", message: "this enrolment code was already used", hint: newCode)
+        case .expiredCode:
+            return HubRefusal(
+                statusCode: 401, code: "expired_code", message: "this enrolment code has expired", hint: newCode)
+        case .revokedCode:
+            return HubRefusal(
+                statusCode: 401, code: "revoked_code", message: "this enrolment code was revoked", hint: newCode)
+        case .wrongKind(let codeKind):
+            let use =
+                codeKind == HubStore.Kind.hub.rawValue
+                ? "`tre-hub init --upstream URL --enrolment CODE`" : "`tre-node init --hub URL --enrolment CODE`"
+            return HubRefusal(
+                statusCode: 403, code: "wrong_kind",
+                message: "this enrolment code is for a \(codeKind), not a \(kind.rawValue)",
+                hint:
+                    "The code was not used: enrol a \(codeKind) with it (\(use)), or ask the hub's operator for a "
+                    + "code of kind \(kind.rawValue) (`tre-hub enroll --unit UNIT --kind \(kind.rawValue)`).")
+        case .wrongUnit(let codeUnit):
+            return HubRefusal(
+                statusCode: 403, code: "wrong_unit", message: "this enrolment code is for unit \(codeUnit)",
+                hint:
+                    "The code was not used: leave out --unit to enrol for \(codeUnit), or ask for a code for your unit."
+            )
         }
     }
 

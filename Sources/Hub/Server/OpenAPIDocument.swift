@@ -10,7 +10,10 @@ enum OpenAPIDocument {
             code, then push their change logs and pull the hub's, in compressed change sets sealed
             (encrypted and authenticated) with a key derived from the enrolment key
             (application/x-tre-changeset, format 3). Every request but enrolment is signed with the
-            key given at enrolment (headers Tre-Origin, Tre-Time, Tre-Nonce, Tre-Signature).
+            key given at enrolment (headers Tre-Origin, Tre-Time, Tre-Nonce, Tre-Signature), and
+            every answer to a signed request is signed back (Tre-Response-Signature). A peer whose
+            enrolment the hub's operator revoked is refused on every signed route with 401 and
+            error `revoked`.
         paths:
           /health:
             get:
@@ -44,18 +47,25 @@ enum OpenAPIDocument {
           /v1/enrol:
             post:
               summary: Enrol a node or lower hub with a one-time code
+              description: |
+                The code fixes the unit and the kind (node or hub) and works once. The hub assigns
+                the new replica's origin (a UUIDv7) and key and answers them. A request that sends
+                its own `origin` is refused (400 origin_not_accepted), as is any field not listed
+                here; a code of the other kind (403 wrong_kind) or of another unit than `unit`
+                (403 wrong_unit) is refused and stays unused.
               requestBody:
                 required: true
                 content:
                   application/json:
                     schema:
                       type: object
-                      required: [code, origin]
+                      additionalProperties: false
+                      required: [code, kind]
                       properties:
-                        code: {type: string}
-                        origin: {type: string, format: uuid}
+                        code: {type: string, maxLength: 64}
                         kind: {type: string, enum: [node, hub]}
-                        name: {type: string}
+                        name: {type: string, maxLength: 100, pattern: '^[^\\x00-\\x1F\\x7F-\\x9F]*$'}
+                        unit: {type: string, minLength: 1, maxLength: 32}
               responses:
                 "200":
                   description: Enrolled; the key is shown only once.
@@ -63,16 +73,17 @@ enum OpenAPIDocument {
                     application/json:
                       schema:
                         type: object
-                        required: [unit, unit_name, key, hub_origin, hub_unit]
+                        required: [origin, unit, unit_name, key, hub_origin, hub_unit]
                         properties:
+                          origin: {type: string, format: uuid}
                           unit: {type: string}
                           unit_name: {type: string}
                           key: {type: string}
-                          hub_origin: {type: string}
+                          hub_origin: {type: string, format: uuid}
                           hub_unit: {type: string}
                 "400": {$ref: "#/components/responses/Refusal"}
                 "401": {$ref: "#/components/responses/Refusal"}
-                "409": {$ref: "#/components/responses/Refusal"}
+                "403": {$ref: "#/components/responses/Refusal"}
                 "413": {$ref: "#/components/responses/Refusal"}
           /v1/push:
             post:
@@ -163,5 +174,6 @@ enum OpenAPIDocument {
                       message: {type: string}
                       hint: {type: string}
                       expected: {type: string}
+                      revoked_at: {type: string}
         """
 }

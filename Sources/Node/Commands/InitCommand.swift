@@ -33,43 +33,64 @@ extension TreNode {
 
         func run() async throws {
             try await reporting(json: output.json) {
-                if FileManager.default.fileExists(atPath: location.databasePath) {
+                let path = location.databasePath
+                if FileManager.default.fileExists(atPath: path) {
                     throw StoreError(
-                        .alreadyInitialized, path: location.databasePath, operation: "init",
-                        detail: "a replica exists already")
+                        .alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
                 }
-                let origin = newOrigin()
-                var upstream: Upstream?
-                var communeUnit = unit
-                var unitName = name
+                if let unit { try checkUnit(unit) }
+                var enrolled: EnrolledUpstream?
                 if let hub, let enrolment {
-                    let enrolled = try await enrol(
-                        hub: hub, code: enrolment, origin: origin, kind: "node", name: name, expectedUnit: unit)
-                    upstream = enrolled.upstream
-                    communeUnit = enrolled.unit
-                    if unitName.isEmpty { unitName = enrolled.unitName }
+                    // Nothing is written before the hub accepts the code.
+                    try checkWritable(path)
+                    enrolled = try await enrol(hub: hub, code: enrolment, kind: "node", name: name, expectedUnit: unit)
                 }
+                let unitName = name.isEmpty ? enrolled?.unitName ?? "" : name
+                let replica: Replica
+                let createdFolder = !FileManager.default.fileExists(atPath: location.dir)
                 do {
-                    try FileManager.default.createDirectory(atPath: location.dir, withIntermediateDirectories: true)
+                    try createFolder()
+                    replica = try createReplica(
+                        at: path, unit: enrolled?.unit ?? unit!, name: unitName, origin: enrolled?.origin, role: .node)
+                    try enrolled?.upstream.save(to: replica)
                 } catch {
-                    throw CommandFailure(
-                        code: "cannot_create", message: "cannot create \(location.dir): \(error.localizedDescription)",
-                        hint: "Check the path and permissions.")
+                    if (error as? StoreError)?.kind != .alreadyInitialized {
+                        removeReplicaFiles(at: path)
+                        if createdFolder { try? FileManager.default.removeItem(atPath: location.dir) }
+                    }
+                    if let enrolled { throw enrolledButNotCreated(enrolled, path: path, error) }
+                    throw error
                 }
-                let replica = try createReplica(
-                    at: location.databasePath, unit: communeUnit!, name: unitName, origin: origin)
-                try upstream?.save(to: replica)
                 if output.json {
                     printJSON([
                         "origin": replica.origin.description, "unit": replica.unit, "dir": location.dir,
-                        "hub": upstream?.url.absoluteString ?? "",
+                        "hub": enrolled?.upstream.url.absoluteString ?? "",
                     ])
                 } else {
                     let label = unitName.isEmpty ? replica.unit : "\(unitName) (\(replica.unit))"
                     print(
                         "node for \(label) ready in \(location.dir)"
-                            + (upstream.map { ", enrolled at \($0.url)" } ?? ""))
+                            + (enrolled.map { ", enrolled at \($0.upstream.url) as \($0.origin)" } ?? ""))
                 }
+            }
+        }
+
+        /// The node's folder, made readable by its owner only when this command creates it (a
+        /// folder that exists keeps its mode; the replica in it is created 0600 either way).
+        func createFolder() throws {
+            guard !FileManager.default.fileExists(atPath: location.dir) else { return }
+            do {
+                try FileManager.default.createDirectory(atPath: location.dir, withIntermediateDirectories: true)
+            } catch {
+                throw CommandFailure(
+                    code: "cannot_create", message: "cannot create \(location.dir): \(error.localizedDescription)",
+                    hint: "Check the path and permissions.")
+            }
+            guard chmod(location.dir, 0o700) == 0 else {
+                throw CommandFailure(
+                    code: "cannot_create",
+                    message: "cannot make \(location.dir) private: \(String(cString: strerror(errno)))",
+                    hint: "Check the path and permissions.")
             }
         }
     }

@@ -81,9 +81,12 @@ extension TreNode {
                     try await runDaemon(syncer)
                     return
                 }
+                // One sync of a node at a time: a second one is refused, naming the first.
+                let lock = try location.lock(purpose: .sync)
                 let bar = ProgressBar(enabled: !output.json && isatty(STDOUT_FILENO) == 1)
                 let report = try await syncer.run { progress in bar.show(progress) }
                 bar.finish()
+                withExtendedLifetime(lock) {}
                 let bytes = syncer.client.bodyBytes
                 if output.json {
                     printJSON([
@@ -113,9 +116,18 @@ extension TreNode {
                 var delay = firstRetry
                 while true {
                     do {
+                        // Each sync takes the node's lock, and lets it go while waiting.
+                        let lock = try location.lock(purpose: .sync)
                         let report = try await syncer.run()
+                        withExtendedLifetime(lock) {}
                         log("synced: pushed \(report.pushed), pulled \(report.pulled)")
                         break
+                    } catch let failure as CommandFailure where failure.code == "replica_busy" {
+                        log("\(failure.message); retrying in \(delay) s")
+                    } catch let failure as SyncFailure where failure.isRevoked {
+                        // Permanent: retrying cannot help; stop with the hub's hint.
+                        log("\(failure)")
+                        throw failure
                     } catch let failure as SyncFailure where failure.exitCode == 2 {
                         log("hub unreachable (\(failure)); retrying in \(delay) s")
                     } catch {
@@ -142,6 +154,14 @@ extension TreNode {
             FileHandle.standardError.write(
                 Data("\(ISO8601DateFormatter().string(from: Date())) tre-node: \(message)\n".utf8))
         }
+    }
+}
+
+extension SyncFailure {
+    /// The hub revoked this node's enrolment.
+    var isRevoked: Bool {
+        if case .refused(_, "revoked", _, _) = self { return true }
+        return false
     }
 }
 

@@ -15,11 +15,14 @@ public final class SQLiteStorage: ReplicaStorage {
     public let path: String
     package let writer: any DatabaseWriter
 
-    /// Opens (creating if absent) the replica file at `path`. A file that is not a Tre replica
-    /// is refused before anything is written to it.
-    public init(path: String) throws {
+    /// Opens (creating if absent) the replica file at `path`. A file that is not a Tre replica,
+    /// or (when `role` is given) is a replica of the other role, is refused before anything is
+    /// written to it. A new file is created readable by its owner only (0600; SQLite gives its
+    /// -wal and -shm files the same mode), and an existing one with a looser mode is tightened.
+    public init(path: String, role: ReplicaRole? = nil) throws {
         self.path = path
-        try Self.inspect(path: path)
+        try Self.inspect(path: path, role: role)
+        Self.makePrivate(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
         configuration.label = "tre-replica"
@@ -98,8 +101,9 @@ public final class SQLiteStorage: ReplicaStorage {
     }
 
     /// Refuses, without modifying it, a file that is not an SQLite database, that another
-    /// program made, that a newer Tre wrote, or that is damaged.
-    private static func inspect(path: String) throws {
+    /// program made, that a newer Tre wrote, that is damaged, or that is a replica of another
+    /// role than `expected`.
+    private static func inspect(path: String, role expected: ReplicaRole?) throws {
         guard FileManager.default.fileExists(atPath: path) else { return }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw StoreError(.cannotOpen, path: path, operation: "open", detail: "the file cannot be read")
@@ -110,8 +114,13 @@ public final class SQLiteStorage: ReplicaStorage {
         guard header == Data("SQLite format 3\0".utf8) else {
             throw StoreError(.notADatabase, path: path, operation: "open", detail: "the file is not an SQLite database")
         }
+        // A read-only connection leaves SQLite's -wal and -shm files behind; a read-write one
+        // that only reads removes them as it closes, and writes nothing. So when no other
+        // connection has them open (they are absent), the file is looked at read-write and a
+        // refused file is left exactly as it was; when they exist (another process uses the
+        // replica, or one crashed and its log must not be checkpointed here), read-only.
         var configuration = Configuration()
-        configuration.readonly = true
+        configuration.readonly = [path + "-wal", path + "-shm"].contains { FileManager.default.fileExists(atPath: $0) }
         try mapping(path: path, operation: "open") {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.read { db in
@@ -131,8 +140,55 @@ public final class SQLiteStorage: ReplicaStorage {
                         .newerFormat, path: path, operation: "open",
                         detail: "schema version \(version) is newer than this program's \(schemaVersion)")
                 }
+                if let expected, let actual = try role(db), actual != expected.rawValue {
+                    throw StoreError(
+                        .wrongRole, path: path, operation: "open", detail: wrongRoleDetail(actual, path: path))
+                }
             }
             try queue.close()
+        }
+    }
+
+    /// The role a replica file declares, or the one its tables show for a file made before
+    /// the marker existed: a hub's own table makes it a hub's, a replica without it a node's.
+    /// A marker this program does not know (a later Tre's role) is returned as it is.
+    private static func role(_ db: Database) throws -> String? {
+        let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+        if tables.contains("settings"),
+            let marker = try String.fetchOne(
+                db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [ReplicaRole.setting])
+        {
+            return marker
+        }
+        if tables.contains(ReplicaRole.legacyHubTable) { return ReplicaRole.hub.rawValue }
+        return tables.contains("replica") ? ReplicaRole.node.rawValue : nil
+    }
+
+    private static func wrongRoleDetail(_ actual: String, path: String) -> String {
+        switch ReplicaRole(rawValue: actual) {
+        case .node:
+            let folder = (path as NSString).deletingLastPathComponent
+            return "this is a commune node's replica, not a hub database; use tre-node with --dir \(folder)"
+        case .hub:
+            return "this is a hub's database, not a commune node's replica; use tre-hub with --db \(path)"
+        case nil:
+            return "this replica's role is \"\(actual)\", which this program does not serve"
+        }
+    }
+
+    /// Creates the file readable by its owner only when it is absent (SQLite then gives its
+    /// -wal and -shm files the same mode); takes group and other permissions off an existing
+    /// replica made with a looser mode. Failures are left to SQLite's open to report.
+    private static func makePrivate(path: String) {
+        let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 {
+            close(created)
+            return
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var status = stat()
+            guard stat(file, &status) == 0, status.st_uid == geteuid(), status.st_mode & 0o077 != 0 else { continue }
+            _ = chmod(file, status.st_mode & 0o700)
         }
     }
 

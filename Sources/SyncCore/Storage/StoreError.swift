@@ -4,6 +4,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {
         case notADatabase = "not_a_database"
         case foreignDatabase = "foreign_database"
+        /// A Tre replica of the other kind: a hub's database given to a node's command, or a
+        /// node's replica given to a hub's.
+        case wrongRole = "wrong_role"
         case newerFormat = "newer_format"
         case corrupt
         case notInitialized = "not_initialized"
@@ -37,6 +40,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         switch kind {
         case .notADatabase, .foreignDatabase:
             "Check the path: it must be a Tre replica made by `init`. The file was not changed."
+        case .wrongRole:
+            "Point the command at the right file: tre-node takes a node's folder (--dir), tre-hub a hub's database (--db). The file was not changed."
         case .newerFormat:
             "This replica was written by a newer Tre; upgrade this program. The file was not changed."
         case .corrupt:
