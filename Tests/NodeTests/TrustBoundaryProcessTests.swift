@@ -164,4 +164,15 @@ import Testing
         #expect(after - before < 50, "the hub's peak memory grew from \(before) to \(after) MB")
         #expect(try await client.send("GET", "/v1/status").status == 200)
     }
+
+    @Test func aHugeDurationOnTheCommandLineIsRefusedNotTrapped() throws {
+        let directory = try TemporaryDirectory()
+        let node = try Executables.node(
+            "sync", "--dir", directory.path("n"), "--daemon", "--every", "99999999999999999h")
+        #expect(node.status == 64 || node.status == 1)
+        #expect(node.stderr.contains("--every takes a duration"))
+        let hub = try Executables.hub("serve", "--db", directory.path("h"), "--max-clock-ahead", "99999999999999999h")
+        #expect(hub.stderr.contains("--max-clock-ahead takes a duration"))
+        #expect(hub.status != 0 && hub.status < 128, "exited \(hub.status): a signal means a trap")
+    }
 }

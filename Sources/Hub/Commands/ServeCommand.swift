@@ -24,8 +24,16 @@ extension TreHub {
         @Option(help: "Sync with the upstream hub this often, e.g. 30s, 15m, 1h (default: never; see sync-upstream).")
         var upstreamEvery: String?
 
+        @Option(
+            help: "Set aside changes stamped further than this ahead of this hub's clock, e.g. 12h, 1d, 7d (1m to 30d)."
+        )
+        var maxClockAhead = "1d"
+
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535.") }
+            guard let ahead = parseSeconds(maxClockAhead), (60...30 * 86_400).contains(ahead) else {
+                throw ValidationError("--max-clock-ahead takes a duration from 1m to 30d, such as 12h or 1d.")
+            }
             if let upstreamEvery, parseSeconds(upstreamEvery) == nil {
                 throw ValidationError("--upstream-every takes a duration such as 30s, 15m or 1h.")
             }
@@ -39,7 +47,10 @@ extension TreHub {
                 var logger = Logger(label: "tre-hub")
                 logger.logLevel = .info
                 let log = logger
-                let service = HubService(store: hub, dictionary: WireVocabulary.dictionary) { message in
+                let ahead = UInt64(parseSeconds(maxClockAhead) ?? 86_400) * 1000
+                let service = HubService(
+                    store: hub, dictionary: WireVocabulary.dictionary, maximumFutureMillis: ahead
+                ) { message in
                     log.info("\(message)")
                 }
                 var services: [any Service] = []

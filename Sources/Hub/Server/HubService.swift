@@ -52,13 +52,18 @@ final class HubService: Sendable {
 
     var replica: Replica { store.replica }
 
+    /// How far ahead of this hub's clock a change may be stamped (`serve --max-clock-ahead`).
+    let maximumFutureMillis: UInt64
+
     init(
         store: HubStore, dictionary: WireDictionary?, limits: WireLimits = .standard,
+        maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis,
         log: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
         self.dictionary = dictionary
         self.limits = limits
+        self.maximumFutureMillis = maximumFutureMillis
         self.log = log
     }
 
@@ -272,9 +277,6 @@ final class HubService: Sendable {
             case setAside = "set_aside"
         }
     }
-
-    /// How far ahead of this hub's clock a change may be stamped.
-    var maximumFutureMillis: UInt64 { Authorization.defaultMaximumFutureMillis }
 
     /// The position a peer's pushes reached, per epoch of the peer's log: `EPOCH:POSITION`. A
     /// peer restored from a backup has a new epoch, so positions of the log it lost are not
