@@ -1,5 +1,7 @@
+import Domain
 import Foundation
 import GRDB
+import SyncClient
 import SyncCore
 import Synchronization
 
@@ -461,7 +463,9 @@ final class HubStore: Sendable {
     /// The gate for a push from `peer`: its scope, and the scopes of the senders of changes
     /// parked or set aside here, which a push may release (each is judged for its own sender;
     /// a sender no longer enrolled has no scope, and its changes are set aside).
-    func gate(for peer: Peer?, now: UInt64, maximumFutureMillis: UInt64) throws -> PeerGate {
+    func gate(for peer: Peer?, now: UInt64, maximumFutureMillis: UInt64, trusting upstream: OriginID? = nil) throws
+        -> PeerGate
+    {
         let direct = Set(try peers().map(\.peer.origin))
         var scopes: [OriginID: PeerScope] = [:]
         if let peer { scopes[peer.origin] = try scope(of: peer, directPeers: direct) }
@@ -478,7 +482,10 @@ final class HubStore: Sendable {
                 scopes[origin] = try scope(of: sender, directPeers: direct)
             }
         }
-        return PeerGate(receiver: replica.origin, nowMillis: now, maximumFutureMillis: maximumFutureMillis) { via in
+        return PeerGate(
+            receiver: replica.origin, nowMillis: now, maximumFutureMillis: maximumFutureMillis,
+            trusted: upstream.map { [$0] } ?? []
+        ) { via in
             via.flatMap { scopes[$0] }
         }
     }
@@ -511,6 +518,25 @@ final class HubStore: Sendable {
         }
     }
 
+}
+
+extension HubStore {
+    /// The sync with the hub above: everything not from it goes up; what comes down is applied
+    /// as judged there, while the parked changes of this hub's own peers that it makes ready
+    /// are judged here, for those peers.
+    func syncer(
+        to upstream: Upstream, maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis
+    ) throws -> Syncer {
+        var syncer = try Syncer(
+            replica: replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin),
+            dictionary: WireVocabulary.dictionary)
+        syncer.pullGate = { [self] in
+            try self.gate(
+                for: nil, now: self.replica.time.nowMillis(), maximumFutureMillis: maximumFutureMillis,
+                trusting: upstream.hubOrigin)
+        }
+        return syncer
+    }
 }
 
 /// An operator's decision to accept set-aside changes that the write rule refused: they are

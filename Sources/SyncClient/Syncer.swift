@@ -22,6 +22,9 @@ public struct Syncer: Sendable {
     public var maxPullBytes = 1 << 20
     /// The preset dictionary pushes are compressed with and pulls may use.
     public let dictionary: WireDictionary?
+    /// A hub's gate for its pulls from the hub above: the pulled changes are trusted, but the
+    /// parked changes of its own peers that they make ready are judged for those peers.
+    public var pullGate: (@Sendable () throws -> any ChangeGate)?
 
     public init(replica: Replica, upstream: Upstream, pushFilter: LogFilter, dictionary: WireDictionary?) throws {
         self.replica = replica
@@ -131,7 +134,7 @@ public struct Syncer: Sendable {
                             "asked for changes after \(after), got \(set.from)…\(set.to)")
                     }
                     try replica.apply(
-                        set.changes, via: upstream.hubOrigin,
+                        set.changes, via: upstream.hubOrigin, gate: try pullGate?(),
                         alongside: { access in
                             try access.setSetting(Upstream.Name.pullCursor, String(set.to))
                             if !hubEpoch.isEmpty { try access.setSetting(Upstream.Name.pullEpoch, hubEpoch) }

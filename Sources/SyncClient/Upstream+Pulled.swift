@@ -14,14 +14,16 @@ extension Upstream {
     /// first starts at or before the cursor, and they follow each other): sets that start
     /// further on are applied, but the changes between the cursor and them are still to come.
     @discardableResult
-    public func applyPulled(_ sets: [ChangeSet], to replica: Replica) throws -> PulledReport {
+    public func applyPulled(_ sets: [ChangeSet], to replica: Replica, gate: (any ChangeGate)? = nil) throws
+        -> PulledReport
+    {
         let start = sets.first?.from ?? .max
         let end = sets.last?.to ?? 0
         let contiguous = zip(sets, sets.dropFirst()).allSatisfy { $0.to == $1.from }
         var before: UInt64 = 0
         var after: UInt64 = 0
         let report = try replica.apply(
-            sets.flatMap(\.changes), via: hubOrigin,
+            sets.flatMap(\.changes), via: hubOrigin, gate: gate,
             alongside: { access in
                 before = UInt64(try access.setting(Name.pullCursor) ?? "0") ?? 0
                 after = before

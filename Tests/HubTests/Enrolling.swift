@@ -6,6 +6,21 @@ import Testing
 @testable import Hub
 
 extension HubService {
+    /// District 415 (Kỳ Sơn) with communes 17605 and 17608, its hub on an SQLite file at
+    /// `path` with origin 100 and the test's clock: the start of most hub tests.
+    static func district(at path: String, clock: ManualClock) throws -> HubService {
+        let storage = try SQLiteStorage(path: path)
+        let replica = try Replica.initialize(
+            storage: storage, origin: testOrigin(100), unit: "415", name: "Kỳ Sơn", time: clock)
+        let store = try HubStore.create(replica: replica, storage: storage)
+        _ = try store.importUnits([
+            .init(code: "415", name: "Kỳ Sơn", level: "district", parentCode: "40"),
+            .init(code: "17605", name: "Mường Lống", level: "commune", parentCode: "415"),
+            .init(code: "17608", name: "Huồi Tụ", level: "commune", parentCode: "415"),
+        ])
+        return HubService(store: store, dictionary: nil) { _ in }
+    }
+
     /// Enrols a new replica of `unit` as a client does: a one-time code of `kind`, the origin
     /// the hub assigns, a replica made with it. Returns the replica (in memory) and its peer.
     func enrolReplica(unit: String, kind: HubStore.Kind = .node, clock: ManualClock) throws -> (Replica, HubStore.Peer)

@@ -18,22 +18,14 @@ import Testing
         init() throws {
             directory = try TemporaryDirectory()
             clock = ManualClock()
-            let storage = try SQLiteStorage(path: directory.path("district.sqlite"))
-            let replica = try Replica.initialize(
-                storage: storage, origin: testOrigin(100), unit: "415", name: "Kỳ Sơn", time: clock)
-            let store = try HubStore.create(replica: replica, storage: storage)
-            _ = try store.importUnits([
-                .init(code: "415", name: "Kỳ Sơn", level: "district", parentCode: "40"),
-                .init(code: "17605", name: "Mường Lống", level: "commune", parentCode: "415"),
-                .init(code: "17608", name: "Huồi Tụ", level: "commune", parentCode: "415"),
-            ])
-            service = HubService(store: store, dictionary: nil) { _ in }
-            let code = try store.createEnrolment(unit: "17605", kind: .node, hours: 24, now: clock.nowMillis()).code
+            service = try HubService.district(at: directory.path("district.sqlite"), clock: clock)
+            let code = try service.store.createEnrolment(unit: "17605", kind: .node, hours: 24, now: clock.nowMillis())
+                .code
             let answer = try Self.enrol(service, ["code": code, "kind": "node"])
             #expect(answer["unit"] == "17605")
             let origin = try #require(answer["origin"].flatMap(OriginID.init(string:)))
             node = try Replica.initialize(storage: MemoryStorage(), origin: origin, unit: "17605", time: clock)
-            peer = try #require(try store.peer(node.origin))
+            peer = try #require(try service.store.peer(node.origin))
             #expect(peer.key.hex == answer["key"])
         }
 

@@ -46,16 +46,7 @@ import Testing
             // the disk's speed, not the hub's.
             let shm = "/dev/shm/tre-fuzz-\(UUID().uuidString).sqlite"
             path = FileManager.default.isWritableFile(atPath: "/dev/shm") ? shm : directory.path("district.sqlite")
-            let storage = try SQLiteStorage(path: path)
-            let replica = try Replica.initialize(
-                storage: storage, origin: testOrigin(100), unit: "415", name: "Kỳ Sơn", time: clock)
-            let store = try HubStore.create(replica: replica, storage: storage)
-            _ = try store.importUnits([
-                .init(code: "415", name: "Kỳ Sơn", level: "district", parentCode: "40"),
-                .init(code: "17605", name: "Mường Lống", level: "commune", parentCode: "415"),
-                .init(code: "17608", name: "Huồi Tụ", level: "commune", parentCode: "415"),
-            ])
-            service = HubService(store: store, dictionary: nil) { _ in }
+            service = try HubService.district(at: path, clock: clock)
             (node, peer) = try service.enrolReplica(unit: "17605", clock: clock)
             other = try makeReplica(.memory, origin: 2, unit: "17608", clock: clock)
             // Something to edit, conflict with and claim: the node's children and another commune's.
@@ -65,7 +56,7 @@ import Testing
                     set: ["full_name": .string("Trẻ \(index)"), "sex": "F"])
                 try other.put("children", id: testRecord(UInt64(10 + index)), unit: "17608", set: ["sex": "M"])
             }
-            try replica.apply(try other.allChanges(), via: nil)
+            try service.replica.apply(try other.allChanges(), via: nil)
             let changes = try node.allChanges()
             let body = ChangeSet(kind: .push, sender: node.origin, from: 0, to: 5, changes: changes).encode(
                 key: peer.key)

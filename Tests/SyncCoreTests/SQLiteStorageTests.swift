@@ -54,8 +54,8 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         }
         func recordCount() throws -> Int { try inner.recordCount() }
         func conflictedKeys() throws -> [RecordKey] { try inner.conflictedKeys() }
-        func appendLog(_ change: Change, via: OriginID?, previousUnit: String?) throws -> UInt64 {
-            let sequence = try inner.appendLog(change, via: via, previousUnit: previousUnit)
+        func appendLog(_ change: Change, unit: String, via: OriginID?, previousUnit: String?) throws -> UInt64 {
+            let sequence = try inner.appendLog(change, unit: unit, via: via, previousUnit: previousUnit)
             try tick(.appendLog)
             return sequence
         }

@@ -250,7 +250,12 @@ extension TreHub.Changes {
                     hint: "Import it at the node or hub it was written for. Nothing was applied.")
             }
             let sets = try ChangeFiles.openPull(changeFile, upstream: above, dictionary: WireVocabulary.dictionary)
-            let result = try above.applyPulled(sets, to: hub.replica)
+            // Trusted as the hub above judged it; the parked changes of this hub's peers that it
+            // makes ready are judged here, for those peers.
+            let gate = try hub.gate(
+                for: nil, now: hub.replica.time.nowMillis(),
+                maximumFutureMillis: Authorization.defaultMaximumFutureMillis, trusting: above.hubOrigin)
+            let result = try above.applyPulled(sets, to: hub.replica, gate: gate)
             ChangeFiles.report(result.applied, extra: ["pull_cursor": Int(result.cursor)], json: output.json)
         }
     }

@@ -21,9 +21,7 @@ extension TreHub {
                         code: "no_upstream", message: "this hub has no upstream",
                         hint: "A hub gets one at init with --upstream URL --enrolment CODE.")
                 }
-                let syncer = try Syncer(
-                    replica: hub.replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin),
-                    dictionary: WireVocabulary.dictionary)
+                let syncer = try hub.syncer(to: upstream)
                 let report = try await syncer.run()
                 if output.json {
                     printJSON([

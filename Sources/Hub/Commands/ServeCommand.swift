@@ -61,7 +61,8 @@ extension TreHub {
                             hint: "Create it with --upstream URL --enrolment CODE, or leave out --upstream-every.")
                     }
                     services.append(
-                        UpstreamSyncService(replica: hub.replica, upstream: upstream, every: every, logger: logger))
+                        UpstreamSyncService(
+                            hub: hub, upstream: upstream, every: every, maximumFutureMillis: ahead, logger: logger))
                 }
                 let application = Application(
                     router: HubServer.buildRouter(service: service),
@@ -82,18 +83,17 @@ extension TreHub {
 
 /// Syncs with the upstream hub every interval while the server runs; stops with it.
 struct UpstreamSyncService: Service {
-    let replica: Replica
+    let hub: HubStore
     let upstream: Upstream
     let every: Duration
+    let maximumFutureMillis: UInt64
     let logger: Logger
 
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let syncer = try Syncer(
-                        replica: replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin),
-                        dictionary: WireVocabulary.dictionary)
+                    let syncer = try hub.syncer(to: upstream, maximumFutureMillis: maximumFutureMillis)
                     let report = try await syncer.run()
                     logger.info("upstream sync: pushed \(report.pushed), pulled \(report.pulled)")
                 } catch {

@@ -84,14 +84,35 @@ extension TreHub {
         }
     }
 
+    /// Applies the selected set-aside changes again: judged by the write rule (`retry`), or
+    /// taken as the operator's decision (`accept`: still only from enrolled senders, in time).
+    static func applySetAside(
+        _ location: HubDatabase, _ selection: SetAsideSelection, json: Bool, operatorAccepts: Bool
+    ) throws {
+        try reporting(json: json) {
+            let hub = try location.openHub()
+            let gate = try hub.gate(
+                for: nil, now: hub.replica.time.nowMillis(),
+                maximumFutureMillis: Authorization.defaultMaximumFutureMillis)
+            let dots = try selection.dots(in: hub)
+            let report =
+                operatorAccepts
+                ? try hub.replica.retrySetAside(dots, gate: OperatorGate(gate))
+                : try hub.replica.retrySetAside(dots, gate: gate)
+            printReport(report, json: json, verb: operatorAccepts ? "accepted" : "retried")
+        }
+    }
+
     static func printReport(_ report: Replica.ApplyReport, json: Bool, verb: String) {
         if json {
             printJSON([
                 "applied": report.applied, "parked": report.parked, "still_set_aside": report.refused.count,
+                "already_applied": report.duplicates,
             ])
         } else {
             print(
-                "\(verb): applied \(report.applied), parked \(report.parked), still set aside \(report.refused.count)")
+                "\(verb): applied \(report.applied), parked \(report.parked), still set aside \(report.refused.count), "
+                    + "already applied here (taken off the list) \(report.duplicates)")
             for refusal in report.refused { print("  \(refusal.dot): \(refusal.kind.rawValue): \(refusal.detail)") }
         }
     }
@@ -106,14 +127,7 @@ extension TreHub {
         @OptionGroup var selection: SetAsideSelection
 
         func run() throws {
-            try reporting(json: output.json) {
-                let hub = try location.openHub()
-                let gate = try hub.gate(
-                    for: nil, now: hub.replica.time.nowMillis(),
-                    maximumFutureMillis: Authorization.defaultMaximumFutureMillis)
-                let report = try hub.replica.retrySetAside(try selection.dots(in: hub), gate: gate)
-                TreHub.printReport(report, json: output.json, verb: "retried")
-            }
+            try TreHub.applySetAside(location, selection, json: output.json, operatorAccepts: false)
         }
     }
 
@@ -130,14 +144,7 @@ extension TreHub {
         @OptionGroup var selection: SetAsideSelection
 
         func run() throws {
-            try reporting(json: output.json) {
-                let hub = try location.openHub()
-                let gate = try hub.gate(
-                    for: nil, now: hub.replica.time.nowMillis(),
-                    maximumFutureMillis: Authorization.defaultMaximumFutureMillis)
-                let report = try hub.replica.retrySetAside(try selection.dots(in: hub), gate: OperatorGate(gate))
-                TreHub.printReport(report, json: output.json, verb: "accepted")
-            }
+            try TreHub.applySetAside(location, selection, json: output.json, operatorAccepts: true)
         }
     }
 

@@ -87,8 +87,10 @@ enum OpenAPIDocument {
                 "413": {$ref: "#/components/responses/Refusal"}
           /v1/push:
             post:
-              summary: Apply a change set from the caller's log, all or nothing
+              summary: Apply a change set from the caller's log; refused changes are set aside, the rest applies
               security: [{TreSignature: []}]
+              parameters:
+                - {name: epoch, in: query, required: false, schema: {type: string, maxLength: 64, pattern: '^[!-9;-~]*$'}}
               requestBody:
                 required: true
                 content:
@@ -103,12 +105,25 @@ enum OpenAPIDocument {
                     application/json:
                       schema:
                         type: object
-                        required: [acknowledged, applied, duplicates, parked]
+                        required: [acknowledged, applied, duplicates, parked, set_aside]
                         properties:
                           acknowledged: {type: integer}
                           applied: {type: integer}
                           duplicates: {type: integer}
                           parked: {type: integer}
+                          set_aside:
+                            type: array
+                            description: Changes refused and set aside, with why (identities only, never values).
+                            items:
+                              type: object
+                              required: [origin, counter, collection, record, code, message]
+                              properties:
+                                origin: {type: string, format: uuid}
+                                counter: {type: integer}
+                                collection: {type: string}
+                                record: {type: string, format: uuid}
+                                code: {type: string, enum: [forged_origin, out_of_scope, claims_existing_record, future_time, depends_on_set_aside]}
+                                message: {type: string}
                 "400": {$ref: "#/components/responses/Refusal"}
                 "401": {$ref: "#/components/responses/Refusal"}
                 "403": {$ref: "#/components/responses/Refusal"}
@@ -122,6 +137,8 @@ enum OpenAPIDocument {
               parameters:
                 - {name: after, in: query, required: true, schema: {type: integer, format: int64, minimum: 0, maximum: 9223372036854775807}}
                 - {name: max_bytes, in: query, required: false, schema: {type: integer, format: int32, minimum: 1, maximum: 2147483647}}
+                - {name: epoch, in: query, required: false, description: "The epoch of the hub's log as last seen; another one makes the hub answer from 0.", schema: {type: string, maxLength: 64}}
+                - {name: own, in: query, required: false, description: "1 after a restore: include the caller's own changes.", schema: {type: string, enum: ["0", "1"]}}
               responses:
                 "200":
                   description: A change set (kind pull) covering the log up to its `to` position.

@@ -107,12 +107,19 @@ public struct LogEntry: Hashable, Sendable {
     public let change: Change
     public let via: OriginID?
     public let previousUnit: String?
+    /// The record's owning unit once the change was applied here: what routing reads. A change
+    /// that does not write the owning unit carries its author's view of it, which may be stale
+    /// (a commune's offline edit of a child who moved meanwhile) or false.
+    public let unit: String
 
-    public init(sequence: UInt64, change: Change, via: OriginID? = nil, previousUnit: String? = nil) {
+    public init(
+        sequence: UInt64, change: Change, via: OriginID? = nil, previousUnit: String? = nil, unit: String? = nil
+    ) {
         self.sequence = sequence
         self.change = change
         self.via = via
         self.previousUnit = previousUnit
+        self.unit = unit ?? change.unit
     }
 }
 
@@ -137,7 +144,7 @@ public struct LogFilter: Hashable, Sendable {
         if let excludingVia, entry.via == excludingVia { return false }
         if let onlyOrigin, entry.change.dot.origin != onlyOrigin { return false }
         if let units {
-            return units.contains(entry.change.unit) || entry.previousUnit.map(units.contains) == true
+            return units.contains(entry.unit) || entry.previousUnit.map(units.contains) == true
         }
         return true
     }

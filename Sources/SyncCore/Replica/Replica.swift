@@ -55,6 +55,11 @@ public final class Replica: Sendable {
         return try Replica(storage: storage, time: time, policy: policy)
     }
 
+    /// At most this many changes from judged peers wait parked for one record: a peer that
+    /// names changes that never come cannot make a record's parked list (read whenever the
+    /// record changes) grow without end. Beyond it, a change is set aside (`too_many_parked`).
+    public static let maximumParkedPerRecord = 1_000
+
     // MARK: Backup and restore
 
     /// The setting that marks a backup copy (its value: when it was taken).
@@ -226,6 +231,8 @@ struct Batch {
         return state
     }
 
+    static var maximumParkedPerRecord: Int { Replica.maximumParkedPerRecord }
+
     /// Applies one change from elsewhere, parking it if it is not ready and releasing the
     /// parked changes of its record that it made ready. With a gate, a refused change is set
     /// aside instead, before it can move the clock or touch the record.
@@ -236,16 +243,16 @@ struct Batch {
             report.duplicates += 1
             return
         }
-        if let gate {
+        if let gate, !gate.trusts(via) {
             if let refusal = gate.admit(change, via: via) { return try setAside(change, via: via, refusal) }
-            if mayHaveSetAside, let base = try setAsideBase(of: change) {
-                return try setAside(change, via: via, dependsOn: base)
+            if mayHaveSetAside, let refusal = try setAsideRelation(of: change, current: current) {
+                return try setAside(change, via: via, refusal)
             }
         }
         meta.clock.observe(change.stamp)
         if current == nil && RecordState.isPlainCreation(change) {
             // What Merge.apply would do, without building a state to encode and free.
-            if let gate, let refusal = gate.authorize(change, via: via, owners: [], exists: false) {
+            if let gate, !gate.trusts(via), let refusal = gate.authorize(change, via: via, owners: [], exists: false) {
                 return try setAside(change, via: via, refusal)
             }
             try record(change, held: .created(change), previous: nil, via: via)
@@ -257,11 +264,19 @@ struct Batch {
         case .duplicate:
             report.duplicates += 1
         case .notReady:
+            if let gate, !gate.trusts(via), try access.parked(for: change.key).count >= Self.maximumParkedPerRecord {
+                return try setAside(
+                    change, via: via,
+                    AuthorizationError(
+                        kind: .tooManyParked, dot: change.dot, record: change.key,
+                        detail: "\(Self.maximumParkedPerRecord) changes of this record already wait for changes "
+                            + "this hub does not have"))
+            }
             try access.park(change, via: via)
             mayHaveParked = true
             report.parked += 1
         case .applied(let state):
-            if let gate, let refusal = try judge(change, via: via, current: current, gate: gate) {
+            if let gate, !gate.trusts(via), let refusal = try judge(change, via: via, current: current, gate: gate) {
                 return try setAside(change, via: via, refusal)
             }
             try record(change, held: .state(state), previous: current, via: via)
@@ -275,56 +290,97 @@ struct Batch {
         -> AuthorizationError?
     {
         guard let current else { return gate.authorize(change, via: via, owners: [], exists: false) }
-        return gate.authorize(
-            change, via: via, owners: try owners(of: change.key, at: change.context, current: current), exists: true)
+        switch try owners(of: change.key, at: change.context, current: current) {
+        case .owners(let owners): return gate.authorize(change, via: via, owners: owners, exists: true)
+        case .inconsistent(let dot):
+            return AuthorizationError(
+                kind: .inconsistentContext, dot: change.dot, record: change.key,
+                detail:
+                    "the change's context covers change \(dot) but not what that change was based on: "
+                    + "no replica ever held such a version")
+        }
+    }
+
+    enum OwnersAtContext {
+        case owners([String])
+        /// The context covers this change of the record but not all it depended on: not a
+        /// version any replica held (a forged cut through the record's history).
+        case inconsistent(Dot)
     }
 
     /// The record's owning units at the version `context` (which this replica holds, or the
-    /// change would not be ready): from its own history, never from the sender's word.
-    func owners(of key: RecordKey, at context: VersionVector, current: RecordState) throws -> [String] {
+    /// change would not be ready): from its own history, never from the sender's word. The
+    /// context must be a version some replica could hold: closed under what each change it
+    /// covers was based on.
+    func owners(of key: RecordKey, at context: VersionVector, current: RecordState) throws -> OwnersAtContext {
         let held = current.fields[ReservedField.unit] ?? []
-        // Every owner value now held was seen by the change's author: nothing outside the
-        // context replaced them, so the owners at the context are exactly these.
-        if !held.isEmpty && held.allSatisfy({ context.covers($0.dot) }) {
-            return held.compactMap(\.value.stringValue)
-        }
+        // The context is this replica's own version of the record: the owners are those held.
+        if context == current.version { return .owners(held.compactMap(\.value.stringValue)) }
         // Otherwise replay the owning-unit register over the history the context covers (the
-        // log holds each record's changes in an order that respects causality).
+        // log holds each record's changes in an order that respects causality), checking on the
+        // way that the context is closed.
         var register: [(unit: String?, dot: Dot)] = []
         for entry in try access.history(of: key, before: .max) where context.covers(entry.change.dot) {
+            if entry.change.context.entries.contains(where: { context[$0.origin] < $0.counter }) {
+                return .inconsistent(entry.change.dot)
+            }
             guard let value = entry.change.set[ReservedField.unit] else { continue }
             register.removeAll { entry.change.context.covers($0.dot) }
             register.append((value.stringValue, entry.change.dot))
         }
-        return register.compactMap(\.unit)
+        return .owners(register.compactMap(\.unit))
     }
 
-    /// A set-aside change of the same record that `change` was based on, if any.
-    private func setAsideBase(of change: Change) throws -> Dot? {
-        try access.setAside(for: change.key).first { change.context.covers($0.change.dot) }?.change.dot
-    }
-
-    private mutating func setAside(_ change: Change, via: OriginID?, dependsOn base: Dot) throws {
-        try setAside(
-            change, via: via,
-            AuthorizationError(
-                kind: .dependsOnSetAside, dot: change.dot, record: change.key,
-                detail: "it is based on change \(base), which was set aside; it waits with it"))
+    /// Whether `change` must wait with a set-aside change of its record (it is based on one
+    /// this replica never applied), or is inconsistent with one (its origin's own earlier
+    /// change of the record, which any later change of that origin was made after).
+    private func setAsideRelation(of change: Change, current: RecordState?) throws -> AuthorizationError? {
+        for entry in try access.setAside(for: change.key) {
+            let dot = entry.change.dot
+            if dot.origin == change.dot.origin && dot.counter < change.dot.counter && !change.context.covers(dot) {
+                return AuthorizationError(
+                    kind: .inconsistentContext, dot: change.dot, record: change.key,
+                    detail: "its origin's earlier change \(dot) of this record is not in its context")
+            }
+            // Covered because a later change of the same origin was applied here: no dependency.
+            if change.context.covers(dot) && (current?.version[dot.origin] ?? 0) < dot.counter {
+                return AuthorizationError(
+                    kind: .dependsOnSetAside, dot: change.dot, record: change.key,
+                    detail: "it is based on change \(dot), which was set aside; it waits with it")
+            }
+        }
+        return nil
     }
 
     /// Keeps a refused change aside with its reason, and with it every parked change of the
-    /// record that was based on it (they could never apply).
+    /// record that was based on it (they could never apply) — a worklist, so a long chain of
+    /// parked changes costs one pass, not a recursion as deep as the chain.
     private mutating func setAside(_ change: Change, via: OriginID?, _ refusal: AuthorizationError) throws {
-        try access.setAside(
-            SetAsideEntry(
-                change: change, via: via, code: refusal.kind.rawValue, detail: refusal.detail, atMillis: nowMillis))
-        mayHaveSetAside = true
-        report.refused.append(refusal)
-        guard mayHaveParked else { return }
-        for parked in try access.parked(for: change.key) where parked.change.context.covers(change.dot) {
-            try access.unpark(parked.change.dot)
-            try setAside(parked.change, via: parked.via, dependsOn: change.dot)
+        var work = [(change, via, refusal)]
+        var parked = mayHaveParked ? try access.parked(for: change.key) : []
+        while let (next, sender, reason) = work.popLast() {
+            try access.setAside(
+                SetAsideEntry(
+                    change: next, via: sender, code: reason.kind.rawValue, detail: reason.detail, atMillis: nowMillis))
+            report.refused.append(reason)
+            var remaining: [ParkedChange] = []
+            for waiting in parked {
+                if waiting.change.context.covers(next.dot) {
+                    try access.unpark(waiting.change.dot)
+                    work.append(
+                        (
+                            waiting.change, waiting.via,
+                            AuthorizationError(
+                                kind: .dependsOnSetAside, dot: waiting.change.dot, record: waiting.change.key,
+                                detail: "it is based on change \(next.dot), which was set aside; it waits with it")
+                        ))
+                } else {
+                    remaining.append(waiting)
+                }
+            }
+            parked = remaining
         }
+        mayHaveSetAside = true
     }
 
     /// Applies a change made here; it is always ready.
@@ -342,16 +398,26 @@ struct Batch {
         // hub) must never hand out their counters again.
         if change.dot.origin == meta.origin && change.dot.counter > meta.counter { meta.counter = change.dot.counter }
         records[change.key] = Cached(held: held, dirty: true)
-        _ = try access.appendLog(change, via: via, previousUnit: previous?.unit)
+        // Routed by the record's owner after the change, not by the label the change carries.
+        let unit: String
+        switch held {
+        case .state(let state): unit = state.unit ?? change.unit
+        case .created(let change): unit = change.unit
+        }
+        _ = try access.appendLog(change, unit: unit, via: via, previousUnit: previous?.unit)
     }
 
-    /// Retries the parked changes of `key` until none of them applies any more. Each is judged
-    /// by the gate for the peer that sent it, and logged as coming from that peer.
+    /// Retries the parked changes of `key` until none of them applies any more. With a gate,
+    /// each is judged for the peer that sent it and logged as coming from that peer. Without
+    /// one (a batch from a trusted source: a node's hub, a hub's upstream), only the changes
+    /// that came from that same source are released: a change a gate parked is never applied
+    /// without being judged.
     private mutating func release(_ key: RecordKey) throws {
         var progress = true
         while progress {
             progress = false
             for parked in try access.parked(for: key) {
+                if gate == nil && parked.via != via { continue }
                 let change = parked.change
                 let current = try state(key)
                 switch Merge.apply(change, to: current, policy: policy) {
@@ -360,9 +426,10 @@ struct Batch {
                     try access.unpark(change.dot)
                 case .applied(let state):
                     try access.unpark(change.dot)
-                    if let gate {
+                    if let gate, !gate.trusts(parked.via) {
                         let refusal =
                             try gate.admit(change, via: parked.via)
+                            ?? (mayHaveSetAside ? setAsideRelation(of: change, current: current) : nil)
                             ?? judge(change, via: parked.via, current: current, gate: gate)
                         if let refusal {
                             try setAside(change, via: parked.via, refusal)

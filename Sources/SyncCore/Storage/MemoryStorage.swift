@@ -91,10 +91,11 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
         func recordCount() -> Int { contents.records.count }
         func conflictedKeys() -> [RecordKey] { contents.conflicted.sorted() }
 
-        func appendLog(_ change: Change, via: OriginID?, previousUnit: String?) -> UInt64 {
+        func appendLog(_ change: Change, unit: String, via: OriginID?, previousUnit: String?) -> UInt64 {
             let sequence = UInt64(contents.log.count + 1)
             remember { [contents] in contents.log.removeLast() }
-            contents.log.append(LogEntry(sequence: sequence, change: change, via: via, previousUnit: previousUnit))
+            contents.log.append(
+                LogEntry(sequence: sequence, change: change, via: via, previousUnit: previousUnit, unit: unit))
             return sequence
         }
 

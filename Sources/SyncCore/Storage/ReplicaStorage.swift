@@ -43,7 +43,9 @@ public protocol StorageAccess {
     func conflictedKeys() throws -> [RecordKey]
 
     /// Appends an applied change to the log and returns its local sequence number.
-    func appendLog(_ change: Change, via: OriginID?, previousUnit: String?) throws -> UInt64
+    /// `unit` is the record's owning unit once the change is applied: what routing reads
+    /// (never the sender's label on a change that does not write the owning unit).
+    func appendLog(_ change: Change, unit: String, via: OriginID?, previousUnit: String?) throws -> UInt64
     /// Entries after `sequence` that `filter` accepts, at most `maxEntries` of them and, past
     /// the first, no more than `maxBytes` of encoded changes.
     func logPage(after sequence: UInt64, filter: LogFilter, maxEntries: Int, maxBytes: Int) throws -> LogPage

@@ -221,7 +221,7 @@ extension SQLiteStorage {
                 }
         }
 
-        func appendLog(_ change: Change, via: OriginID?, previousUnit: String?) throws -> UInt64 {
+        func appendLog(_ change: Change, unit: String, via: OriginID?, previousUnit: String?) throws -> UInt64 {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO log (origin, collection, record, unit, previous_unit, via, change)
@@ -231,7 +231,7 @@ extension SQLiteStorage {
             Self.bind(handle, 1, uuid: change.dot.origin.uuid)
             Self.bind(handle, 2, text: change.collection)
             Self.bind(handle, 3, uuid: change.record.uuid)
-            Self.bind(handle, 4, text: change.unit)
+            Self.bind(handle, 4, text: unit)
             if let previousUnit { Self.bind(handle, 5, text: previousUnit) } else { sqlite3_bind_null(handle, 5) }
             if let via { Self.bind(handle, 6, uuid: via.uuid) } else { sqlite3_bind_null(handle, 6) }
             Self.bind(handle, 7, blob: change.encoded())
@@ -254,7 +254,7 @@ extension SQLiteStorage {
                     LogEntry(
                         sequence: UInt64(sequence), change: change,
                         via: via.flatMap { $0.count == 16 ? OriginID(UUID128(bytes: $0)) : nil },
-                        previousUnit: row["previous_unit"]),
+                        previousUnit: row["previous_unit"], unit: row["unit"]),
                     bytes.count
                 )
             } catch {
@@ -282,7 +282,7 @@ extension SQLiteStorage {
             let cursor = try Row.fetchCursor(
                 db,
                 sql:
-                    "SELECT sequence, change, via, previous_unit FROM log WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence",
+                    "SELECT sequence, change, via, previous_unit, unit FROM log WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence",
                 arguments: StatementArguments(arguments))
             var entries: [LogEntry] = []
             var bytes = 0
@@ -316,7 +316,7 @@ extension SQLiteStorage {
             }
             sequences += pending?.appended[key] ?? []
             let statement = try db.cachedStatement(
-                sql: "SELECT sequence, change, via, previous_unit FROM log WHERE sequence = ?")
+                sql: "SELECT sequence, change, via, previous_unit, unit FROM log WHERE sequence = ?")
             return try sequences.filter { $0 < sequence }.map { item in
                 guard let row = try Row.fetchOne(statement, arguments: [Int64(item)]) else {
                     throw StoreError(

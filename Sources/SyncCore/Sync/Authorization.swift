@@ -33,6 +33,11 @@ public struct AuthorizationError: Error, Hashable, Sendable, CustomStringConvert
         case futureTime = "future_time"
         /// Based on a change of the same record that was itself set aside.
         case dependsOnSetAside = "depends_on_set_aside"
+        /// A context no replica could hold: it covers a change but not what that change was
+        /// based on, or leaves out its own origin's earlier change of the record.
+        case inconsistentContext = "inconsistent_context"
+        /// Too many changes of the record already wait for changes this replica lacks.
+        case tooManyParked = "too_many_parked"
     }
 
     public let kind: Kind
@@ -60,6 +65,13 @@ public protocol ChangeGate {
     /// replica's own history shows (empty: the record did not exist at that version);
     /// `exists` says whether this replica holds the record at all.
     func authorize(_ change: Change, via: OriginID?, owners: [String], exists: Bool) -> AuthorizationError?
+    /// A source whose changes this gate does not judge (the hub above): they are applied as
+    /// they come, and only the parked changes they release are judged.
+    func trusts(_ via: OriginID?) -> Bool
+}
+
+extension ChangeGate {
+    public func trusts(_ via: OriginID?) -> Bool { false }
 }
 
 /// The write rule of DESIGN.md's security section. A peer may create records in its units;
@@ -135,26 +147,33 @@ public struct PeerGate: ChangeGate {
     public let receiver: OriginID
     public let nowMillis: UInt64
     public let maximumFutureMillis: UInt64
+    /// Sources whose changes are not judged here: the hub above, which judged them.
+    public let trusted: Set<OriginID>
     public let scope: (OriginID?) -> PeerScope?
 
     public init(
         receiver: OriginID, nowMillis: UInt64,
-        maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis,
+        maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis, trusted: Set<OriginID> = [],
         scope: @escaping (OriginID?) -> PeerScope?
     ) {
         self.receiver = receiver
         self.nowMillis = nowMillis
         self.maximumFutureMillis = maximumFutureMillis
+        self.trusted = trusted
         self.scope = scope
     }
 
+    public func trusts(_ via: OriginID?) -> Bool { via.map(trusted.contains) ?? false }
+
     public func admit(_ change: Change, via: OriginID?) -> AuthorizationError? {
+        if let via, trusted.contains(via) { return nil }
         guard let peer = scope(via) else { return unknownPeer(change, via) }
         return Authorization.admit(
             change, by: peer, receiver: receiver, nowMillis: nowMillis, maximumFutureMillis: maximumFutureMillis)
     }
 
     public func authorize(_ change: Change, via: OriginID?, owners: [String], exists: Bool) -> AuthorizationError? {
+        if let via, trusted.contains(via) { return nil }
         guard let peer = scope(via) else { return unknownPeer(change, via) }
         return Authorization.check(change, by: peer, owners: owners, exists: exists)
     }

@@ -17,7 +17,7 @@ extension Replica {
             var through = cursor
             for entry in page.entries {
                 var adding: [LogEntry] = []
-                if let previous = entry.previousUnit, !units.contains(previous), units.contains(entry.change.unit) {
+                if let previous = entry.previousUnit, !units.contains(previous), units.contains(entry.unit) {
                     for earlier in try access.history(of: entry.change.key, before: entry.sequence)
                     where !sent.contains(earlier.change.dot) {
                         adding.append(earlier)

@@ -105,30 +105,27 @@ public struct SyncSession: Sendable {
                 state = .failed
                 return .fail(reason: "the hub's page ends at \(through), behind \(cursor)")
             }
-            report.pulled += changes
-            report.pullPages += 1
-            report.pullCursor = through
-            if hasMore {
-                state = .pulling(cursor: through)
-                return .requestPull(after: through)
-            }
-            state = .finished
-            return .finish(report)
+            return pulled(through: through, hasMore: hasMore, changes: changes)
 
         case (.pulling, .pullRestarted(let through, let hasMore, let changes)):
-            report.pulled += changes
-            report.pullPages += 1
-            report.pullCursor = through
-            if hasMore {
-                state = .pulling(cursor: through)
-                return .requestPull(after: through)
-            }
-            state = .finished
-            return .finish(report)
+            return pulled(through: through, hasMore: hasMore, changes: changes)
 
         default:
             state = .failed
             return .fail(reason: "unexpected \(event) while \(state)")
         }
+    }
+
+    /// A page is applied and its cursor saved: the next page, or the end.
+    private mutating func pulled(through: UInt64, hasMore: Bool, changes: Int) -> Action {
+        report.pulled += changes
+        report.pullPages += 1
+        report.pullCursor = through
+        if hasMore {
+            state = .pulling(cursor: through)
+            return .requestPull(after: through)
+        }
+        state = .finished
+        return .finish(report)
     }
 }
