@@ -23,7 +23,11 @@ public struct Syncer: Sendable {
     /// The preset dictionary pushes are compressed with and pulls may use.
     public let dictionary: WireDictionary?
 
-    public init(replica: Replica, upstream: Upstream, pushFilter: LogFilter, dictionary: WireDictionary?) throws {
+    /// `transport` nil: HTTP to the upstream's URL.
+    public init(
+        replica: Replica, upstream: Upstream, pushFilter: LogFilter, dictionary: WireDictionary?,
+        transport: (any HubTransport)? = nil
+    ) throws {
         self.replica = replica
         self.upstream = upstream
         self.pushFilter = pushFilter
@@ -31,7 +35,7 @@ public struct Syncer: Sendable {
         let offset = try replica.setting(Upstream.Name.clockOffset).flatMap(Int64.init) ?? 0
         self.client = HubClient(
             baseURL: upstream.url, origin: replica.origin, key: upstream.key, time: replica.time,
-            clockOffsetMillis: offset)
+            clockOffsetMillis: offset, transport: transport)
     }
 
     struct PushAnswer: Decodable {
