@@ -10,9 +10,16 @@ extension Replica {
     /// is the first (a page always makes progress).
     public func outgoingPage(after cursor: UInt64, filter: LogFilter, maxEntries: Int, maxBytes: Int) throws -> LogPage
     {
+        try outgoingPage(after: cursor, filter: filter, maxEntries: maxEntries, maxBytes: maxBytes, faults: .none)
+    }
+
+    /// `outgoingPage`, with `faults` planted (the mutation check; `.none` otherwise).
+    package func outgoingPage(
+        after cursor: UInt64, filter: LogFilter, maxEntries: Int, maxBytes: Int, faults: PlantedFaults
+    ) throws -> LogPage {
         try storage.read { access in
             let page = try access.logPage(after: cursor, filter: filter, maxEntries: maxEntries, maxBytes: maxBytes)
-            guard let units = filter.units else { return page }
+            guard let units = filter.units, !faults.withoutMovedInHistory else { return page }
             var entries: [LogEntry] = []
             var bytes = 0
             var sent = Set<Dot>()
