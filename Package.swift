@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubTests",
-            dependencies: ["SyncCore", "TestSupport", "Hub"],
+            dependencies: ["SyncCore", "SyncClient", "Domain", "TestSupport", "Hub"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
