@@ -133,7 +133,10 @@ public struct Syncer: Sendable {
                         alongside: { access in
                             try access.setSetting(Upstream.Name.pullCursor, String(set.to))
                             if !hubEpoch.isEmpty { try access.setSetting(Upstream.Name.pullEpoch, hubEpoch) }
-                            if ownBack && !set.hasMore { try access.setSetting(Upstream.Name.fullPullPending, nil) }
+                            if ownBack && !set.hasMore {
+                                try access.setSetting(Upstream.Name.fullPullPending, nil)
+                                try access.setSetting(Replica.catchingUpSetting, nil)
+                            }
                         })
                     let changes = set.changes.count
                     action = session.handle(
