@@ -104,7 +104,9 @@ let package = Package(
         ),
         .testTarget(
             name: "HubTests",
-            dependencies: ["SyncCore", "TestSupport", "Hub", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SyncCore", "SyncClient", "Domain", "TestSupport", "Hub", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

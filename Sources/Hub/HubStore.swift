@@ -39,7 +39,9 @@ final class HubStore: Sendable {
     let writer: any DatabaseWriter
     let path: String
 
-    private init(replica: Replica, storage: SQLiteStorage) {
+    /// Over a file whose hub tables exist (`create` made them, `open` checked them); tests use it
+    /// to put a replica over wrapped storage.
+    init(replica: Replica, storage: SQLiteStorage) {
         self.replica = replica
         self.writer = storage.writer
         self.path = storage.path
@@ -318,9 +320,11 @@ final class HubStore: Sendable {
     /// Uses a code: records the peer, with an origin the hub makes (UUIDv7) and a fresh key, in
     /// one transaction. A code of another kind or unit than the caller's is refused and stays
     /// unused.
-    func enrol(code: String, kind: Kind, name: String, expectedUnit: String?, now: UInt64) throws -> Result<
-        Peer, EnrolmentFailure
-    > {
+    /// `assigning` is for tests only, which need replayable origins; the protocol never passes
+    /// one (the hub makes a fresh UUIDv7).
+    func enrol(
+        code: String, kind: Kind, name: String, expectedUnit: String?, now: UInt64, assigning: OriginID? = nil
+    ) throws -> Result<Peer, EnrolmentFailure> {
         try writer.write { db in
             let hash = Self.hash(code)
             guard
@@ -340,7 +344,7 @@ final class HubStore: Sendable {
             let unit: String = row["unit"]
             if let expectedUnit, expectedUnit != unit { return .failure(.wrongUnit(codeUnit: unit)) }
             var generator = SystemRandomNumberGenerator()
-            var origin = OriginID(.version7(unixMillis: now, using: &generator))
+            var origin = assigning ?? OriginID(.version7(unixMillis: now, using: &generator))
             while try origin == replica.origin
                 || Row.fetchOne(
                     db, sql: "SELECT 1 FROM hub_peers WHERE origin = ?", arguments: [Data(origin.uuid.bytes)]) != nil

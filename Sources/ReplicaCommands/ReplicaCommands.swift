@@ -184,7 +184,8 @@ public struct RestoreCommand<Location: ReplicaLocation>: ParsableCommand {
             discussion:
                 "The restored replica's change counter jumps past anything the lost one could have issued, so no "
                 + "new edit is mistaken for an old one; its next sync re-sends what the hub lacks and brings back "
-                + "what it had sent after the backup.")
+                + "what it had sent after the backup. Until that sync, records can be added but those it held "
+                + "cannot be edited.")
     }
 
     @OptionGroup var location: Location

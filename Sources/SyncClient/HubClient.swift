@@ -46,34 +46,101 @@ public struct HubResponse: Sendable {
     /// The hub signed this answer to this request with the enrolment key.
     public var verified = false
 
+    public init(status: Int, headers: [String: String], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     public func header(_ name: String) -> String? {
         headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
 
-/// Talks to a hub over HTTP (URLSession, libcurl underneath), signing every request with the
+/// One request as `HubClient` made it: signed, with its headers, ready to carry.
+public struct HubRequest: Sendable {
+    public let method: String
+    /// The path and query, relative to the hub's base URL (what the signature covers).
+    public let pathAndQuery: String
+    public let headers: [String: String]
+    public let body: [UInt8]
+
+    public init(method: String, pathAndQuery: String, headers: [String: String], body: [UInt8]) {
+        self.method = method
+        self.pathAndQuery = pathAndQuery
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Carries a signed request to the hub and its answer back, and nothing more: signing,
+/// checking the answer's signature, the clock and refusals stay in `HubClient`. The programs use
+/// HTTP (`HTTPTransport`); a test can put a hub in the same process behind it, so the client's
+/// whole logic runs against the real hub code without a socket.
+public protocol HubTransport: Sendable {
+    /// The hub's answer, whatever its status; throws `SyncFailure.unreachable` when none came.
+    func exchange(_ request: HubRequest) async throws(SyncFailure) -> HubResponse
+}
+
+/// HTTP over URLSession (libcurl underneath), one session per request.
+public struct HTTPTransport: HubTransport {
+    public let baseURL: URL
+    let configuration: URLSessionConfiguration
+
+    public init(baseURL: URL) {
+        self.baseURL = baseURL
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 60
+        configuration.timeoutIntervalForResource = 600
+        self.configuration = configuration
+    }
+
+    public func exchange(_ request: HubRequest) async throws(SyncFailure) -> HubResponse {
+        guard let url = URL(string: request.pathAndQuery, relativeTo: baseURL) else {
+            throw .protocolViolation("bad URL \(baseURL)\(request.pathAndQuery)")
+        }
+        var urlRequest = URLRequest(url: url)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers {
+            urlRequest.setValue(value, forHTTPHeaderField: name)
+        }
+        if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }
+        // Every request gets its own session, so no request ever rides a reused connection.
+        // When a kept-alive connection dies under a request, libcurl retries on a new one and
+        // FoundationNetworking sends the headers but never the body again, then waits until
+        // the timeout (seen through the fault proxy, under load, even with "Connection:
+        // close"). A fresh connection per request fails fast instead, and the sync resumes
+        // from its saved position; the cost is one TCP handshake per request, a few a night.
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
+        return try await HubClient.perform(urlRequest, session: session)
+    }
+}
+
+/// Talks to a hub, over HTTP unless given another transport, signing every request with the
 /// enrolment key and correcting for a wrong local clock from the hub's answers.
 public final class HubClient: @unchecked Sendable {
     public let baseURL: URL
     public let origin: OriginID
     let key: PeerKey
     let time: any TimeSource
-    let configuration: URLSessionConfiguration
+    let transport: any HubTransport
     private let lock = NSLock()
     private var offsetMillis: Int64
     /// Bytes sent and received in request and response bodies, for reports and tests.
     private var counters = (sent: 0, received: 0)
 
-    public init(baseURL: URL, origin: OriginID, key: PeerKey, time: any TimeSource, clockOffsetMillis: Int64 = 0) {
+    /// `transport` nil: HTTP to `baseURL`.
+    public init(
+        baseURL: URL, origin: OriginID, key: PeerKey, time: any TimeSource, clockOffsetMillis: Int64 = 0,
+        transport: (any HubTransport)? = nil
+    ) {
         self.baseURL = baseURL
         self.origin = origin
         self.key = key
         self.time = time
         self.offsetMillis = clockOffsetMillis
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 60
-        configuration.timeoutIntervalForResource = 600
-        self.configuration = configuration
+        self.transport = transport ?? HTTPTransport(baseURL: baseURL)
     }
 
     /// How far the hub's clock is ahead of this machine's, as last seen.
@@ -149,30 +216,15 @@ public final class HubClient: @unchecked Sendable {
         async throws(SyncFailure) -> HubResponse
     {
         let pathAndQuery = query.map { "\(path)?\($0)" } ?? path
-        guard let url = URL(string: pathAndQuery, relativeTo: baseURL) else {
-            throw .protocolViolation("bad URL \(baseURL)\(pathAndQuery)")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
         let local = Int64(clamping: time.nowMillis())
         let now = UInt64(clamping: local.addingReportingOverflow(offset ?? clockOffsetMillis).partialValue)
         let signed = RequestSignature.headers(
             origin: origin, key: key, method: method, pathAndQuery: pathAndQuery, timeMillis: now, body: body)
-        for (name, value) in signed {
-            request.setValue(value, forHTTPHeaderField: name)
-        }
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        if !body.isEmpty { request.httpBody = Data(body) }
-        request.setValue("close", forHTTPHeaderField: "Connection")
-        // Every request gets its own session, so no request ever rides a reused connection.
-        // When a kept-alive connection dies under a request, libcurl retries on a new one and
-        // FoundationNetworking sends the headers but never the body again, then waits until
-        // the timeout (seen through the fault proxy, under load, even with "Connection:
-        // close"). A fresh connection per request fails fast instead, and the sync resumes
-        // from its saved position; the cost is one TCP handshake per request, a few a night.
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        var response = try await Self.perform(request, session: session)
+        var headers = signed
+        if let contentType { headers["Content-Type"] = contentType }
+        headers["Connection"] = "close"
+        var response = try await transport.exchange(
+            HubRequest(method: method, pathAndQuery: pathAndQuery, headers: headers, body: body))
         let hubTime = response.header(RequestSignature.hubTimeHeader) ?? ""
         response.verified =
             response.header(RequestSignature.responseSignatureHeader).map { signature in

@@ -26,7 +26,11 @@ public struct Syncer: Sendable {
     /// parked changes of its own peers that they make ready are judged for those peers.
     public var pullGate: (@Sendable () throws -> any ChangeGate)?
 
-    public init(replica: Replica, upstream: Upstream, pushFilter: LogFilter, dictionary: WireDictionary?) throws {
+    /// `transport` nil: HTTP to the upstream's URL.
+    public init(
+        replica: Replica, upstream: Upstream, pushFilter: LogFilter, dictionary: WireDictionary?,
+        transport: (any HubTransport)? = nil
+    ) throws {
         self.replica = replica
         self.upstream = upstream
         self.pushFilter = pushFilter
@@ -34,7 +38,7 @@ public struct Syncer: Sendable {
         let offset = try replica.setting(Upstream.Name.clockOffset).flatMap(Int64.init) ?? 0
         self.client = HubClient(
             baseURL: upstream.url, origin: replica.origin, key: upstream.key, time: replica.time,
-            clockOffsetMillis: offset)
+            clockOffsetMillis: offset, transport: transport)
     }
 
     struct PushAnswer: Decodable {
@@ -138,7 +142,10 @@ public struct Syncer: Sendable {
                         alongside: { access in
                             try access.setSetting(Upstream.Name.pullCursor, String(set.to))
                             if !hubEpoch.isEmpty { try access.setSetting(Upstream.Name.pullEpoch, hubEpoch) }
-                            if ownBack && !set.hasMore { try access.setSetting(Upstream.Name.fullPullPending, nil) }
+                            if ownBack && !set.hasMore {
+                                try access.setSetting(Upstream.Name.fullPullPending, nil)
+                                try access.setSetting(Replica.catchingUpSetting, nil)
+                            }
                         })
                     let changes = set.changes.count
                     action = session.handle(

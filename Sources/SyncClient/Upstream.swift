@@ -47,7 +47,9 @@ public struct Upstream: Sendable {
 
     /// What a replica restored from a backup needs before it syncs again: a new log epoch (its
     /// hub must not hold the lost log's positions against it), cursors from 0, and a first
-    /// pull that brings back its own changes the hub had received after the backup.
+    /// pull that brings back its own changes the hub had received after the backup. Until that
+    /// pull ends, existing records cannot be edited (`Replica.catchingUpSetting`); a replica
+    /// with no hub has nothing to take back and edits at once.
     public static func prepareAfterRestore(_ replica: Replica) throws {
         try replica.storage.write { access in
             try access.setSetting(Name.logEpoch, nil)
@@ -55,6 +57,7 @@ public struct Upstream: Sendable {
             try access.setSetting(Name.pullCursor, nil)
             try access.setSetting(Name.pullEpoch, nil)
             try access.setSetting(Name.fullPullPending, "1")
+            if try access.setting(Name.url) == nil { try access.setSetting(Replica.catchingUpSetting, nil) }
         }
     }
 

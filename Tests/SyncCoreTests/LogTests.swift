@@ -71,6 +71,44 @@ import Testing
         #expect(try node.stateHash() == hub.stateHash(unit: { $0 == "17605" }))
     }
 
+    /// A district moves a child out of its subtree while one of its communes, not knowing,
+    /// moves it to a neighbour; the province edits the child in between. When the commune's move
+    /// reaches the province through the district and brings the child back into the district's
+    /// subtree, the district's next pull brings the province's edit, which it never received.
+    @Test(arguments: StoreKind.allCases)
+    func aRecordTheCallerItselfBringsBackIntoItsScopeBringsWhatItMissed(kind: StoreKind) throws {
+        let province = try makeReplica(kind, origin: 1, unit: "40")
+        let district = try makeReplica(kind, origin: 2, unit: "411")
+        let communeClock = ManualClock()
+        let commune = try makeReplica(kind, origin: 3, unit: "17608", clock: communeClock)
+        let subtree: Set<String> = ["411", "17605", "17608"]
+        let id = testRecord(7)
+        let created = try #require(try commune.put("children", id: id, unit: "17608", set: ["sex": "F"]))
+        try district.apply([created], via: commune.origin)
+        let out = try #require(try district.put("children", id: id, unit: "17900", set: [:]))
+        try province.apply([created, out], via: district.origin)
+        let edit = try #require(try province.put("children", id: id, set: ["notes": "gặp ở tỉnh"]))
+        // The district's pull skips the edit: the child is outside its subtree now.
+        let skipped = try province.outgoingPage(
+            after: 2, filter: LogFilter(units: subtree, excludingVia: district.origin), maxEntries: 100,
+            maxBytes: 1 << 20)
+        #expect(skipped.entries.isEmpty)
+        communeClock.advance(by: 1_000)
+        let back = try #require(try commune.put("children", id: id, unit: "17605", set: [:]))
+        try district.apply([back], via: commune.origin)
+        try province.apply([back], via: district.origin)
+        #expect(try province.record("children", id: id)?.unit == "17605")
+
+        let page = try province.outgoingPage(
+            after: skipped.through, filter: LogFilter(units: subtree, excludingVia: district.origin), maxEntries: 100,
+            maxBytes: 1 << 20)
+        #expect(page.entries.map(\.change.dot).contains(edit.dot))
+        #expect(!page.entries.map(\.change.dot).contains(back.dot), "the district's own change is not sent back")
+        try district.apply(page.entries.map(\.change), via: province.origin)
+        let inSubtree: (String?) -> Bool = { $0.map(subtree.contains) == true }
+        #expect(try district.stateHash(unit: inSubtree) == province.stateHash(unit: inSubtree))
+    }
+
     /// A whole village moves to another commune: the histories that come with the moves fill
     /// pages within the receiver's limits, and the pages add up to the commune's state.
     @Test(arguments: StoreKind.allCases)

@@ -173,6 +173,24 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(next.dot.counter == 2)
     }
 
+    /// A backup written where an earlier one is replaces it (the command's help promises it);
+    /// it once removed the earlier backup and then failed, leaving none.
+    @Test func aBackupReplacesAnEarlierOne() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        let (target, batch) = try Self.scenario(path: path)
+        let storage = try #require(target.storage as? SQLiteStorage)
+        let backup = directory.path("backup.sqlite")
+        try storage.backup(to: backup, nowMillis: 1)
+        try target.apply(batch)
+        try storage.backup(to: backup, nowMillis: 2)
+        #expect(!FileManager.default.fileExists(atPath: backup + ".partial"))
+        let copy = directory.path("restored.sqlite")
+        try FileManager.default.copyItem(atPath: backup, toPath: copy)
+        let restored = try Replica.finishRestore(storage: try SQLiteStorage(path: copy), time: ManualClock())
+        #expect(try restored.stateHash() == target.stateHash())
+    }
+
     /// Schema 1 (an index of the log by record) opens as schema 3 (each record lists its log
     /// entries; parked changes keep their sender; set-aside changes) with the same histories,
     /// and goes on from there.

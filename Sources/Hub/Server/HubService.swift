@@ -49,6 +49,8 @@ final class HubService: Sendable {
     /// The preset dictionary pulls are compressed with and pushes may use.
     let dictionary: WireDictionary?
     let log: @Sendable (String) -> Void
+    /// Faults planted for the mutation check of the sync convergence test; `.none` otherwise.
+    let faults: PlantedFaults
 
     var replica: Replica { store.replica }
 
@@ -57,13 +59,14 @@ final class HubService: Sendable {
 
     init(
         store: HubStore, dictionary: WireDictionary?, limits: WireLimits = .standard,
-        maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis,
+        maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis, faults: PlantedFaults = .none,
         log: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
         self.dictionary = dictionary
         self.limits = limits
         self.maximumFutureMillis = maximumFutureMillis
+        self.faults = faults
         self.log = log
     }
 
@@ -326,15 +329,23 @@ final class HubService: Sendable {
         let gate = try store.gate(for: peer, now: nowMillis, maximumFutureMillis: maximumFutureMillis)
         var acknowledged: UInt64 = 0
         do {
-            let report = try replica.apply(
-                set.changes, via: peer.origin, gate: gate,
-                alongside: { access in
-                    let position = Self.position(
-                        stored: try access.setting(Self.positionSetting(peer.origin)), epoch: epoch)
-                    guard set.from <= position else { throw Gap(expected: position) }
-                    acknowledged = max(position, set.to)
-                    try access.setSetting(Self.positionSetting(peer.origin), "\(epoch):\(acknowledged)")
-                })
+            let acknowledge = { (access: any StorageAccess) throws in
+                let position = Self.position(
+                    stored: try access.setting(Self.positionSetting(peer.origin)), epoch: epoch)
+                guard set.from <= position else { throw Gap(expected: position) }
+                acknowledged = max(position, set.to)
+                try access.setSetting(Self.positionSetting(peer.origin), "\(epoch):\(acknowledged)")
+            }
+            let report: Replica.ApplyReport
+            if faults.acknowledgeBeforeApply {
+                // The planted fault: the position is saved on its own, and an apply that fails
+                // (the hub crashing) is answered as if there had been nothing to apply.
+                try replica.storage.write(acknowledge)
+                report = try (try? replica.apply(set.changes, via: peer.origin, gate: gate)) ?? replica.apply([])
+            } else {
+                report = try replica.apply(
+                    set.changes, via: peer.origin, gate: faults.acceptEverything ? nil : gate, alongside: acknowledge)
+            }
             for refusal in report.refused {
                 log(
                     "set aside from \(peer.origin) (unit \(peer.unit)): \(refusal.kind.rawValue) \(refusal.dot) \(refusal.record)"
@@ -403,7 +414,7 @@ final class HubService: Sendable {
         let start = epoch.map { $0 == current } ?? true ? after : 0
         let page = try replica.outgoingPage(
             after: start, filter: LogFilter(units: units, excludingVia: own ? nil : peer.origin), maxEntries: 20_000,
-            maxBytes: min(max(maxBytes, 1024), 4 << 20))
+            maxBytes: min(max(maxBytes, 1024), 4 << 20), faults: faults)
         let set = ChangeSet(
             kind: .pull, sender: replica.origin, from: start, to: page.through, hasMore: page.hasMore,
             changes: page.entries.map(\.change))

@@ -127,7 +127,9 @@ public struct LogEntry: Hashable, Sendable {
 public struct LogFilter: Hashable, Sendable {
     /// Only entries whose change's unit or previous unit is one of these (nil: all).
     public var units: Set<String>?
-    /// Skip entries that came from this peer (it has them).
+    /// Skip entries that came from this peer (it has them) — but, with `units`, not one that
+    /// moves a record into them: the peer lacks what happened to the record while it was
+    /// elsewhere, and `Replica.outgoingPage` sends that history in its place.
     public var excludingVia: OriginID?
     /// Only changes made by this origin.
     public var onlyOrigin: OriginID?
@@ -141,12 +143,21 @@ public struct LogFilter: Hashable, Sendable {
     public static let all = LogFilter()
 
     public func accepts(_ entry: LogEntry) -> Bool {
-        if let excludingVia, entry.via == excludingVia { return false }
+        if let excludingVia, entry.via == excludingVia, !(units.map { Self.movesIn(entry, units: $0) } ?? false) {
+            return false
+        }
         if let onlyOrigin, entry.change.dot.origin != onlyOrigin { return false }
         if let units {
             return units.contains(entry.unit) || entry.previousUnit.map(units.contains) == true
         }
         return true
+    }
+
+    /// Whether `entry` brings its record into `units` from elsewhere (the record was held here,
+    /// owned outside them, just before it).
+    public static func movesIn(_ entry: LogEntry, units: Set<String>) -> Bool {
+        guard let previous = entry.previousUnit else { return false }
+        return !units.contains(previous) && units.contains(entry.unit)
     }
 }
 

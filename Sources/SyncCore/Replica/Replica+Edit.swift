@@ -6,6 +6,8 @@ public struct EditError: Error, Hashable, Sendable, CustomStringConvertible {
         case unitRequired = "unit_required"
         case invalidField = "invalid_field"
         case noConflict = "no_conflict"
+        /// Restored from a backup and not yet caught up (`Replica.catchingUpSetting`).
+        case catchingUp = "catching_up"
     }
 
     public let kind: Kind
@@ -28,6 +30,9 @@ public struct EditError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidField:
             "Names are 1 to 64 ASCII letters, digits or _ (e.g. school_status); @ names are the engine's."
         case .noConflict: "`conflicts` lists the open ones; an ordinary edit changes this field."
+        case .catchingUp:
+            "Sync once: this replica was restored from a backup and must first take back what the lost machine "
+                + "had sent. Records can be added (and edited) meanwhile."
         }
     }
 }
@@ -134,6 +139,15 @@ extension Replica {
         try storage.write { access in
             var batch = try Batch(access: access, policy: policy)
             let state = try batch.state(key)
+            if let state, let mark = try access.setting(Replica.catchingUpSetting) {
+                // Only what was added here since the restore is known in full.
+                let restoredAt = UInt64(mark) ?? .max
+                if !state.version.entries.allSatisfy({ $0.origin == origin && $0.counter > restoredAt }) {
+                    throw EditError(
+                        kind: .catchingUp, record: key,
+                        detail: "this replica was restored from a backup and has not synced since")
+                }
+            }
             let (set, unit) = try decide(state)
             if set.isEmpty { return nil }
             batch.meta.counter += 1

@@ -68,6 +68,14 @@ public final class Replica: Sendable {
     /// issued after the backup (four billion changes), so no dot is ever issued twice. Gaps
     /// in an origin's counters are ordinary (a counter counts all of a replica's records).
     public static let restoreCounterJump: UInt64 = 1 << 32
+    /// Set by a restore (to the counter it jumped to) until the replica has taken back from its
+    /// hub what the lost machine had sent after the backup (the sync clears it; so does a
+    /// restore with no hub to ask). Meanwhile the records it held before cannot be edited;
+    /// records added since can: an edit's context is the record's version, and with the jumped
+    /// counter it would claim to have seen the lost machine's changes to the record — replacing
+    /// them unseen, or judged by where they had moved the record — and those changes coming back
+    /// later would look like duplicates.
+    public static let catchingUpSetting = "replica.catching_up"
 
     /// Makes a replica of a backup copy (or of any copy of a replica file) in `storage`: its
     /// counter jumps by `restoreCounterJump` and the backup mark is removed, in one
@@ -89,6 +97,7 @@ public final class Replica: Sendable {
             try access.setMeta(meta)
             try access.setSetting(backupMarker, nil)
             try access.setSetting("replica.restored_at_ms", String(time.nowMillis()))
+            try access.setSetting(catchingUpSetting, String(meta.counter))
         }
         return try Replica(storage: storage, time: time)
     }

@@ -266,8 +266,18 @@ extension SQLiteStorage {
             var conditions = ["sequence > ?"]
             var arguments: [any DatabaseValueConvertible] = [Int64(clamping: sequence)]
             if let excluded = filter.excludingVia {
-                conditions.append("(via IS NULL OR via != ?)")
-                arguments.append(Data(excluded.uuid.bytes))
+                if let units = filter.units, !units.isEmpty {
+                    // `LogFilter.movesIn`: the peer's own entry that brings a record into the units.
+                    let list = units.sorted()
+                    let marks = Array(repeating: "?", count: list.count).joined(separator: ", ")
+                    conditions.append(
+                        "(via IS NULL OR via != ? OR (previous_unit IS NOT NULL AND previous_unit NOT IN (\(marks)) "
+                            + "AND unit IN (\(marks))))")
+                    arguments += [Data(excluded.uuid.bytes)] + list + list
+                } else {
+                    conditions.append("(via IS NULL OR via != ?)")
+                    arguments.append(Data(excluded.uuid.bytes))
+                }
             }
             if let origin = filter.onlyOrigin {
                 conditions.append("origin = ?")

@@ -75,11 +75,12 @@ public final class SQLiteStorage: ReplicaStorage {
                 try copy.close()
             }
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: temporary)
-            if FileManager.default.fileExists(atPath: destination) {
-                _ = try FileManager.default.replaceItemAt(
-                    URL(fileURLWithPath: destination), withItemAt: URL(fileURLWithPath: temporary))
-            } else {
-                try FileManager.default.moveItem(atPath: temporary, toPath: destination)
+            // rename(2) replaces an earlier backup in one step. (FileManager.replaceItemAt, on
+            // Linux, removed the earlier backup and then failed, leaving no backup at all.)
+            guard rename(temporary, destination) == 0 else {
+                throw StoreError(
+                    .io, path: destination, operation: "backup",
+                    detail: "the copy cannot be moved into place: \(String(cString: strerror(errno)))")
             }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
