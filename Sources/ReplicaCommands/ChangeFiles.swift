@@ -97,6 +97,21 @@ public enum ChangeFiles {
     }
 
     /// Prints what importing a file did.
+    /// Writes an export to `path` and says what was written, for whom.
+    public static func write(_ export: Export, to path: String, recipient: String, json: Bool) throws {
+        let bytes = try write(export.file, to: path)
+        if json {
+            printJSON([
+                "changes": export.changes, "from": Int(clamping: export.from),
+                "last_sequence": Int(clamping: export.through), "sets": export.file.sets.count, "bytes": bytes,
+            ])
+        } else {
+            print(
+                "wrote \(export.changes) changes (log \(export.from + 1)…\(export.through)) to \(path), "
+                    + "\(bytes) bytes, sealed for \(recipient)")
+        }
+    }
+
     public static func report(_ applied: Replica.ApplyReport, extra: [String: Int] = [:], json: Bool) {
         if json {
             printJSON(

@@ -69,7 +69,8 @@ import Testing
         let stranger = Link(service: service) { answer in
             var headers = answer.headers
             headers[RequestSignature.responseSignatureHeader] = RequestSignature.signResponse(
-                key: .random(), nonce: "", status: answer.status, hubTime: headers[RequestSignature.hubTimeHeader] ?? "",
+                key: .random(), nonce: "", status: answer.status,
+                hubTime: headers[RequestSignature.hubTimeHeader] ?? "",
                 epoch: "", acknowledged: "", body: answer.body)
             return HubResponse(status: answer.status, headers: headers, body: answer.body)
         }

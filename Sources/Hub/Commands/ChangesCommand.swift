@@ -79,17 +79,7 @@ extension TreHub.Changes {
                         hint: "Give --unit CODE (what that unit's node would pull) or --upstream (this hub's push "
                             + "for the hub above).")
                 }
-                let bytes = try ChangeFiles.write(export.file, to: out)
-                if output.json {
-                    printJSON([
-                        "changes": export.changes, "from": Int(export.from), "last_sequence": Int(export.through),
-                        "sets": export.file.sets.count, "bytes": bytes,
-                    ])
-                } else {
-                    print(
-                        "wrote \(export.changes) changes (log \(export.from + 1)…\(export.through)) to \(out), "
-                            + "\(bytes) bytes, sealed for \(recipient)")
-                }
+                try ChangeFiles.write(export, to: out, recipient: recipient, json: output.json)
             }
         }
 

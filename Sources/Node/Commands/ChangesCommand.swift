@@ -54,17 +54,8 @@ extension TreNode.Changes {
                 let export = try ChangeFiles.push(
                     from: replica, upstream: upstream, filter: LogFilter(onlyOrigin: replica.origin),
                     after: try after ?? Upstream.pushCursor(of: replica), dictionary: WireVocabulary.dictionary)
-                let bytes = try ChangeFiles.write(export.file, to: out)
-                if output.json {
-                    printJSON([
-                        "changes": export.changes, "from": Int(export.from), "last_sequence": Int(export.through),
-                        "sets": export.file.sets.count, "bytes": bytes,
-                    ])
-                } else {
-                    print(
-                        "wrote \(export.changes) changes (log \(export.from + 1)…\(export.through)) to \(out), "
-                            + "\(bytes) bytes, sealed for the hub at \(upstream.url)")
-                }
+                try ChangeFiles.write(
+                    export, to: out, recipient: "the hub at \(upstream.url)", json: output.json)
             }
         }
     }

@@ -11,34 +11,8 @@ extension Simulation {
         var unitConflicts = 0
     }
 
-    /// The state every replica must hold: per field, exactly the writes that no other write to
-    /// the same field had in its context ("maximal" writes).
-    static func oracle(_ changes: [Change]) -> [RecordKey: RecordState] {
-        var byKey: [RecordKey: [Change]] = [:]
-        for change in changes { byKey[change.key, default: []].append(change) }
-        var result: [RecordKey: RecordState] = [:]
-        for (key, changes) in byKey {
-            var version = VersionVector()
-            var writes: [String: [Change]] = [:]
-            for change in changes {
-                version[change.dot.origin] = max(version[change.dot.origin], change.dot.counter)
-                for name in change.set.keys { writes[name, default: []].append(change) }
-            }
-            var fields: [String: [FieldEntry]] = [:]
-            for (name, writers) in writes {
-                let maximal = writers.filter { write in
-                    !writers.contains { other in other.dot != write.dot && other.context.covers(write.dot) }
-                }
-                fields[name] = maximal.sorted { $0.dot < $1.dot }.map { write in
-                    FieldEntry(
-                        value: write.set[name]!, dot: write.dot, stamp: write.stamp,
-                        context: name == ReservedField.deleted ? write.context : nil)
-                }
-            }
-            result[key] = RecordState(version: version, fields: FieldMap(fields))
-        }
-        return result
-    }
+    /// The state every replica must hold (`Oracle`, in TestSupport).
+    static func oracle(_ changes: [Change]) -> [RecordKey: RecordState] { Oracle.states(changes) }
 
     /// The conflicts a person must see, worked out from the oracle's values directly.
     static func expectedConflicts(_ state: RecordState) -> Set<String> {
