@@ -149,7 +149,8 @@ final class HubService: Sendable {
             message: "this replica's enrolment (origin \(peer.origin)) was revoked at the hub",
             hint:
                 "Enrol again with a new code from the hub's operator: \(again). "
-                + "Changes not yet synced can still be carried with `changes export`.",
+                + "A revoked key is refused by link and by file alike: changes this replica never synced must be "
+                + "entered again on the new one (`tre-node status` counts them).",
             extra: ["revoked_at": String(revokedAt)])
     }
 
