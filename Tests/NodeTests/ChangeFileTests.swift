@@ -248,6 +248,13 @@ import Testing
         #expect(
             try Executables.hub("state-hash", "--db", world.db, "--unit", "17608").ok().line
                 == Executables.node("state-hash", "--dir", world.b).ok().line)
+
+        // Once 17608's laptop is revoked, its files are refused as its link is.
+        try Executables.node("record", "put", "--dir", world.b, "children", "full_name=Giàng A Tủa").ok()
+        try Executables.node("changes", "export", "--dir", world.b, "--out", world.file("revoked.push")).ok()
+        try Executables.hub("nodes", "revoke", "--db", world.db, b.description).ok()
+        before = try Self.hubSnapshot(world.db, peers: [a, b])
+        try refusedAtHub(world.file("revoked.push"), "revoked", status: 3)
     }
 
     /// A node enrolled at another district hub (416), which the district 415 never enrolled.
