@@ -23,13 +23,25 @@ extension HubService {
 
     /// Enrols a new replica of `unit` as a client does: a one-time code of `kind`, the origin
     /// the hub assigns, a replica made with it. Returns the replica (in memory) and its peer.
-    func enrolReplica(unit: String, kind: HubStore.Kind = .node, clock: ManualClock) throws -> (Replica, HubStore.Peer)
+    /// `origin`, when given, is assigned instead of a fresh one (what the protocol never does),
+    /// for tests that must replay exactly from a seed.
+    func enrolReplica(unit: String, kind: HubStore.Kind = .node, clock: ManualClock, origin fixed: OriginID? = nil)
+        throws -> (Replica, HubStore.Peer)
     {
         let code = try store.createEnrolment(unit: unit, kind: kind, hours: 24, now: clock.nowMillis()).code
-        let answer =
-            try JSONSerialization.jsonObject(
-                with: Data(try enrol(body: jsonBytes(["code": code, "kind": kind.rawValue])))) as? [String: String]
-        let origin = try #require(answer?["origin"].flatMap(OriginID.init(string:)))
+        let origin: OriginID
+        if let fixed {
+            guard
+                case .success = try store.enrol(
+                    code: code, kind: kind, name: "", expectedUnit: unit, now: clock.nowMillis(), assigning: fixed)
+            else { throw StoreError(.other, path: "", operation: "enrol", detail: "refused") }
+            origin = fixed
+        } else {
+            let answer =
+                try JSONSerialization.jsonObject(
+                    with: Data(try enrol(body: jsonBytes(["code": code, "kind": kind.rawValue])))) as? [String: String]
+            origin = try #require(answer?["origin"].flatMap(OriginID.init(string:)))
+        }
         let replica = try Replica.initialize(storage: MemoryStorage(), origin: origin, unit: unit, time: clock)
         return (replica, try #require(try store.peer(origin)))
     }

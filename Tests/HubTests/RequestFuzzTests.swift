@@ -47,7 +47,7 @@ import Testing
             let shm = "/dev/shm/tre-fuzz-\(UUID().uuidString).sqlite"
             path = FileManager.default.isWritableFile(atPath: "/dev/shm") ? shm : directory.path("district.sqlite")
             service = try HubService.district(at: path, clock: clock)
-            (node, peer) = try service.enrolReplica(unit: "17605", clock: clock)
+            (node, peer) = try service.enrolReplica(unit: "17605", clock: clock, origin: testOrigin(1))
             other = try makeReplica(.memory, origin: 2, unit: "17608", clock: clock)
             // Something to edit, conflict with and claim: the node's children and another commune's.
             for index in 1...5 {
