@@ -41,23 +41,6 @@ public struct Syncer: Sendable {
             clockOffsetMillis: offset, transport: transport)
     }
 
-    struct PushAnswer: Decodable {
-        struct SetAside: Decodable {
-            let origin: String
-            let counter: UInt64
-            let code: String
-            let message: String
-        }
-
-        let acknowledged: UInt64
-        let setAside: [SetAside]?
-
-        enum CodingKeys: String, CodingKey {
-            case acknowledged
-            case setAside = "set_aside"
-        }
-    }
-
     struct GapAnswer: Decodable {
         let expected: UInt64
     }
@@ -191,14 +174,14 @@ public struct Syncer: Sendable {
     /// `EPOCH:POSITION`; another epoch than ours holds nothing of our log). Nil: nothing to do.
     static func rewind(_ acknowledged: String?, epoch: String, cursor: UInt64) -> UInt64? {
         guard let acknowledged, cursor > 0 else { return nil }
-        let parts = acknowledged.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        // Empty: the hub holds nothing of any epoch of ours. Unreadable or from before epochs:
+        // nothing to compare.
         let position: UInt64
-        if parts.count == 2 && parts[0] == epoch, let number = UInt64(parts[1]) {
-            position = number
-        } else if acknowledged.isEmpty || parts.count == 2 {
+        if acknowledged.isEmpty {
             position = 0
         } else {
-            return nil  // an answer from before epochs: nothing to compare
+            guard let held = AcknowledgedPosition(acknowledged), held.epoch != nil else { return nil }
+            position = held.position(for: epoch)
         }
         return position < cursor ? position : nil
     }
@@ -220,7 +203,7 @@ public struct Syncer: Sendable {
         let now = replica.time.nowMillis()
         try replica.storage.write { access in
             try access.setSetting(Upstream.Name.pushCursor, String(acknowledged))
-            for item in answer.setAside ?? [] {
+            for item in answer.setAside {
                 guard let origin = OriginID(string: item.origin),
                     let change = byDot[Dot(origin: origin, counter: item.counter)]
                 else { continue }

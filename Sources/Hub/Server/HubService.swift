@@ -258,48 +258,9 @@ final class HubService: Sendable {
 
     static func positionSetting(_ peer: OriginID) -> String { "peer.\(peer).pushed" }
 
-    /// What a push answers: the position acknowledged, counts, and every change set aside
-    /// with its reason (identities only, never values), so the sender can tell its worker.
-    struct PushAnswer: Encodable {
-        struct SetAside: Encodable {
-            let origin: String
-            let counter: UInt64
-            let collection: String
-            let record: String
-            let code: String
-            let message: String
-        }
-
-        let acknowledged: UInt64
-        let applied: Int
-        let duplicates: Int
-        let parked: Int
-        let setAside: [SetAside]
-
-        enum CodingKeys: String, CodingKey {
-            case acknowledged, applied, duplicates, parked
-            case setAside = "set_aside"
-        }
-    }
-
-    /// The position a peer's pushes reached, per epoch of the peer's log: `EPOCH:POSITION`. A
-    /// peer restored from a backup has a new epoch, so positions of the log it lost are not
-    /// held against the one it has now. A bare number (written before epochs) belongs to
-    /// whichever epoch presents itself first.
-    static func position(stored: String?, epoch: String) -> UInt64 {
-        guard let stored else { return 0 }
-        let parts = stored.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        let (storedEpoch, number) = parts.count == 2 ? (String(parts[0]), parts[1]) : (epoch, parts.first ?? "")
-        guard storedEpoch == epoch else { return 0 }
-        // A position this hub stored is a number it checked; anything else is a damaged
-        // file, which must not stop the peer: start again from 0 (duplicates are harmless).
-        return UInt64(number).flatMap { $0 <= Change.maximumCounter ? $0 : nil } ?? 0
-    }
-
     /// The epoch of the peer's log its last push named ("" before any).
     func pushEpoch(of peer: HubStore.Peer) throws -> String {
-        let stored = try replica.setting(Self.positionSetting(peer.origin)) ?? ""
-        return stored.contains(":") ? String(stored.prefix { $0 != ":" }) : ""
+        try replica.setting(Self.positionSetting(peer.origin)).flatMap(AcknowledgedPosition.init)?.epoch ?? ""
     }
 
     func push(peer: HubStore.Peer, body: [UInt8], epoch: String = "") throws -> [UInt8] {
@@ -331,11 +292,15 @@ final class HubService: Sendable {
         var acknowledged: UInt64 = 0
         do {
             let acknowledge = { (access: any StorageAccess) throws in
-                let position = Self.position(
-                    stored: try access.setting(Self.positionSetting(peer.origin)), epoch: epoch)
+                // A stored value that does not read (a damaged file) must not stop the peer:
+                // start again from 0 (duplicates are harmless).
+                let position =
+                    try access.setting(Self.positionSetting(peer.origin)).flatMap(AcknowledgedPosition.init)?
+                    .position(for: epoch) ?? 0
                 guard set.from <= position else { throw Gap(expected: position) }
                 acknowledged = max(position, set.to)
-                try access.setSetting(Self.positionSetting(peer.origin), "\(epoch):\(acknowledged)")
+                try access.setSetting(
+                    Self.positionSetting(peer.origin), AcknowledgedPosition(epoch: epoch, position: acknowledged).text)
             }
             let report: Replica.ApplyReport
             if faults.acknowledgeBeforeApply {
@@ -356,12 +321,7 @@ final class HubService: Sendable {
                 PushAnswer(
                     acknowledged: acknowledged, applied: report.applied, duplicates: report.duplicates,
                     parked: report.parked,
-                    setAside: report.refused.map {
-                        PushAnswer.SetAside(
-                            origin: $0.dot.origin.description, counter: $0.dot.counter,
-                            collection: $0.record.collection,
-                            record: $0.record.id.description, code: $0.kind.rawValue, message: $0.detail)
-                    }))
+                    setAside: report.refused.map(PushAnswer.SetAside.init)))
         } catch let gap as Gap {
             throw HubRefusal(
                 statusCode: 409, code: "gap",
