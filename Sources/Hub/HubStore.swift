@@ -456,6 +456,14 @@ final class HubStore: Sendable {
 
     // MARK: Authorisation
 
+    /// How many changes from `origin` wait set aside here for an operator.
+    func setAsideCount(from origin: OriginID) throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM set_aside WHERE via = ?", arguments: [Data(origin.uuid.bytes)]) ?? 0
+        }
+    }
+
     /// What `peer` may write: its unit's subtree; a lower hub relays, but never for an origin
     /// enrolled directly here.
     func scope(of peer: Peer, directPeers: Set<OriginID>) throws -> PeerScope {

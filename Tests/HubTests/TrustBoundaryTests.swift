@@ -198,6 +198,33 @@ import Testing
         #expect(try district.hub.setAsideEntries().isEmpty)
     }
 
+    @Test func aPeerCannotFillTheHubWithChangesItKnowsWillBeRefused() throws {
+        let district = try District()
+        let service = HubService(store: district.service.store, dictionary: nil, maximumSetAsidePerPeer: 50) { _ in }
+        district.service = service
+        // 60 creations in another commune, each set aside: the cap is reached within this set.
+        let refused = (1...60).map { index in
+            district.forged(
+                by: district.a, counter: UInt64(index), record: testRecord(UInt64(100 + index)), unit: "17608",
+                context: VersionVector(), set: [ReservedField.unit: "17608"])
+        }
+        #expect(Self.setAside(try district.push(district.a, refused)).count == 60)
+        // The next push is refused whole until an operator reviews them; B's is not.
+        try district.a.put("children", id: testRecord(1), unit: "17605", set: ["sex": "F"])
+        let honest = try #require(try district.a.allChanges().last)
+        let body = ChangeSet(kind: .push, sender: district.a.origin, from: 60, to: 61, changes: [honest]).encode(
+            key: district.peerA.key)
+        let refusal = #expect(throws: HubRefusal.self) { try service.push(peer: district.peerA, body: body) }
+        #expect(refusal?.code == "too_many_set_aside" && refusal?.statusCode == 429)
+        #expect(try district.hub.setAsideEntries(limit: .max).count == 60)
+        try district.b.put("children", id: testRecord(2), unit: "17608", set: ["sex": "M"])
+        #expect(try district.sync(district.b)["applied"] as? Int == 1)
+        // Reviewed and discarded: A pushes again.
+        _ = try district.hub.discardSetAside(Set(try district.hub.setAsideEntries(limit: .max).map(\.change.dot)))
+        let answer = try JSONSerialization.jsonObject(with: Data(try service.push(peer: district.peerA, body: body)))
+        #expect((answer as? [String: Any])?["applied"] as? Int == 1)
+    }
+
     // MARK: Times and numbers a peer sends
 
     @Test func aChangeFromTheFutureIsSetAsideAndMovesNoClock() throws {

@@ -171,10 +171,10 @@ import Testing
         let directory = try TemporaryDirectory()
         let node = try Executables.node(
             "sync", "--dir", directory.path("n"), "--daemon", "--every", "99999999999999999h")
-        #expect(node.status == 64 || node.status == 1)
+        #expect(node.status == 1, "exited \(node.status): a trap ends with a signal's number")
         #expect(node.stderr.contains("--every takes a duration"))
         let hub = try Executables.hub("serve", "--db", directory.path("h"), "--max-clock-ahead", "99999999999999999h")
         #expect(hub.stderr.contains("--max-clock-ahead takes a duration"))
-        #expect(hub.status != 0 && hub.status < 128, "exited \(hub.status): a signal means a trap")
+        #expect(hub.status == 1, "exited \(hub.status): a trap ends with a signal's number")
     }
 }

@@ -56,16 +56,22 @@ final class HubService: Sendable {
 
     /// How far ahead of this hub's clock a change may be stamped (`serve --max-clock-ahead`).
     let maximumFutureMillis: UInt64
+    /// How many refused changes of one peer may wait set aside: past it, its pushes are refused
+    /// until an operator has reviewed them, so a tampered node cannot fill the hub's disk with
+    /// changes it knows will be refused.
+    let maximumSetAsidePerPeer: Int
 
     init(
         store: HubStore, dictionary: WireDictionary?, limits: WireLimits = .standard,
-        maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis, faults: PlantedFaults = .none,
+        maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis, maximumSetAsidePerPeer: Int = 10_000,
+        faults: PlantedFaults = .none,
         log: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
         self.dictionary = dictionary
         self.limits = limits
         self.maximumFutureMillis = maximumFutureMillis
+        self.maximumSetAsidePerPeer = maximumSetAsidePerPeer
         self.faults = faults
         self.log = log
     }
@@ -287,6 +293,15 @@ final class HubService: Sendable {
                 statusCode: 400, code: "bad_positions",
                 message: "the set covers positions \(set.from)…\(set.to), which is not a range of a log",
                 hint: "The sender broke Tre's rules; nothing of this set was applied.")
+        }
+        let waiting = try store.setAsideCount(from: peer.origin)
+        guard waiting < maximumSetAsidePerPeer else {
+            log("refused push from \(peer.origin) (unit \(peer.unit)): too_many_set_aside (\(waiting))")
+            throw HubRefusal(
+                statusCode: 429, code: "too_many_set_aside",
+                message: "\(waiting) changes of this replica wait set aside at the hub for review",
+                hint: "The hub's operator reviews them (`tre-hub set-aside`) before this replica can push again; "
+                    + "nothing of this set was applied, and nothing is lost.")
         }
         let gate = try store.gate(for: peer, now: nowMillis, maximumFutureMillis: maximumFutureMillis)
         var acknowledged: UInt64 = 0

@@ -130,6 +130,7 @@ enum OpenAPIDocument {
                 "409": {$ref: "#/components/responses/Refusal"}
                 "413": {$ref: "#/components/responses/Refusal"}
                 "422": {$ref: "#/components/responses/Refusal"}
+                "429": {$ref: "#/components/responses/Refusal"}
           /v1/pull:
             get:
               summary: The hub's log after a cursor, filtered to the caller's units, as a change set

@@ -289,6 +289,7 @@ public final class SQLiteStorage: ReplicaStorage {
             PRIMARY KEY (origin, counter)
         ) WITHOUT ROWID;
         CREATE INDEX set_aside_record ON set_aside (collection, record);
+        CREATE INDEX set_aside_via ON set_aside (via);
         """
 
     /// Schema 3 keeps the sender of a parked change and the changes a gate refused.
