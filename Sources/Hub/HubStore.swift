@@ -478,7 +478,12 @@ final class HubStore: Sendable {
     func gate(for peer: Peer?, now: UInt64, maximumFutureMillis: UInt64, trusting upstream: OriginID? = nil) throws
         -> PeerGate
     {
-        let direct = Set(try peers().map(\.peer.origin))
+        let direct = try writer.read { db in
+            Set(
+                try Data.fetchAll(db, sql: "SELECT origin FROM hub_peers").filter { $0.count == 16 }.map {
+                    OriginID(UUID128(bytes: $0))
+                })
+        }
         var scopes: [OriginID: PeerScope] = [:]
         if let peer { scopes[peer.origin] = try scope(of: peer, directPeers: direct) }
         let senders = try writer.read { db in
