@@ -1,0 +1,448 @@
+public import SyncCore
+
+import Foundation
+
+/// Checks writes against a definition. Two ways:
+/// - a **local write** (a worker's command, the page, `record put`) is normalised first — text
+///   to Unicode NFC and trimmed, codes typed in any case or by alias to their code, phones
+///   stripped of spaces — then every field must be known, typed and within its enumeration, and
+///   the collection's rules must hold for the record as it will be;
+/// - a **change from a peer** is checked without changing it: a field this definition knows
+///   must hold a value in canonical form; a field or collection it does not know is accepted
+///   only from a peer running a newer definition (it is that definition's to check), and kept.
+public struct Validator: Sendable {
+    public let definition: DomainDefinition
+
+    public init(_ definition: DomainDefinition = .current) {
+        self.definition = definition
+    }
+
+    // MARK: Local writes
+
+    /// The fields to write, normalised, or the first rule the write breaks. `existing` holds the
+    /// record's current values (nil for a new record); `set` the fields to change, `.null`
+    /// clearing one.
+    public func checkLocalWrite(
+        collection name: String, existing: [String: FieldValue]?, set: [String: FieldValue], today: LocalDate
+    ) throws(DomainRefusal) -> [String: FieldValue] {
+        guard let collection = definition.collection(name) else {
+            throw DomainRefusal(
+                code: "unknown_collection", field: name, label: Localized(vi: name, en: name),
+                problem: Localized(vi: "không có loại hồ sơ này", en: "there is no such collection"),
+                accepted: Localized(
+                    vi: "Các loại hồ sơ: \(definition.collections.map(\.name).joined(separator: ", ")).",
+                    en: "Collections: \(definition.collections.map(\.name).joined(separator: ", ")).")
+            )
+        }
+        var normalised: [String: FieldValue] = [:]
+        for fieldName in set.keys.sorted() {
+            let value = set[fieldName]!
+            guard let field = collection.field(fieldName) else {
+                throw Self.unknownField(fieldName, in: collection)
+            }
+            if value == .null || value == .string("") {
+                if field.required {
+                    throw DomainRefusal(
+                        code: "missing", field: field.name, label: field.label,
+                        problem: Localized(vi: "không được để trống", en: "cannot be empty"),
+                        accepted: Self.accepted(field.type))
+                }
+                if existing?[fieldName] != nil { normalised[fieldName] = .null }
+                continue
+            }
+            normalised[fieldName] = try Self.normalise(value, as: field, path: field.name)
+        }
+        var after = existing ?? [:]
+        for (name, value) in normalised {
+            after[name] = value == .null ? nil : value
+        }
+        if existing == nil {
+            for field in collection.fields where field.required && after[field.name] == nil {
+                throw DomainRefusal(
+                    code: "missing", field: field.name, label: field.label,
+                    problem: Localized(vi: "chưa được nhập (bắt buộc)", en: "is required"),
+                    accepted: Self.accepted(field.type))
+            }
+        }
+        let context = RuleContext(today: today, definition: definition)
+        for rule in collection.rules {
+            try rule.check(after, context)
+        }
+        return normalised
+    }
+
+    static func unknownField(_ name: String, in collection: CollectionDefinition) -> DomainRefusal {
+        DomainRefusal(
+            code: "unknown_field", field: name, label: Localized(vi: name, en: name),
+            problem: Localized(
+                vi: "không có trường này trong \(collection.label.vi)",
+                en: "\(collection.name) has no such field"),
+            accepted: Localized(
+                vi: "Các trường: \(collection.fields.map(\.name).joined(separator: ", ")).",
+                en: "Fields: \(collection.fields.map(\.name).joined(separator: ", ")).")
+        )
+    }
+
+    /// What a field of `type` accepts, said to a worker.
+    public static func accepted(_ type: FieldType) -> Localized {
+        switch type {
+        case .text(let max):
+            Localized(vi: "Một dòng chữ, tối đa \(max) ký tự.", en: "One line of text, at most \(max) characters.")
+        case .longText(let max):
+            Localized(vi: "Văn bản, tối đa \(max) ký tự.", en: "Text, at most \(max) characters.")
+        case .date:
+            Localized(vi: "Một ngày có thật, dạng dd/mm/yyyy (ví dụ 05/09/2019).", en: "A real date, dd/mm/yyyy (e.g. 05/09/2019).")
+        case .instant:
+            Localized(
+                vi: "Ngày giờ dạng dd/mm/yyyy HH:mm, hoặc 2026-12-02T09:30:00+07:00.",
+                en: "A date and time, dd/mm/yyyy HH:mm, or 2026-12-02T09:30:00+07:00.")
+        case .bool:
+            Localized(vi: "có/không (true/false).", en: "yes/no (true/false).")
+        case .integer(let range):
+            Localized(
+                vi: "Một số nguyên từ \(range.lowerBound) đến \(range.upperBound).",
+                en: "A whole number from \(range.lowerBound) to \(range.upperBound).")
+        case .choice(let enumeration):
+            Localized(vi: "Một trong: \(enumeration.accepted(.vi)).", en: "One of: \(enumeration.accepted(.en)).")
+        case .choices(let enumeration):
+            Localized(
+                vi: "Một hoặc nhiều mục, cách nhau bởi dấu phẩy: \(enumeration.accepted(.vi)).",
+                en: "One or more, separated by commas: \(enumeration.accepted(.en)).")
+        case .phone:
+            Localized(
+                vi: "Số điện thoại 10 chữ số, bắt đầu bằng 0 (ví dụ 0912345678).",
+                en: "A phone number of 10 digits starting with 0 (e.g. 0912345678).")
+        case .nationalID:
+            Localized(vi: "Số định danh cá nhân gồm 12 chữ số.", en: "A personal identity number of 12 digits.")
+        case .reference(let collection):
+            Localized(vi: "Mã hồ sơ \(collection) (dạng 0190a1b2-…).", en: "The id of a \(collection) record.")
+        case .unitCode:
+            Localized(vi: "Mã đơn vị hành chính (ví dụ 01001).", en: "An administrative unit code (e.g. 01001).")
+        case .object(let fields):
+            Localized(
+                vi: "Các mục: \(fields.map(\.name).joined(separator: ", ")).",
+                en: "Items: \(fields.map(\.name).joined(separator: ", ")).")
+        case .list(let fields, let maxCount):
+            Localized(
+                vi: "Tối đa \(maxCount) mục, mỗi mục gồm: \(fields.map(\.name).joined(separator: ", ")).",
+                en: "At most \(maxCount) entries, each with: \(fields.map(\.name).joined(separator: ", ")).")
+        }
+    }
+
+    private static func bad(_ field: FieldDefinition, path: String, _ problem: Localized) -> DomainRefusal {
+        DomainRefusal(code: "bad_value", field: path, label: field.label, problem: problem, accepted: accepted(field.type))
+    }
+
+    private static func notA(_ what: Localized, _ value: FieldValue) -> Localized {
+        let shown = shortShow(value)
+        return Localized(vi: "\(shown) không phải \(what.vi)", en: "\(shown) is not \(what.en)")
+    }
+
+    /// A value quoted in a refusal: short, so a long paste does not fill the terminal.
+    static func shortShow(_ value: FieldValue) -> String {
+        let text = value.stringValue.map { "\"\($0)\"" } ?? value.json
+        return text.count > 40 ? String(text.prefix(37)) + "…\"" : text
+    }
+
+    /// Normalises and checks one value of a local write.
+    static func normalise(_ value: FieldValue, as field: FieldDefinition, path: String) throws(DomainRefusal)
+        -> FieldValue
+    {
+        switch field.type {
+        case .text(let max), .longText(let max):
+            guard case .string(let raw) = value else {
+                throw bad(field, path: path, notA(Localized(vi: "chữ", en: "text"), value))
+            }
+            let text = raw.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+            try checkText(text, field: field, path: path, max: max)
+            return .string(text)
+        case .date:
+            guard case .string(let raw) = value else {
+                throw bad(field, path: path, notA(Localized(vi: "ngày", en: "a date"), value))
+            }
+            let text = raw.trimmingCharacters(in: .whitespaces)
+            guard let date = LocalDate(iso: text) ?? LocalDate(display: text) else {
+                throw bad(field, path: path, notA(Localized(vi: "một ngày có thật", en: "a real date"), value))
+            }
+            return .string(date.description)
+        case .instant:
+            guard case .string(let raw) = value, let date = Instant.parse(raw.trimmingCharacters(in: .whitespaces))
+            else {
+                throw bad(field, path: path, notA(Localized(vi: "ngày giờ", en: "a date and time"), value))
+            }
+            return .string(Instant.format(date))
+        case .bool:
+            switch value {
+            case .bool: return value
+            case .string(let text):
+                switch text.precomposedStringWithCanonicalMapping.lowercased() {
+                case "true", "yes", "có", "co", "1": return .bool(true)
+                case "false", "no", "không", "khong", "0": return .bool(false)
+                default: break
+                }
+            default: break
+            }
+            throw bad(field, path: path, notA(Localized(vi: "có/không", en: "yes or no"), value))
+        case .integer(let range):
+            var number: Int64?
+            if case .int(let value) = value { number = value }
+            if case .string(let text) = value { number = Int64(text.trimmingCharacters(in: .whitespaces)) }
+            guard let number else {
+                throw bad(field, path: path, notA(Localized(vi: "một số nguyên", en: "a whole number"), value))
+            }
+            guard range.contains(number) else {
+                throw bad(
+                    field, path: path,
+                    Localized(
+                        vi: "\(number) nằm ngoài khoảng \(range.lowerBound)–\(range.upperBound)",
+                        en: "\(number) is outside \(range.lowerBound)–\(range.upperBound)"))
+            }
+            return .int(number)
+        case .choice(let enumeration):
+            guard case .string(let text) = value, let code = enumeration.code(forInput: text) else {
+                throw bad(field, path: path, notA(Localized(vi: "một lựa chọn hợp lệ", en: "an accepted choice"), value))
+            }
+            return .string(code)
+        case .choices(let enumeration):
+            var items: [FieldValue]
+            switch value {
+            case .array(let array): items = array
+            case .string(let text): items = text.split(separator: ",").map { .string(String($0)) }
+            default: throw bad(field, path: path, notA(Localized(vi: "danh sách lựa chọn", en: "a list of choices"), value))
+            }
+            var codes: [String] = []
+            for item in items {
+                guard case .string(let text) = item,
+                    let code = enumeration.code(forInput: text.trimmingCharacters(in: .whitespaces))
+                else {
+                    throw bad(field, path: path, notA(Localized(vi: "một lựa chọn hợp lệ", en: "an accepted choice"), item))
+                }
+                if !codes.contains(code) { codes.append(code) }
+            }
+            if codes.isEmpty {
+                throw bad(field, path: path, Localized(vi: "chưa chọn mục nào", en: "nothing is chosen"))
+            }
+            return .array(codes.map { .string($0) })
+        case .phone:
+            guard case .string(let raw) = value else {
+                throw bad(field, path: path, notA(Localized(vi: "số điện thoại", en: "a phone number"), value))
+            }
+            let digits = raw.filter { !" .-()".contains($0) }
+            guard isPhone(digits) else {
+                throw bad(
+                    field, path: path,
+                    Localized(
+                        vi: "\"\(raw)\" không phải số điện thoại 10 chữ số bắt đầu bằng 0",
+                        en: "\"\(raw)\" is not a 10-digit phone number starting with 0"))
+            }
+            return .string(digits)
+        case .nationalID:
+            guard case .string(let raw) = value, isDigits(raw.filter { $0 != " " }, count: 12) else {
+                throw bad(field, path: path, notA(Localized(vi: "số gồm 12 chữ số", en: "a 12-digit number"), value))
+            }
+            return .string(raw.filter { $0 != " " })
+        case .reference:
+            guard case .string(let raw) = value, let id = RecordID(string: raw.trimmingCharacters(in: .whitespaces))
+            else {
+                throw bad(field, path: path, notA(Localized(vi: "mã hồ sơ", en: "a record id"), value))
+            }
+            return .string(id.description)
+        case .unitCode:
+            guard case .string(let raw) = value, isUnitCode(raw) else {
+                throw bad(field, path: path, notA(Localized(vi: "mã đơn vị", en: "a unit code"), value))
+            }
+            return value
+        case .object(let fields):
+            guard case .object(let object) = value else {
+                throw bad(field, path: path, notA(Localized(vi: "một nhóm mục", en: "an object"), value))
+            }
+            return .object(try normaliseObject(object, fields: fields, owner: field, path: path))
+        case .list(let fields, let maxCount):
+            guard case .array(let items) = value else {
+                throw bad(field, path: path, notA(Localized(vi: "một danh sách", en: "a list"), value))
+            }
+            guard items.count <= maxCount else {
+                throw bad(
+                    field, path: path,
+                    Localized(vi: "\(items.count) mục, quá \(maxCount)", en: "\(items.count) entries, over \(maxCount)"))
+            }
+            var result: [FieldValue] = []
+            for (position, item) in items.enumerated() {
+                guard case .object(let object) = item else {
+                    throw bad(field, path: "\(path)[\(position + 1)]", notA(Localized(vi: "một mục", en: "an entry"), item))
+                }
+                result.append(.object(try normaliseObject(object, fields: fields, owner: field, path: "\(path)[\(position + 1)]")))
+            }
+            return .array(result)
+        }
+    }
+
+    private static func normaliseObject(
+        _ object: [String: FieldValue], fields: [FieldDefinition], owner: FieldDefinition, path: String
+    ) throws(DomainRefusal) -> [String: FieldValue] {
+        var result: [String: FieldValue] = [:]
+        for key in object.keys.sorted() {
+            guard let field = fields.first(where: { $0.name == key }) else {
+                throw DomainRefusal(
+                    code: "unknown_field", field: "\(path).\(key)", label: owner.label,
+                    problem: Localized(vi: "không có mục \"\(key)\"", en: "has no item \"\(key)\""),
+                    accepted: accepted(owner.type))
+            }
+            let value = object[key]!
+            if value == .null || value == .string("") { continue }
+            result[key] = try normalise(value, as: field, path: "\(path).\(key)")
+        }
+        for field in fields where field.required && result[field.name] == nil {
+            throw DomainRefusal(
+                code: "missing", field: "\(path).\(field.name)", label: field.label,
+                problem: Localized(vi: "chưa được nhập (bắt buộc)", en: "is required"), accepted: accepted(field.type))
+        }
+        return result
+    }
+
+    private static func checkText(_ text: String, field: FieldDefinition, path: String, max: Int) throws(DomainRefusal) {
+        if text.count > max {
+            throw bad(
+                field, path: path,
+                Localized(vi: "dài \(text.count) ký tự, quá \(max)", en: "\(text.count) characters, over \(max)"))
+        }
+        let multiline: Bool = if case .longText = field.type { true } else { false }
+        for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control {
+            if multiline && (scalar == "\n" || scalar == "\t" || scalar == "\r") { continue }
+            throw bad(
+                field, path: path,
+                Localized(
+                    vi: "có ký tự điều khiển (U+\(String(scalar.value, radix: 16, uppercase: true)))",
+                    en: "holds a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))"))
+        }
+    }
+
+    static func isDigits(_ text: String, count: Int) -> Bool {
+        text.utf8.count == count && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    static func isPhone(_ text: String) -> Bool { isDigits(text, count: 10) && text.utf8.first == 0x30 }
+
+    static func isUnitCode(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 32 && text.utf8.allSatisfy { $0 >= 0x21 && $0 < 0x7f }
+    }
+
+    // MARK: Changes from peers
+
+    /// Checks a change that arrived from a peer declaring `peerVersion` of the definition.
+    /// Returns what is wrong (in English, for the set-aside list; never a value), or nil.
+    public func checkIncoming(collection name: String, set: FieldMap<FieldValue>, peerVersion: Int) -> String? {
+        let newer = peerVersion > definition.version
+        guard let collection = definition.collection(name) else {
+            return newer ? nil : "unknown collection \"\(name)\""
+        }
+        for slot in set where !ReservedField.isReserved(slot.name) {
+            guard let field = collection.field(slot.name) else {
+                if newer { continue }
+                return "unknown field \(name).\(slot.name)"
+            }
+            if slot.value == .null {
+                if field.required { return "\(name).\(slot.name) is required and cannot be cleared" }
+                continue
+            }
+            if let problem = Self.canonicalProblem(slot.value, as: field, lenientCodes: newer) {
+                return "\(name).\(slot.name): \(problem)"
+            }
+        }
+        return nil
+    }
+
+    /// Why `value` is not what a node of this definition writes for `field`, or nil. With
+    /// `lenientCodes`, an enumeration code this definition does not know passes (a newer one
+    /// may have added it).
+    static func canonicalProblem(_ value: FieldValue, as field: FieldDefinition, lenientCodes: Bool) -> String? {
+        switch field.type {
+        case .text(let max), .longText(let max):
+            guard case .string(let text) = value else { return "not text" }
+            if text != text.precomposedStringWithCanonicalMapping { return "text not in Unicode NFC" }
+            if text.count > max { return "text over \(max) characters" }
+            let multiline: Bool = if case .longText = field.type { true } else { false }
+            for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control {
+                if multiline && (scalar == "\n" || scalar == "\t" || scalar == "\r") { continue }
+                return "control character in text"
+            }
+            return nil
+        case .date:
+            guard case .string(let text) = value, LocalDate(iso: text) != nil else { return "not a date YYYY-MM-DD" }
+            return nil
+        case .instant:
+            guard case .string(let text) = value, let date = Instant.parse(text), Instant.format(date) == text else {
+                return "not an instant YYYY-MM-DDTHH:MM:SSZ"
+            }
+            return nil
+        case .bool:
+            return value.boolValue == nil ? "not true or false" : nil
+        case .integer(let range):
+            guard case .int(let number) = value, range.contains(number) else {
+                return "not a whole number in \(range.lowerBound)...\(range.upperBound)"
+            }
+            return nil
+        case .choice(let enumeration):
+            guard case .string(let code) = value else { return "not a code of \(enumeration.name)" }
+            if enumeration.value(code) == nil && !(lenientCodes && isCode(code)) {
+                return "not a code of \(enumeration.name)"
+            }
+            return nil
+        case .choices(let enumeration):
+            guard case .array(let items) = value, !items.isEmpty else { return "not a list of \(enumeration.name)" }
+            var seen = Set<String>()
+            for item in items {
+                guard case .string(let code) = item, seen.insert(code).inserted,
+                    enumeration.value(code) != nil || (lenientCodes && isCode(code))
+                else { return "not a list of distinct codes of \(enumeration.name)" }
+            }
+            return nil
+        case .phone:
+            guard case .string(let text) = value, isPhone(text) else { return "not a 10-digit phone starting with 0" }
+            return nil
+        case .nationalID:
+            guard case .string(let text) = value, isDigits(text, count: 12) else { return "not a 12-digit number" }
+            return nil
+        case .reference:
+            guard case .string(let text) = value, let id = RecordID(string: text), id.description == text else {
+                return "not a record id"
+            }
+            return nil
+        case .unitCode:
+            guard case .string(let text) = value, isUnitCode(text) else { return "not a unit code" }
+            return nil
+        case .object(let fields):
+            guard case .object(let object) = value else { return "not an object" }
+            return objectProblem(object, fields: fields, lenientCodes: lenientCodes)
+        case .list(let fields, let maxCount):
+            guard case .array(let items) = value, items.count <= maxCount else {
+                return "not a list of at most \(maxCount) entries"
+            }
+            for item in items {
+                guard case .object(let object) = item else { return "an entry is not an object" }
+                if let problem = objectProblem(object, fields: fields, lenientCodes: lenientCodes) { return problem }
+            }
+            return nil
+        }
+    }
+
+    private static func objectProblem(_ object: [String: FieldValue], fields: [FieldDefinition], lenientCodes: Bool)
+        -> String?
+    {
+        for (key, value) in object {
+            guard let field = fields.first(where: { $0.name == key }) else {
+                if lenientCodes { continue }
+                return "unknown item \"\(key)\""
+            }
+            if let problem = canonicalProblem(value, as: field, lenientCodes: lenientCodes) { return "\(key): \(problem)" }
+        }
+        for field in fields where field.required && object[field.name] == nil {
+            return "item \"\(field.name)\" is required"
+        }
+        return nil
+    }
+
+    private static func isCode(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64 && text.utf8.allSatisfy { $0 >= 0x21 && $0 < 0x7f }
+    }
+}
