@@ -57,7 +57,6 @@ public enum Collections {
             FieldDefinition("health_insurance", l("Có thẻ bảo hiểm y tế", "Health insurance"), .bool),
             FieldDefinition("notes", l("Ghi chú", "Notes"), .longText(maxLength: 4000), personal: true),
             FieldDefinition("lifecycle", l("Tình trạng quản lý", "Status"), .choice(Enumerations.lifecycle)),
-            FieldDefinition("moved_to", l("Chuyển đến (mã xã)", "Moved to (commune code)"), .unitCode),
         ],
         rules: [Rules.childUnder16, Rules.circumstanceDates, Rules.atRiskReason])
 

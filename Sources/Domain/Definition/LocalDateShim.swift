@@ -54,3 +54,43 @@ public enum Instant {
         return formatter.string(from: date)
     }
 }
+
+// Temporary shims for the domain-logic branch's types.
+public struct WorkingCalendar: Sendable {
+    public static let standard = WorkingCalendar()
+    public static func loading(folder: String) throws -> WorkingCalendar { .standard }
+}
+public struct DeadlineRules: Sendable {
+    public var emergencyHours = 12
+    public static let standard = DeadlineRules()
+}
+public enum CaseState: String, CaseIterable, Codable, Sendable {
+    case received, initial_assessment, emergency, detailed_assessment, plan_drafting, plan_submitted, implementing
+    case reassessment, closure_submitted, closed, not_substantiated, transferred, reopened
+    public var isOpen: Bool { ![.closed, .not_substantiated, .transferred].contains(self) }
+}
+extension Instant {
+    public static func display(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "dd/MM/yyyy HH:mm"
+        formatter.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
+        return formatter.string(from: date)
+    }
+}
+extension LocalDate {
+    public func start() -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!
+        return calendar.date(from: DateComponents(year: year, month: month, day: day))!
+    }
+}
+public struct NameMatch<ID: Hashable & Sendable>: Sendable { public let id: ID }
+public struct NameIndex<ID: Hashable & Sendable>: Sendable {
+    var names: [(ID, String)] = []
+    public init() {}
+    public mutating func insert(_ id: ID, text: String) { names.append((id, text)) }
+    public func search(_ query: String, limit: Int) -> [NameMatch<ID>] {
+        names.filter { $0.1.lowercased().contains(query.lowercased()) }.prefix(limit).map { NameMatch(id: $0.0) }
+    }
+}
+public func foldForSearch(_ text: String) -> String { text.lowercased() }

@@ -87,8 +87,8 @@ enum Rules {
                     vi: "danh tính người báo tin chỉ được lưu khi họ đồng ý",
                     en: "the reporter's identity is kept only with their consent"),
                 Localized(
-                    vi: "Hỏi người báo tin; nếu đồng ý, ghi thêm reporter_consent=true; nếu không, để trống (báo tin ẩn danh).",
-                    en: "Ask the reporter; with consent add reporter_consent=true, otherwise leave it out (anonymous)."
+                    vi: "Hỏi người báo tin; nếu họ đồng ý, ghi nhận sự đồng ý (--consent); nếu không, để trống (báo tin ẩn danh).",
+                    en: "Ask the reporter; with their consent record it (--consent), otherwise leave the identity out (anonymous)."
                 ))
         }
     }

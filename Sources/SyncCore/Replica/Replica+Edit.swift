@@ -53,34 +53,7 @@ extension Replica {
     public func put(
         _ collection: String, id: RecordID, unit newUnit: String? = nil, set fields: [String: FieldValue]
     ) throws -> Change? {
-        let key = RecordKey(collection: collection, id: id)
-        guard ReservedField.isValidName(collection) else {
-            throw EditError(
-                kind: .invalidField, record: key, detail: "collection name \"\(collection)\" is not allowed")
-        }
-        for name in fields.keys where !ReservedField.isValidName(name) {
-            throw EditError(kind: .invalidField, record: key, detail: "field name \"\(name)\" is not allowed")
-        }
-        return try edit(key) { state in
-            var set = FieldMap(fields)
-            if let state {
-                guard !state.isDeleted else {
-                    throw EditError(kind: .deleted, record: key, detail: "the record is deleted")
-                }
-                for (name, value) in fields where state.fields[name]?.count == 1 && state.value(name) == value {
-                    set[name] = nil
-                }
-                if let newUnit, state.fields[ReservedField.unit]?.count != 1 || state.unit != newUnit {
-                    set[ReservedField.unit] = .string(newUnit)
-                }
-                return (set, newUnit ?? state.unit ?? self.unit)
-            }
-            guard let newUnit else {
-                throw EditError(kind: .unitRequired, record: key, detail: "the record does not exist yet")
-            }
-            set[ReservedField.unit] = .string(newUnit)
-            return (set, newUnit)
-        }
+        try transaction { editor in try editor.put(collection, id: id, unit: newUnit, set: fields) }
     }
 
     /// Deletes a record: a tombstone whose context is everything seen here.
@@ -131,35 +104,97 @@ extension Replica {
         return change!
     }
 
-    /// One local edit: reads the record, lets `decide` say which fields to set and the
-    /// record's unit afterwards, stamps the change and applies it, in one transaction.
+    /// One local edit in its own transaction (see `RecordEditor.edit`).
     private func edit(
         _ key: RecordKey, decide: (RecordState?) throws -> (FieldMap<FieldValue>, String)
     ) throws -> Change? {
+        try transaction { editor in try editor.edit(key, decide: decide) }
+    }
+
+    /// Runs `body` as one transaction of local edits: every edit it makes is applied and logged
+    /// together, or none is (a case's step and its history entry, a child moved with its cases).
+    public func transaction<T>(_ body: (inout RecordEditor) throws -> T) throws -> T {
         try storage.write { access in
-            var batch = try Batch(access: access, policy: policy)
-            let state = try batch.state(key)
-            if let state, let mark = try access.setting(Replica.catchingUpSetting) {
-                // Only what was added here since the restore is known in full.
-                let restoredAt = UInt64(mark) ?? .max
-                if !state.version.entries.allSatisfy({ $0.origin == origin && $0.counter > restoredAt }) {
-                    throw EditError(
-                        kind: .catchingUp, record: key,
-                        detail: "this replica was restored from a backup and has not synced since")
-                }
-            }
-            let (set, unit) = try decide(state)
-            if set.isEmpty { return nil }
-            batch.meta.counter += 1
-            let change = Change(
-                dot: Dot(origin: origin, counter: batch.meta.counter),
-                stamp: batch.meta.clock.tick(nowMillis: time.nowMillis()),
-                collection: key.collection, record: key.id, unit: unit,
-                context: state?.version ?? VersionVector(), set: set)
-            try change.validate()
-            try batch.local(change)
-            _ = try batch.finish()
-            return change
+            var editor = RecordEditor(replica: self, batch: try Batch(access: access, policy: policy))
+            let result = try body(&editor)
+            _ = try editor.batch.finish()
+            return result
         }
+    }
+}
+
+/// Local edits inside one `Replica.transaction`: reads see the transaction's own writes.
+public struct RecordEditor {
+    let replica: Replica
+    var batch: Batch
+
+    /// The record as this transaction sees it.
+    public mutating func record(_ collection: String, id: RecordID) throws -> RecordState? {
+        try batch.state(RecordKey(collection: collection, id: id))
+    }
+
+    /// `Replica.put`, inside the transaction.
+    @discardableResult
+    public mutating func put(
+        _ collection: String, id: RecordID, unit newUnit: String? = nil, set fields: [String: FieldValue]
+    ) throws -> Change? {
+        let key = RecordKey(collection: collection, id: id)
+        guard ReservedField.isValidName(collection) else {
+            throw EditError(
+                kind: .invalidField, record: key, detail: "collection name \"\(collection)\" is not allowed")
+        }
+        for name in fields.keys where !ReservedField.isValidName(name) {
+            throw EditError(kind: .invalidField, record: key, detail: "field name \"\(name)\" is not allowed")
+        }
+        let ownUnit = replica.unit
+        return try edit(key) { state in
+            var set = FieldMap(fields)
+            if let state {
+                guard !state.isDeleted else {
+                    throw EditError(kind: .deleted, record: key, detail: "the record is deleted")
+                }
+                for (name, value) in fields where state.fields[name]?.count == 1 && state.value(name) == value {
+                    set[name] = nil
+                }
+                if let newUnit, state.fields[ReservedField.unit]?.count != 1 || state.unit != newUnit {
+                    set[ReservedField.unit] = .string(newUnit)
+                }
+                return (set, newUnit ?? state.unit ?? ownUnit)
+            }
+            guard let newUnit else {
+                throw EditError(kind: .unitRequired, record: key, detail: "the record does not exist yet")
+            }
+            set[ReservedField.unit] = .string(newUnit)
+            return (set, newUnit)
+        }
+    }
+
+    /// One local edit: reads the record, lets `decide` say which fields to set and the
+    /// record's unit afterwards, stamps the change and applies it.
+    mutating func edit(
+        _ key: RecordKey, decide: (RecordState?) throws -> (FieldMap<FieldValue>, String)
+    ) throws -> Change? {
+        let access = batch.access
+        let state = try batch.state(key)
+        if let state, let mark = try access.setting(Replica.catchingUpSetting) {
+            // Only what was added here since the restore is known in full.
+            let restoredAt = UInt64(mark) ?? .max
+            if !state.version.entries.allSatisfy({ $0.origin == replica.origin && $0.counter > restoredAt }) {
+                throw EditError(
+                    kind: .catchingUp, record: key,
+                    detail: "this replica was restored from a backup and has not synced since")
+            }
+        }
+        let (set, unit) = try decide(state)
+        if set.isEmpty { return nil }
+        batch.meta.counter += 1
+        let change = Change(
+            dot: Dot(origin: replica.origin, counter: batch.meta.counter),
+            stamp: batch.meta.clock.tick(nowMillis: replica.time.nowMillis()),
+            collection: key.collection, record: key.id, unit: unit,
+            context: state?.version ?? VersionVector(), set: set)
+        try change.validate()
+        try batch.local(change)
+        return change
     }
 }
