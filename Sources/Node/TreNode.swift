@@ -10,7 +10,7 @@ struct TreNode: AsyncParsableCommand {
         commandName: "tre-node",
         abstract: "A commune's Tre node: its records, offline, and their sync with the district hub.",
         subcommands: [
-            Init.self, Child.self, Intake.self, Activity.self, Sync.self, Status.self,
+            Init.self, Child.self, Intake.self, Case.self, Overdue.self, Activity.self, Sync.self, Status.self,
             Config.self, RecordCommand<NodeDirectory>.self, ConflictsCommand<NodeDirectory>.self,
             StateHashCommand<NodeDirectory>.self, Changes.self, Rejected.self,
             BackupCommand<NodeDirectory>.self, RestoreCommand<NodeDirectory>.self,

@@ -107,6 +107,18 @@ public enum Collections {
             FieldDefinition("plan_cycle", l("Chu kỳ kế hoạch", "Plan cycle"), .integer(0...100)),
             FieldDefinition("plan", l("Tóm tắt kế hoạch", "Plan summary"), .longText(maxLength: 4000), personal: true),
             FieldDefinition("next_review", l("Ngày rà soát tiếp theo", "Next review"), .date),
+            FieldDefinition("reopened_at", l("Mở lại lúc", "Reopened at"), .instant),
+            FieldDefinition(
+                "last_reassessment", l("Kết quả đánh giá lại gần nhất", "Latest reassessment"),
+                .object([
+                    FieldDefinition("residual_harm", l("Tổn hại còn lại", "Residual harm"), .choice(Enumerations.rating), required: true),
+                    FieldDefinition(
+                        "abuser_access", l("Khả năng người gây hại tiếp cận trẻ", "Abuser's access"),
+                        .choice(Enumerations.rating), required: true),
+                    FieldDefinition(
+                        "care_environment", l("Môi trường chăm sóc", "Care environment"), .choice(Enumerations.rating),
+                        required: true),
+                ])),
             FieldDefinition("placement_started_at", l("Bắt đầu bố trí nơi tạm thời", "Placement started"), .instant),
             FieldDefinition("placement_ended_at", l("Kết thúc bố trí nơi tạm thời", "Placement ended"), .instant),
             FieldDefinition("return_reason", l("Lý do trả lại", "Reason for return"), .text(maxLength: 500)),

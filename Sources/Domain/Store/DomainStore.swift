@@ -64,6 +64,13 @@ public struct DomainStore: Sendable {
         }
     }
 
+    /// Every live record of a collection as a transaction sees it.
+    func records(_ collection: String, in editor: inout RecordEditor) throws -> [DomainRecord] {
+        try editor.records(in: collection).compactMap { id, state in
+            state.isDeleted ? nil : DomainRecord(collection: collection, id: id, state: state)
+        }
+    }
+
     /// True when this replica may change the record: a node works on its own commune's records;
     /// a record that moved elsewhere stays here as a read-only trace.
     public func isOwn(_ record: DomainRecord) -> Bool {
@@ -154,7 +161,7 @@ public struct DomainStore: Sendable {
             }
             var moved = 0
             if try editor.put("children", id: id, unit: unit, set: [:]) != nil { moved += 1 }
-            let openCases = try records("cases").filter {
+            let openCases = try records("cases", in: &editor).filter {
                 $0.string("child_id") == id.description && isOwn($0)
                     && (CaseState(rawValue: $0.string("status") ?? "")?.isOpen ?? true)
             }
@@ -163,13 +170,13 @@ public struct DomainStore: Sendable {
                 moved += 1
             }
             for collection in ["case_events", "assessments", "plans", "referrals", "visits"] {
-                for record in try records(collection) where caseIDs.contains(record.string("case_id") ?? "") {
+                for record in try records(collection, in: &editor) where caseIDs.contains(record.string("case_id") ?? "") {
                     if isOwn(record), try editor.put(collection, id: record.id, unit: unit, set: [:]) != nil {
                         moved += 1
                     }
                 }
             }
-            for record in try records("intakes") where isOwn(record) {
+            for record in try records("intakes", in: &editor) where isOwn(record) {
                 let forCase = caseIDs.contains(record.string("case_id") ?? "")
                 let forChildOnly = record.string("child_id") == id.description && record.string("case_id") == nil
                 if forCase || forChildOnly, try editor.put("intakes", id: record.id, unit: unit, set: [:]) != nil {

@@ -133,6 +133,19 @@ public struct RecordEditor {
         try batch.state(RecordKey(collection: collection, id: id))
     }
 
+    /// Every record of a collection as this transaction sees it, in id order, deleted ones
+    /// included.
+    public mutating func records(in collection: String) throws -> [(RecordID, RecordState)] {
+        var stored: [RecordID: RecordState] = [:]
+        try batch.access.forEachRecord(collection: collection) { record in
+            stored[record.key.id] = try RecordState(encoded: record.stateBytes)
+        }
+        for key in batch.records.keys where key.collection == collection {
+            stored[key.id] = try batch.state(key)
+        }
+        return stored.keys.sorted().map { ($0, stored[$0]!) }
+    }
+
     /// `Replica.put`, inside the transaction.
     @discardableResult
     public mutating func put(

@@ -263,7 +263,7 @@ struct ChildShow: ParsableCommand {
             text += "\n\n" + say(options, "Hồ sơ vụ việc", "Cases") + ":"
             if cases.isEmpty { text += " " + say(options, "không có", "none") }
             for record in cases {
-                text += "\n  \(record.id)"
+                text += "\n  " + CaseSummary(record, store: store).line(options.lang)
             }
             print(text)
         }
