@@ -99,6 +99,13 @@ import Testing
         }
     }
 
+    @Test func formatThenParseGivesTheSameSecond() throws {
+        for text in ["2026-12-02T02:30:00Z", "1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "9999-12-31T23:59:59Z"] {
+            let parsed = try #require(Instant.parse(text))
+            #expect(Instant.format(parsed) == text)
+        }
+    }
+
     @Test func displaysInVietnamsTime() {
         #expect(Instant.display(moment("2026-12-02T02:30:00Z")) == "02/12/2026 09:30")
         #expect(Instant.display(moment("2026-12-31T17:05:00Z")) == "01/01/2027 00:05")

@@ -124,6 +124,18 @@ import Testing
         #expect(index.count == 0 && names(index, "t").isEmpty && names(index, "nguyen").isEmpty)
     }
 
+    /// Many one-letter terms against a long text: the search of an assignment is bounded, and
+    /// still finds one.
+    @Test func aPathologicalQueryStaysBounded() {
+        var index = NameIndex<Int>()
+        index.insert(1, text: Array(repeating: "An", count: 30).joined(separator: " "))
+        index.insert(2, text: "Nguyễn Thị An")
+        let matches = index.search(Array(repeating: "a", count: 12).joined(separator: " "), limit: 5)
+        #expect(matches.map(\.id) == [1])
+        #expect(matches.first?.exactTerms == 0 && matches.first?.inOrder == true)
+        #expect(index.search(Array(repeating: "an", count: 65).joined(separator: " "), limit: 5).isEmpty)
+    }
+
     /// 15,000 names, the size of a large merged commune. Asserts the results against a plain
     /// scan; the time is printed, not asserted (a loaded CI machine is no measure).
     @Test func fifteenThousandNames() {
