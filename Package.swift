@@ -110,6 +110,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DomainTests",
+            dependencies: ["Domain", "SyncCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NodeTests",
             dependencies: ["SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub"],
             swiftSettings: swiftSettings
