@@ -232,7 +232,7 @@ import Testing
         #expect(none.isEmpty)
         // A name typed decomposed is stored composed (NFC).
         let decomposed = try Self.add(
-            dir, "child", "add", "--name", "Ho\u{0300} Thi\u{0323} Hoa", "--sex", "F", "--born", "02/03/2015", "--village", "Bản Pha")
+            dir, "child", "add", "--name", "Ho\u{0302}\u{0300} Thi\u{0323} Hoa", "--sex", "F", "--born", "02/03/2015", "--village", "Bản Pha")
         let shown = try #require(
             try json(Executables.node("child", "show", decomposed, "--dir", dir, "--json").ok()) as? [String: Any])
         #expect((shown["full_name"] as? String).map { Array($0.unicodeScalars) } == Array("Hồ Thị Hoa".unicodeScalars))

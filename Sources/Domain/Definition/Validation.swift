@@ -290,14 +290,23 @@ public struct Validator: Sendable {
             }
             let value = object[key]!
             if value == .null || value == .string("") { continue }
-            result[key] = try normalise(value, as: field, path: "\(path).\(key)")
+            result[key] = try normalise(value, as: nested(field, in: owner), path: "\(path).\(key)")
         }
         for field in fields where field.required && result[field.name] == nil {
             throw DomainRefusal(
-                code: "missing", field: "\(path).\(field.name)", label: field.label,
+                code: "missing", field: "\(path).\(field.name)", label: nested(field, in: owner).label,
                 problem: Localized(vi: "chưa được nhập (bắt buộc)", en: "is required"), accepted: accepted(field.type))
         }
         return result
+    }
+
+    /// A field inside an object or list, labelled with its owner's label first ("Hoàn cảnh đặc
+    /// biệt (Điều 10) › Nhóm"), so a refusal says where it is.
+    private static func nested(_ field: FieldDefinition, in owner: FieldDefinition) -> FieldDefinition {
+        FieldDefinition(
+            field.name,
+            Localized(vi: "\(owner.label.vi) › \(field.label.vi)", en: "\(owner.label.en) › \(field.label.en)"),
+            field.type, required: field.required, personal: field.personal, since: field.since)
     }
 
     private static func checkText(_ text: String, field: FieldDefinition, path: String, max: Int) throws(DomainRefusal) {
@@ -359,7 +368,10 @@ public struct Validator: Sendable {
         switch field.type {
         case .text(let max), .longText(let max):
             guard case .string(let text) = value else { return "not text" }
-            if text != text.precomposedStringWithCanonicalMapping { return "text not in Unicode NFC" }
+            // Swift's == compares canonically (NFD equals NFC): compare the scalars.
+            if !text.unicodeScalars.elementsEqual(text.precomposedStringWithCanonicalMapping.unicodeScalars) {
+                return "text not in Unicode NFC"
+            }
             if text.count > max { return "text over \(max) characters" }
             let multiline: Bool = if case .longText = field.type { true } else { false }
             for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control {
