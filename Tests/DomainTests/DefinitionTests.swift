@@ -122,6 +122,12 @@ import Testing
         // Clearing an optional field is a null; clearing a required one is refused.
         #expect(try write("children", ["notes": .null], existing: existing.merging(["notes": .string("x")], uniquingKeysWith: { $1 })) == ["notes": .null])
         #expect(refusal("children", ["village": .string("")], existing: existing)?.code == "missing")
+        // A child who has turned 16 since being registered can still be edited; writing the
+        // date of birth, or making them active again, checks the age.
+        let older = existing.merging(["date_of_birth": .string("2010-06-01")], uniquingKeysWith: { $1 })
+        #expect(try write("children", ["notes": .string("x")], existing: older) == ["notes": .string("x")])
+        #expect(refusal("children", ["lifecycle": .string("active")], existing: older)?.field == "date_of_birth")
+        #expect(try write("children", ["lifecycle": .string("turned_16")], existing: older) == ["lifecycle": .string("turned_16")])
         // A field of a newer definition already on the record stays untouched by an edit.
         let newer = existing.merging(["favourite_colour": .string("blue")], uniquingKeysWith: { $1 })
         #expect(try write("children", ["notes": .string("x")], existing: newer) == ["notes": .string("x")])

@@ -83,14 +83,18 @@ public struct RecordRule: Sendable {
     }
 }
 
-/// What a rule may need beyond the record: today's local date, for ages.
+/// What a rule may need beyond the record: today's local date, for ages, and which fields the
+/// write sets (a rule about a value that time alone can break — a child's age — is checked when
+/// that value is written, not on every later edit of the record).
 public struct RuleContext: Sendable {
     public let today: LocalDate
     public let definition: DomainDefinition
+    public let changed: Set<String>
 
-    public init(today: LocalDate, definition: DomainDefinition) {
+    public init(today: LocalDate, definition: DomainDefinition, changed: Set<String> = []) {
         self.today = today
         self.definition = definition
+        self.changed = changed
     }
 }
 

@@ -16,6 +16,9 @@ enum Rules {
     /// (its lifecycle says so), but a date of birth that makes an active child 16 or older, or
     /// one in the future, is a typing mistake.
     static let childUnder16: RecordRule = RecordRule(name: "child_under_16") { fields, context throws(DomainRefusal) in
+        // A child who turns 16 on the register stays editable; the age is checked when the date
+        // of birth or the lifecycle is written.
+        guard context.changed.contains("date_of_birth") || context.changed.contains("lifecycle") else { return }
         guard let text = fields["date_of_birth"]?.stringValue, let birth = LocalDate(iso: text) else { return }
         let label = label(Collections.children, "date_of_birth")
         if birth > context.today {

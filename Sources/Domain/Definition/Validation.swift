@@ -64,7 +64,7 @@ public struct Validator: Sendable {
                     accepted: Self.accepted(field.type))
             }
         }
-        let context = RuleContext(today: today, definition: definition)
+        let context = RuleContext(today: today, definition: definition, changed: Set(normalised.keys))
         for rule in collection.rules {
             try rule.check(after, context)
         }
