@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DomainTests",
-            dependencies: ["Domain", "SyncCore"],
+            dependencies: ["Domain", "SyncCore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

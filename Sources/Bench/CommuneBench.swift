@@ -162,15 +162,20 @@ struct CommuneData {
                 on: caseID, .assessInitial,
                 input: CaseStepInput(at: received.addingTimeInterval(1_800), by: "Cán bộ xã", seriousDanger: step == 0))
             if step >= 2 {
-                try store.act(on: caseID, .assessDetailed, input: CaseStepInput(at: received.addingTimeInterval(3_600), by: "Cán bộ xã"))
                 try store.act(
-                    on: caseID, .draftPlan, input: CaseStepInput(at: received.addingTimeInterval(7_200), by: "Cán bộ xã"),
+                    on: caseID, .assessDetailed,
+                    input: CaseStepInput(at: received.addingTimeInterval(3_600), by: "Cán bộ xã"))
+                try store.act(
+                    on: caseID, .draftPlan,
+                    input: CaseStepInput(at: received.addingTimeInterval(7_200), by: "Cán bộ xã"),
                     filing: StepRecord(
                         goals: generator.notes(),
                         actions: [PlanAction(service: "Tư vấn tâm lý", responsible: "Trạm y tế", due: "2026-12-31")]))
             }
             if step == 3 {
-                try store.act(on: caseID, .submitPlan, input: CaseStepInput(at: received.addingTimeInterval(10_800), by: "Cán bộ xã"))
+                try store.act(
+                    on: caseID, .submitPlan,
+                    input: CaseStepInput(at: received.addingTimeInterval(10_800), by: "Cán bộ xã"))
             }
             withCases.append(child)
         }

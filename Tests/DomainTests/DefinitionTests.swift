@@ -44,7 +44,10 @@ import Testing
             #expect(personal["intakes"]?.contains(field) == true, "\(field)")
         }
         // Luật Trẻ em 2016, Điều 10 khoản 1: a, b, c, d, đ, e, g, h, i, k, l, m, n, o.
-        #expect(Enumerations.circumstanceGroup.values.map(\.code) == ["a", "b", "c", "d", "dd", "e", "g", "h", "i", "k", "l", "m", "n", "o"])
+        #expect(
+            Enumerations.circumstanceGroup.values.map(\.code) == [
+                "a", "b", "c", "d", "dd", "e", "g", "h", "i", "k", "l", "m", "n", "o",
+            ])
         #expect(Enumerations.circumstanceGroup.code(forInput: "đ") == "dd")
         #expect(Enumerations.circumstanceGroup.code(forInput: "Đ") == "dd")
         for collection in definition.collections {
@@ -72,30 +75,58 @@ import Testing
         #expect(written["date_of_birth"] == .string("2017-01-01"))
         #expect(written["guardian_phone"] == .string("0912345678"))
         #expect(written["at_risk"] == .bool(true))
-        #expect(written["circumstances"] == .array([.object(["group": .string("dd"), "since": .string("2024-02-01")])]))
+        #expect(
+            written["circumstances"] == .array([.object(["group": .string("dd"), "since": .string("2024-02-01")])]))
     }
 
     @Test func whatIsRefusedAndWhy() {
         let cases: [(String, [String: FieldValue], String, String)] = [
             ("chidren", child, "unknown_collection", "chidren"),
             ("children", child.merging(["sex": .string("X")], uniquingKeysWith: { $1 }), "bad_value", "sex"),
-            ("children", child.merging(["date_of_birth": .string("2030-13-45")], uniquingKeysWith: { $1 }), "bad_value", "date_of_birth"),
-            ("children", child.merging(["date_of_birth": .string("2010-12-02")], uniquingKeysWith: { $1 }), "bad_value", "date_of_birth"),
-            ("children", child.merging(["date_of_birth": .string("2027-01-01")], uniquingKeysWith: { $1 }), "bad_value", "date_of_birth"),
-            ("children", child.merging(["guardian_phone": .string("091234567")], uniquingKeysWith: { $1 }), "bad_value", "guardian_phone"),
-            ("children", child.merging(["favourite_colour": .string("blue")], uniquingKeysWith: { $1 }), "unknown_field", "favourite_colour"),
+            (
+                "children", child.merging(["date_of_birth": .string("2030-13-45")], uniquingKeysWith: { $1 }),
+                "bad_value", "date_of_birth"
+            ),
+            (
+                "children", child.merging(["date_of_birth": .string("2010-12-02")], uniquingKeysWith: { $1 }),
+                "bad_value", "date_of_birth"
+            ),
+            (
+                "children", child.merging(["date_of_birth": .string("2027-01-01")], uniquingKeysWith: { $1 }),
+                "bad_value", "date_of_birth"
+            ),
+            (
+                "children", child.merging(["guardian_phone": .string("091234567")], uniquingKeysWith: { $1 }),
+                "bad_value", "guardian_phone"
+            ),
+            (
+                "children", child.merging(["favourite_colour": .string("blue")], uniquingKeysWith: { $1 }),
+                "unknown_field", "favourite_colour"
+            ),
             ("children", child.merging(["full_name": .null], uniquingKeysWith: { $1 }), "missing", "full_name"),
-            ("children", child.merging(["at_risk": .bool(true)], uniquingKeysWith: { $1 }), "missing", "at_risk_reason"),
+            (
+                "children", child.merging(["at_risk": .bool(true)], uniquingKeysWith: { $1 }), "missing",
+                "at_risk_reason"
+            ),
             (
                 "children",
-                child.merging(["circumstances": .array([.object(["group": .string("z"), "since": .string("2024-01-01")])])], uniquingKeysWith: { $1 }),
+                child.merging(
+                    ["circumstances": .array([.object(["group": .string("z"), "since": .string("2024-01-01")])])],
+                    uniquingKeysWith: { $1 }),
                 "bad_value", "circumstances[1].group"
             ),
-            ("children", child.merging(["full_name": .string("Lò\u{0007}Mai")], uniquingKeysWith: { $1 }), "bad_value", "full_name"),
+            (
+                "children", child.merging(["full_name": .string("Lò\u{0007}Mai")], uniquingKeysWith: { $1 }),
+                "bad_value", "full_name"
+            ),
             (
                 "intakes",
-                ["received_at": .string("2026-12-01T02:00:00Z"), "received_by": .string("A"), "source": .string("hotline_111"),
-                 "abuse_types": .array([.string("violence")]), "child_name": .string("B"), "reporter_name": .string("Bà Lan")],
+                [
+                    "received_at": .string("2026-12-01T02:00:00Z"), "received_by": .string("A"),
+                    "source": .string("hotline_111"),
+                    "abuse_types": .array([.string("violence")]), "child_name": .string("B"),
+                    "reporter_name": .string("Bà Lan"),
+                ],
                 "not_allowed", "reporter_name"
             ),
         ]
@@ -107,7 +138,11 @@ import Testing
         }
         // A child who turned 16 may stay on the register, marked so.
         #expect(
-            refusal("children", child.merging(["date_of_birth": .string("2010-12-02"), "lifecycle": .string("turned_16")], uniquingKeysWith: { $1 })) == nil)
+            refusal(
+                "children",
+                child.merging(
+                    ["date_of_birth": .string("2010-12-02"), "lifecycle": .string("turned_16")],
+                    uniquingKeysWith: { $1 })) == nil)
         // The message speaks the worker's language and names the field by its label.
         let age = refusal("children", child.merging(["date_of_birth": .string("2009-01-01")], uniquingKeysWith: { $1 }))
         #expect(age?.message(.vi).hasPrefix("Ngày sinh:") == true)
@@ -117,17 +152,26 @@ import Testing
     @Test func anEditChecksTheRecordAsItWillBe() throws {
         let existing = try write("children", child)
         // Only the changed field is sent; rules see the whole record.
-        #expect(try write("children", ["notes": .string("Đi học đều")], existing: existing) == ["notes": .string("Đi học đều")])
+        #expect(
+            try write("children", ["notes": .string("Đi học đều")], existing: existing) == [
+                "notes": .string("Đi học đều")
+            ])
         #expect(refusal("children", ["at_risk": .bool(true)], existing: existing)?.field == "at_risk_reason")
         // Clearing an optional field is a null; clearing a required one is refused.
-        #expect(try write("children", ["notes": .null], existing: existing.merging(["notes": .string("x")], uniquingKeysWith: { $1 })) == ["notes": .null])
+        #expect(
+            try write(
+                "children", ["notes": .null],
+                existing: existing.merging(["notes": .string("x")], uniquingKeysWith: { $1 })) == ["notes": .null])
         #expect(refusal("children", ["village": .string("")], existing: existing)?.code == "missing")
         // A child who has turned 16 since being registered can still be edited; writing the
         // date of birth, or making them active again, checks the age.
         let older = existing.merging(["date_of_birth": .string("2010-06-01")], uniquingKeysWith: { $1 })
         #expect(try write("children", ["notes": .string("x")], existing: older) == ["notes": .string("x")])
         #expect(refusal("children", ["lifecycle": .string("active")], existing: older)?.field == "date_of_birth")
-        #expect(try write("children", ["lifecycle": .string("turned_16")], existing: older) == ["lifecycle": .string("turned_16")])
+        #expect(
+            try write("children", ["lifecycle": .string("turned_16")], existing: older) == [
+                "lifecycle": .string("turned_16")
+            ])
         // A field of a newer definition already on the record stays untouched by an edit.
         let newer = existing.merging(["favourite_colour": .string("blue")], uniquingKeysWith: { $1 })
         #expect(try write("children", ["notes": .string("x")], existing: newer) == ["notes": .string("x")])

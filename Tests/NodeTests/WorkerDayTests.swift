@@ -36,12 +36,16 @@ import Testing
         // Friday 24 April 2026, 10:00 in Vietnam: a call to the 111 hotline.
         let intake = try Self.add(
             dir, "intake", "add", "--at", "24/04/2026 10:00", "--source", "111", "--abuse", "violence", "--setting",
-            "family", "--child", child, "--description", "Hàng xóm báo cháu bị cha đánh nhiều lần", "--by", "Lò Văn Sáng")
-        let caseID = try Self.add(dir, "case", "open", "--intake", intake, "--by", "Lò Văn Sáng", "--at", "24/04/2026 10:05")
+            "family", "--child", child, "--description", "Hàng xóm báo cháu bị cha đánh nhiều lần", "--by",
+            "Lò Văn Sáng")
+        let caseID = try Self.add(
+            dir, "case", "open", "--intake", intake, "--by", "Lò Văn Sáng", "--at", "24/04/2026 10:05")
 
         // Steps that skip ahead or belong to the chairman's decision are refused, nothing stored.
         let before = try Executables.node("state-hash", "--dir", dir).ok().line
-        let skipped = try Executables.node("case", "advance", caseID, "--to", "reassessment", "--dir", dir, "--residual-harm", "low", "--abuser-access", "low", "--care-environment", "low")
+        let skipped = try Executables.node(
+            "case", "advance", caseID, "--to", "reassessment", "--dir", dir, "--residual-harm", "low",
+            "--abuser-access", "low", "--care-environment", "low")
         #expect(skipped.status == 1)
         #expect(skipped.stderr.contains("Tiếp nhận"), "\(skipped.stderr)")
         let early = try Executables.node("case", "approve", caseID, "--dir", dir)
@@ -112,10 +116,14 @@ import Testing
         #expect(Self.deadline(record, "decision") == ["due": "2026-05-07T16:59:59Z", "met": "2026-05-06T07:00:00Z"])
 
         // The placement ends on 7 May, in time.
-        try Executables.node("case", "advance", caseID, "--end-placement", "--at", "07/05/2026 08:00", "--dir", dir).ok()
+        try Executables.node("case", "advance", caseID, "--end-placement", "--at", "07/05/2026 08:00", "--dir", dir)
+            .ok()
         record = try Self.caseJSON(dir, caseID)
         #expect(Self.deadline(record, "placement") == ["due": "2026-05-08T16:59:59Z", "met": "2026-05-07T01:00:00Z"])
-        try Executables.node("case", "visit", caseID, "--child-seen", "--notes", "Cháu đi học đều", "--at", "20/05/2026 09:00", "--dir", dir).ok()
+        try Executables.node(
+            "case", "visit", caseID, "--child-seen", "--notes", "Cháu đi học đều", "--at", "20/05/2026 09:00", "--dir",
+            dir
+        ).ok()
 
         // Reassessment (Mẫu 06) with a risk still high: closure is refused; a new plan cycle.
         try Executables.node(
@@ -161,7 +169,8 @@ import Testing
             ])
         #expect(events.first { $0["action"] as? String == "return_plan" }?["by"] as? String == "Giàng A Pao")
         let assessments = try #require(record["assessments"] as? [[String: Any]])
-        #expect(assessments.compactMap { $0["kind"] as? String } == ["initial", "detailed", "reassessment", "reassessment"])
+        #expect(
+            assessments.compactMap { $0["kind"] as? String } == ["initial", "detailed", "reassessment", "reassessment"])
         let plans = try #require(record["plans"] as? [[String: Any]])
         #expect(plans.compactMap { $0["cycle"] as? Int }.sorted() == [1, 2])
         #expect(plans.allSatisfy { $0["status"] as? String == "approved" })
@@ -185,10 +194,12 @@ import Testing
             let child = try Self.add(
                 dir, "child", "add", "--name", name, "--sex", "F", "--born", "01/01/2018", "--village", "Bản Pha")
             let received = formatter.string(from: now.addingTimeInterval(-hours * 3600))
-            let intake = try Self.add(dir, "intake", "add", "--at", received, "--source", "school", "--abuse", "neglect", "--child", child)
+            let intake = try Self.add(
+                dir, "intake", "add", "--at", received, "--source", "school", "--abuse", "neglect", "--child", child)
             let id = try Self.add(dir, "case", "open", "--intake", intake)
             try Executables.node(
-                "case", "advance", id, "--to", "initial_assessment", "--danger", danger ? "yes" : "no", "--at", received,
+                "case", "advance", id, "--to", "initial_assessment", "--danger", danger ? "yes" : "no", "--at",
+                received,
                 "--dir", dir
             ).ok()
             return id
@@ -197,7 +208,8 @@ import Testing
         let late = try open("Vừ Thị Mỷ", receivedHoursAgo: 30 * 24, danger: false)
         // Received 2 hours ago with serious danger: emergency action due in 10 hours.
         let urgent = try open("Sùng Thị Dua", receivedHoursAgo: 2, danger: true)
-        let items = try #require(try json(Executables.node("overdue", "--dir", dir, "--json").ok()) as? [[String: String]])
+        let items = try #require(
+            try json(Executables.node("overdue", "--dir", dir, "--json").ok()) as? [[String: String]])
         #expect(items.map { $0["case"] ?? "" } == [late, urgent])
         #expect(items.map { $0["kind"] ?? "" } == ["plan", "emergency"])
         #expect(items.map { $0["overdue"] ?? "" } == ["true", "false"])
@@ -228,11 +240,13 @@ import Testing
         #expect(try first("duong dung") == "Dương Văn Dũng")
         // Decomposed input (as some keyboards send it) is the same name.
         #expect(try first("Nguye\u{0302}\u{0303}n Thi\u{0323} Lan") == "Nguyễn Thị Lan")
-        let none = try #require(try json(Executables.node("child", "find", "tran", "--dir", dir, "--json").ok()) as? [Any])
+        let none = try #require(
+            try json(Executables.node("child", "find", "tran", "--dir", dir, "--json").ok()) as? [Any])
         #expect(none.isEmpty)
         // A name typed decomposed is stored composed (NFC).
         let decomposed = try Self.add(
-            dir, "child", "add", "--name", "Ho\u{0302}\u{0300} Thi\u{0323} Hoa", "--sex", "F", "--born", "02/03/2015", "--village", "Bản Pha")
+            dir, "child", "add", "--name", "Ho\u{0302}\u{0300} Thi\u{0323} Hoa", "--sex", "F", "--born", "02/03/2015",
+            "--village", "Bản Pha")
         let shown = try #require(
             try json(Executables.node("child", "show", decomposed, "--dir", dir, "--json").ok()) as? [String: Any])
         #expect((shown["full_name"] as? String).map { Array($0.unicodeScalars) } == Array("Hồ Thị Hoa".unicodeScalars))
@@ -241,17 +255,32 @@ import Testing
     @Test func refusalsNameTheFieldSayWhatIsAcceptedAndStoreNothing() throws {
         let directory = try TemporaryDirectory()
         let dir = try Self.node(in: directory)
-        let child = try Self.add(dir, "child", "add", "--name", "Lò Thị Mai", "--sex", "F", "--born", "01/01/2017", "--village", "Bản Pha")
+        let child = try Self.add(
+            dir, "child", "add", "--name", "Lò Thị Mai", "--sex", "F", "--born", "01/01/2017", "--village", "Bản Pha")
         let before = try Executables.node("state-hash", "--dir", dir).ok().line
         let cases: [([String], String)] = [
-            (["child", "add", "--name", "Lò Văn A", "--sex", "M", "--born", "01/12/2009", "--village", "Bản Pha"], "Ngày sinh"),
-            (["child", "add", "--name", "Lò Văn A", "--sex", "X", "--born", "01/12/2019", "--village", "Bản Pha"], "Giới tính"),
-            (["child", "add", "--name", "Lò Văn A", "--sex", "M", "--born", "45/13/2019", "--village", "Bản Pha"], "Ngày sinh"),
+            (
+                ["child", "add", "--name", "Lò Văn A", "--sex", "M", "--born", "01/12/2009", "--village", "Bản Pha"],
+                "Ngày sinh"
+            ),
+            (
+                ["child", "add", "--name", "Lò Văn A", "--sex", "X", "--born", "01/12/2019", "--village", "Bản Pha"],
+                "Giới tính"
+            ),
+            (
+                ["child", "add", "--name", "Lò Văn A", "--sex", "M", "--born", "45/13/2019", "--village", "Bản Pha"],
+                "Ngày sinh"
+            ),
             (["child", "edit", child, "--group", "z:01/01/2024"], "Hoàn cảnh đặc biệt"),
             (["child", "edit", child, "--caregiver", "Lò Văn Páo;father;091234567"], "Điện thoại"),
             (["child", "edit", child, "--set", "favourite_colour=blue"], "favourite_colour"),
             (["record", "put", "chidren", "full_name=X"], "chidren"),
-            (["intake", "add", "--source", "111", "--abuse", "violence", "--child", child, "--reporter-name", "Bà Lan"], "người báo tin"),
+            (
+                [
+                    "intake", "add", "--source", "111", "--abuse", "violence", "--child", child, "--reporter-name",
+                    "Bà Lan",
+                ], "người báo tin"
+            ),
         ]
         for (arguments, field) in cases {
             let result = try Executables.run("tre-node", arguments + ["--dir", dir])
@@ -261,7 +290,8 @@ import Testing
         }
         #expect(try Executables.node("state-hash", "--dir", dir).ok().line == before)
         let english = try Executables.node(
-            "child", "add", "--name", "Lò Văn A", "--sex", "M", "--born", "01/12/2009", "--village", "Bản Pha", "--lang", "en", "--dir", dir)
+            "child", "add", "--name", "Lò Văn A", "--sex", "M", "--born", "01/12/2009", "--village", "Bản Pha",
+            "--lang", "en", "--dir", dir)
         #expect(english.status == 1)
         #expect(english.stderr.contains("Date of birth"), "\(english.stderr)")
         #expect(english.stderr.contains("16"), "\(english.stderr)")
@@ -275,22 +305,27 @@ import Testing
         let new = directory.path("huoi-tu")
         try district.node("17605", in: old, url: process.url)
         try district.node("17608", in: new, url: process.url)
-        let child = try Self.add(old, "child", "add", "--name", "Mùa A Chứ", "--sex", "M", "--born", "03/04/2014", "--village", "Bản Pha")
-        let intake = try Self.add(old, "intake", "add", "--source", "police", "--abuse", "exploitation", "--child", child)
+        let child = try Self.add(
+            old, "child", "add", "--name", "Mùa A Chứ", "--sex", "M", "--born", "03/04/2014", "--village", "Bản Pha")
+        let intake = try Self.add(
+            old, "intake", "add", "--source", "police", "--abuse", "exploitation", "--child", child)
         let caseID = try Self.add(old, "case", "open", "--intake", intake)
-        try Executables.node("case", "advance", caseID, "--to", "initial_assessment", "--danger", "yes", "--dir", old).ok()
+        try Executables.node("case", "advance", caseID, "--to", "initial_assessment", "--danger", "yes", "--dir", old)
+            .ok()
         #expect(try Executables.node("overdue", "--dir", old, "--json").ok().stdout.contains(caseID))
         try Executables.node("sync", "--dir", old).ok("first sync")
 
         let moved = try #require(
-            try json(Executables.node("child", "move", child, "--to", "17608", "--dir", old, "--json").ok()) as? [String: Int])
+            try json(Executables.node("child", "move", child, "--to", "17608", "--dir", old, "--json").ok())
+                as? [String: Int])
         // The child, the case, its history (2 events), the initial assessment and the report.
         #expect(moved["moved"] == 6)
         try Executables.node("sync", "--dir", old).ok("sync after the move")
         try Executables.node("sync", "--dir", new).ok("the new commune's sync")
 
         // The new commune has the child and the open case, with its deadlines.
-        let found = try #require(try json(Executables.node("child", "find", "mua a chu", "--dir", new, "--json").ok()) as? [[String: Any]])
+        let found = try #require(
+            try json(Executables.node("child", "find", "mua a chu", "--dir", new, "--json").ok()) as? [[String: Any]])
         #expect(found.first?["id"] as? String == child)
         #expect(try Executables.node("case", "list", "--dir", new).ok().stdout.contains(caseID))
         #expect(try Executables.node("overdue", "--dir", new, "--json").ok().stdout.contains(caseID))

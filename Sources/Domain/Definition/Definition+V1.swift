@@ -20,22 +20,29 @@ public enum Collections {
     public static let children: CollectionDefinition = CollectionDefinition(
         name: "children", label: l("Trẻ em", "Children"),
         fields: [
-            FieldDefinition("full_name", l("Họ và tên", "Full name"), .text(maxLength: 100), required: true, personal: true),
+            FieldDefinition(
+                "full_name", l("Họ và tên", "Full name"), .text(maxLength: 100), required: true, personal: true),
             FieldDefinition("sex", l("Giới tính", "Sex"), .choice(Enumerations.sex), required: true),
             FieldDefinition("date_of_birth", l("Ngày sinh", "Date of birth"), .date, required: true, personal: true),
             FieldDefinition("birth_date_estimated", l("Ngày sinh ước tính", "Date of birth estimated"), .bool),
-            FieldDefinition("national_id", l("Số định danh cá nhân", "Personal identity number"), .nationalID, personal: true),
+            FieldDefinition(
+                "national_id", l("Số định danh cá nhân", "Personal identity number"), .nationalID, personal: true),
             FieldDefinition("ethnicity", l("Dân tộc", "Ethnicity"), .choice(Enumerations.ethnicity), personal: true),
-            FieldDefinition("village", l("Thôn, bản, tổ dân phố", "Village"), .text(maxLength: 100), required: true, personal: true),
+            FieldDefinition(
+                "village", l("Thôn, bản, tổ dân phố", "Village"), .text(maxLength: 100), required: true, personal: true),
             FieldDefinition("address", l("Địa chỉ", "Address"), .text(maxLength: 200), personal: true),
-            FieldDefinition("household", l("Hộ gia đình (chủ hộ)", "Household (its head)"), .text(maxLength: 100), personal: true),
-            FieldDefinition("guardian_name", l("Người chăm sóc chính", "Main caregiver"), .text(maxLength: 100), personal: true),
-            FieldDefinition("guardian_phone", l("Điện thoại người chăm sóc", "Caregiver's phone"), .phone, personal: true),
+            FieldDefinition(
+                "household", l("Hộ gia đình (chủ hộ)", "Household (its head)"), .text(maxLength: 100), personal: true),
+            FieldDefinition(
+                "guardian_name", l("Người chăm sóc chính", "Main caregiver"), .text(maxLength: 100), personal: true),
+            FieldDefinition(
+                "guardian_phone", l("Điện thoại người chăm sóc", "Caregiver's phone"), .phone, personal: true),
             FieldDefinition(
                 "caregivers", l("Người chăm sóc", "Caregivers"),
                 .list(
                     [
-                        FieldDefinition("name", l("Họ và tên", "Name"), .text(maxLength: 100), required: true, personal: true),
+                        FieldDefinition(
+                            "name", l("Họ và tên", "Name"), .text(maxLength: 100), required: true, personal: true),
                         FieldDefinition(
                             "relationship", l("Quan hệ với trẻ", "Relationship"), .choice(Enumerations.relationship),
                             required: true),
@@ -46,13 +53,16 @@ public enum Collections {
                 "circumstances", l("Hoàn cảnh đặc biệt (Điều 10)", "Special circumstances (Article 10)"),
                 .list(
                     [
-                        FieldDefinition("group", l("Nhóm", "Group"), .choice(Enumerations.circumstanceGroup), required: true),
+                        FieldDefinition(
+                            "group", l("Nhóm", "Group"), .choice(Enumerations.circumstanceGroup), required: true),
                         FieldDefinition("since", l("Từ ngày", "Since"), .date, required: true),
                         FieldDefinition("until", l("Đến ngày", "Until"), .date),
                     ], maxCount: 14), personal: true),
             FieldDefinition("at_risk", l("Có nguy cơ rơi vào hoàn cảnh đặc biệt", "At risk"), .bool),
-            FieldDefinition("at_risk_reason", l("Lý do có nguy cơ", "Why at risk"), .text(maxLength: 300), personal: true),
-            FieldDefinition("disability", l("Dạng khuyết tật", "Disability"), .choice(Enumerations.disability), personal: true),
+            FieldDefinition(
+                "at_risk_reason", l("Lý do có nguy cơ", "Why at risk"), .text(maxLength: 300), personal: true),
+            FieldDefinition(
+                "disability", l("Dạng khuyết tật", "Disability"), .choice(Enumerations.disability), personal: true),
             FieldDefinition("birth_registered", l("Đã đăng ký khai sinh", "Birth registered"), .bool),
             FieldDefinition("health_insurance", l("Có thẻ bảo hiểm y tế", "Health insurance"), .bool),
             FieldDefinition("notes", l("Ghi chú", "Notes"), .longText(maxLength: 4000), personal: true),
@@ -69,8 +79,10 @@ public enum Collections {
             FieldDefinition(
                 "reporter_consent", l("Người báo tin đồng ý lưu danh tính", "Reporter consents to being identified"),
                 .bool),
-            FieldDefinition("reporter_name", l("Họ tên người báo tin", "Reporter's name"), .text(maxLength: 100), personal: true),
-            FieldDefinition("reporter_phone", l("Điện thoại người báo tin", "Reporter's phone"), .phone, personal: true),
+            FieldDefinition(
+                "reporter_name", l("Họ tên người báo tin", "Reporter's name"), .text(maxLength: 100), personal: true),
+            FieldDefinition(
+                "reporter_phone", l("Điện thoại người báo tin", "Reporter's phone"), .phone, personal: true),
             FieldDefinition(
                 "reporter_relationship", l("Quan hệ của người báo tin với trẻ", "Reporter's relationship to the child"),
                 .text(maxLength: 100), personal: true),
@@ -78,12 +90,14 @@ public enum Collections {
             FieldDefinition("child_name", l("Họ tên trẻ", "Child's name"), .text(maxLength: 100), personal: true),
             FieldDefinition("child_sex", l("Giới tính của trẻ", "Child's sex"), .choice(Enumerations.sexAtIntake)),
             FieldDefinition("child_age", l("Tuổi của trẻ", "Child's age"), .integer(0...15)),
-            FieldDefinition("child_address", l("Nơi ở của trẻ", "Where the child lives"), .text(maxLength: 200), personal: true),
+            FieldDefinition(
+                "child_address", l("Nơi ở của trẻ", "Where the child lives"), .text(maxLength: 200), personal: true),
             FieldDefinition(
                 "abuse_types", l("Hình thức xâm hại nghi ngờ", "Suspected abuse"), .choices(Enumerations.abuseType),
                 required: true),
             FieldDefinition("setting", l("Nơi xảy ra", "Where it happened"), .choice(Enumerations.setting)),
-            FieldDefinition("description", l("Nội dung thông tin", "What was reported"), .longText(maxLength: 4000), personal: true),
+            FieldDefinition(
+                "description", l("Nội dung thông tin", "What was reported"), .longText(maxLength: 4000), personal: true),
             FieldDefinition(
                 "alleged_abuser", l("Người bị nghi gây hại", "Alleged abuser"), .text(maxLength: 200), personal: true),
             FieldDefinition("case_id", l("Hồ sơ vụ việc", "Case"), .reference("cases")),
@@ -111,7 +125,9 @@ public enum Collections {
             FieldDefinition(
                 "last_reassessment", l("Kết quả đánh giá lại gần nhất", "Latest reassessment"),
                 .object([
-                    FieldDefinition("residual_harm", l("Tổn hại còn lại", "Residual harm"), .choice(Enumerations.rating), required: true),
+                    FieldDefinition(
+                        "residual_harm", l("Tổn hại còn lại", "Residual harm"), .choice(Enumerations.rating),
+                        required: true),
                     FieldDefinition(
                         "abuser_access", l("Khả năng người gây hại tiếp cận trẻ", "Abuser's access"),
                         .choice(Enumerations.rating), required: true),
@@ -123,12 +139,15 @@ public enum Collections {
             FieldDefinition("placement_ended_at", l("Kết thúc bố trí nơi tạm thời", "Placement ended"), .instant),
             FieldDefinition("return_reason", l("Lý do trả lại", "Reason for return"), .text(maxLength: 500)),
             FieldDefinition("transferred_to", l("Chuyển đến", "Transferred to"), .text(maxLength: 200)),
-            FieldDefinition("closure_reason", l("Lý do đóng hồ sơ", "Closure reason"), .choice(Enumerations.closureReason)),
+            FieldDefinition(
+                "closure_reason", l("Lý do đóng hồ sơ", "Closure reason"), .choice(Enumerations.closureReason)),
             FieldDefinition("closed_at", l("Ngày đóng hồ sơ", "Closed at"), .instant),
-            FieldDefinition("closure_approved_by", l("Người phê duyệt đóng", "Closure approved by"), .text(maxLength: 100)),
+            FieldDefinition(
+                "closure_approved_by", l("Người phê duyệt đóng", "Closure approved by"), .text(maxLength: 100)),
             FieldDefinition("deadline_emergency", l("Hạn can thiệp khẩn cấp", "Emergency deadline"), .object(deadline)),
             FieldDefinition("deadline_plan", l("Hạn xây dựng kế hoạch", "Plan deadline"), .object(deadline)),
-            FieldDefinition("deadline_decision", l("Hạn quyết định của Chủ tịch", "Decision deadline"), .object(deadline)),
+            FieldDefinition(
+                "deadline_decision", l("Hạn quyết định của Chủ tịch", "Decision deadline"), .object(deadline)),
             FieldDefinition(
                 "deadline_placement", l("Hạn kết thúc bố trí nơi tạm thời", "Placement deadline"), .object(deadline)),
         ])
@@ -167,9 +186,11 @@ public enum Collections {
             FieldDefinition(
                 "abuser_access", l("Khả năng người gây hại tiếp cận trẻ", "Abuser's access to the child"),
                 .choice(Enumerations.rating)),
-            FieldDefinition("care_environment", l("Môi trường chăm sóc", "Care environment"), .choice(Enumerations.rating)),
+            FieldDefinition(
+                "care_environment", l("Môi trường chăm sóc", "Care environment"), .choice(Enumerations.rating)),
             FieldDefinition("findings", l("Nhận định", "Findings"), .longText(maxLength: 4000), personal: true),
-            FieldDefinition("needs", l("Nhu cầu của trẻ", "The child's needs"), .longText(maxLength: 2000), personal: true),
+            FieldDefinition(
+                "needs", l("Nhu cầu của trẻ", "The child's needs"), .longText(maxLength: 2000), personal: true),
         ],
         rules: [Rules.reassessmentRatings])
 
@@ -179,13 +200,17 @@ public enum Collections {
             FieldDefinition("case_id", l("Hồ sơ", "Case"), .reference("cases"), required: true),
             FieldDefinition("cycle", l("Chu kỳ", "Cycle"), .integer(1...100), required: true),
             FieldDefinition("status", l("Trạng thái", "Status"), .choice(Enumerations.planStatus), required: true),
-            FieldDefinition("goals", l("Mục tiêu", "Goals"), .longText(maxLength: 4000), required: true, personal: true),
+            FieldDefinition(
+                "goals", l("Mục tiêu", "Goals"), .longText(maxLength: 4000), required: true, personal: true),
             FieldDefinition(
                 "actions", l("Các hoạt động", "Actions"),
                 .list(
                     [
-                        FieldDefinition("service", l("Dịch vụ, hoạt động", "Service"), .text(maxLength: 200), required: true),
-                        FieldDefinition("responsible", l("Người/cơ quan thực hiện", "Responsible"), .text(maxLength: 200), required: true),
+                        FieldDefinition(
+                            "service", l("Dịch vụ, hoạt động", "Service"), .text(maxLength: 200), required: true),
+                        FieldDefinition(
+                            "responsible", l("Người/cơ quan thực hiện", "Responsible"), .text(maxLength: 200),
+                            required: true),
                         FieldDefinition("due", l("Thời hạn", "Due"), .date, required: true),
                         FieldDefinition("done", l("Ngày hoàn thành", "Done on"), .date),
                     ], maxCount: 50)),
@@ -201,10 +226,14 @@ public enum Collections {
         name: "referrals", label: l("Chuyển gửi", "Referrals"),
         fields: [
             FieldDefinition("case_id", l("Hồ sơ", "Case"), .reference("cases"), required: true),
-            FieldDefinition("target", l("Loại cơ quan", "Kind of organisation"), .choice(Enumerations.referralTarget), required: true),
-            FieldDefinition("organisation", l("Cơ quan, tổ chức nhận", "Organisation"), .text(maxLength: 200), required: true),
+            FieldDefinition(
+                "target", l("Loại cơ quan", "Kind of organisation"), .choice(Enumerations.referralTarget),
+                required: true),
+            FieldDefinition(
+                "organisation", l("Cơ quan, tổ chức nhận", "Organisation"), .text(maxLength: 200), required: true),
             FieldDefinition("service", l("Dịch vụ đề nghị", "Service asked for"), .text(maxLength: 300)),
-            FieldDefinition("consent", l("Có sự đồng ý của trẻ/người chăm sóc", "Consent given"), .bool, required: true),
+            FieldDefinition(
+                "consent", l("Có sự đồng ý của trẻ/người chăm sóc", "Consent given"), .bool, required: true),
             FieldDefinition("status", l("Tình trạng", "Status"), .choice(Enumerations.referralStatus), required: true),
             FieldDefinition("at", l("Ngày chuyển gửi", "Referred at"), .instant, required: true),
             FieldDefinition("by", l("Người chuyển gửi", "Referred by"), .text(maxLength: 100), required: true),
@@ -233,7 +262,8 @@ public enum Collections {
             FieldDefinition("children_female", l("Trẻ em nữ tham gia", "Girls"), .integer(0...100_000)),
             FieldDefinition("adults_male", l("Người lớn nam tham gia", "Men"), .integer(0...100_000)),
             FieldDefinition("adults_female", l("Người lớn nữ tham gia", "Women"), .integer(0...100_000)),
-            FieldDefinition("families", l("Số hộ gia đình có trẻ em được tiếp cận", "Families reached"), .integer(0...100_000)),
+            FieldDefinition(
+                "families", l("Số hộ gia đình có trẻ em được tiếp cận", "Families reached"), .integer(0...100_000)),
             FieldDefinition("notes", l("Ghi chú", "Notes"), .longText(maxLength: 2000)),
         ],
         rules: [Rules.activityParticipants])

@@ -1,5 +1,5 @@
-public import SyncCore
 import Foundation
+public import SyncCore
 
 /// The domain as data: which collections a replica holds, their fields, each field's type,
 /// enumeration and labels, and which fields are personal. Node and hub read the same
@@ -76,7 +76,8 @@ public struct RecordRule: Sendable {
 
     public init(
         name: String,
-        check: @escaping @Sendable (_ fields: [String: FieldValue], _ context: RuleContext) throws(DomainRefusal) -> Void
+        check:
+            @escaping @Sendable (_ fields: [String: FieldValue], _ context: RuleContext) throws(DomainRefusal) -> Void
     ) {
         self.name = name
         self.check = check

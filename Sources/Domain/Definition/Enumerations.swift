@@ -64,7 +64,8 @@ public enum Enumerations {
         "disability",
         [
             v("physical", "Khuyết tật vận động", "physical"), v("hearing", "Khuyết tật nghe, nói", "hearing or speech"),
-            v("visual", "Khuyết tật nhìn", "visual"), v("psychosocial", "Khuyết tật thần kinh, tâm thần", "psychosocial"),
+            v("visual", "Khuyết tật nhìn", "visual"),
+            v("psychosocial", "Khuyết tật thần kinh, tâm thần", "psychosocial"),
             v("intellectual", "Khuyết tật trí tuệ", "intellectual"), v("multiple", "Đa tật", "multiple"),
             v("other", "Khuyết tật khác", "other"),
         ])
@@ -81,7 +82,8 @@ public enum Enumerations {
         [
             v("mother", "Mẹ", "mother"), v("father", "Cha", "father"), v("grandparent", "Ông/bà", "grandparent"),
             v("sibling", "Anh/chị", "older sibling"), v("relative", "Họ hàng", "relative"),
-            v("guardian", "Người giám hộ", "legal guardian"), v("foster", "Gia đình nhận chăm sóc thay thế", "foster carer"),
+            v("guardian", "Người giám hộ", "legal guardian"),
+            v("foster", "Gia đình nhận chăm sóc thay thế", "foster carer"),
             v("other", "Khác", "other"),
         ])
 
@@ -139,7 +141,8 @@ public enum Enumerations {
         "referral_target",
         [
             v("police", "Công an", "police"), v("health", "Cơ sở y tế", "health"), v("school", "Nhà trường", "school"),
-            v("legal_aid", "Trợ giúp pháp lý", "legal aid"), v("social_services", "Cơ sở trợ giúp xã hội", "social services"),
+            v("legal_aid", "Trợ giúp pháp lý", "legal aid"),
+            v("social_services", "Cơ sở trợ giúp xã hội", "social services"),
             v("other", "Khác", "other"),
         ])
 
@@ -155,7 +158,8 @@ public enum Enumerations {
         "closure_reason",
         [
             v("safe", "Trẻ đã an toàn, các nguy cơ đã được giải quyết", "the child is safe, risks resolved"),
-            v("moved", "Trẻ chuyển nơi ở", "the child moved"), v("turned_16", "Trẻ đã đủ 16 tuổi", "the child turned 16"),
+            v("moved", "Trẻ chuyển nơi ở", "the child moved"),
+            v("turned_16", "Trẻ đã đủ 16 tuổi", "the child turned 16"),
             v("deceased", "Trẻ đã mất", "the child died"), v("other", "Lý do khác", "another reason"),
         ])
 

@@ -34,7 +34,8 @@ enum Rules {
             throw refuse(
                 "bad_value", "date_of_birth", label,
                 Localized(
-                    vi: "sinh ngày \(birth.display) thì trẻ đã đủ 16 tuổi — Luật Trẻ em chỉ áp dụng cho người dưới 16 tuổi",
+                    vi:
+                        "sinh ngày \(birth.display) thì trẻ đã đủ 16 tuổi — Luật Trẻ em chỉ áp dụng cho người dưới 16 tuổi",
                     en: "born \(birth.display), the child is 16 or older — the Law on Children covers those under 16"),
                 Localized(
                     vi: "Kiểm tra lại ngày sinh; nếu trẻ đã đủ 16 tuổi, đặt tình trạng quản lý là \"Đã đủ 16 tuổi\".",
@@ -43,7 +44,8 @@ enum Rules {
     }
 
     /// A group's period ends after it starts.
-    static let circumstanceDates: RecordRule = RecordRule(name: "circumstance_dates") { fields, _ throws(DomainRefusal) in
+    static let circumstanceDates: RecordRule = RecordRule(name: "circumstance_dates") {
+        fields, _ throws(DomainRefusal) in
         guard case .array(let items)? = fields["circumstances"] else { return }
         var seen = Set<String>()
         for case .object(let item) in items {
@@ -90,8 +92,10 @@ enum Rules {
                     vi: "danh tính người báo tin chỉ được lưu khi họ đồng ý",
                     en: "the reporter's identity is kept only with their consent"),
                 Localized(
-                    vi: "Hỏi người báo tin; nếu họ đồng ý, ghi nhận sự đồng ý (--consent); nếu không, để trống (báo tin ẩn danh).",
-                    en: "Ask the reporter; with their consent record it (--consent), otherwise leave the identity out (anonymous)."
+                    vi:
+                        "Hỏi người báo tin; nếu họ đồng ý, ghi nhận sự đồng ý (--consent); nếu không, để trống (báo tin ẩn danh).",
+                    en:
+                        "Ask the reporter; with their consent record it (--consent), otherwise leave the identity out (anonymous)."
                 ))
         }
     }
@@ -109,7 +113,8 @@ enum Rules {
     }
 
     /// Mẫu 06 rates all three risks at once.
-    static let reassessmentRatings: RecordRule = RecordRule(name: "reassessment_ratings") { fields, _ throws(DomainRefusal) in
+    static let reassessmentRatings: RecordRule = RecordRule(name: "reassessment_ratings") {
+        fields, _ throws(DomainRefusal) in
         guard fields["kind"]?.stringValue == "reassessment" else { return }
         for name in ["residual_harm", "abuser_access", "care_environment"] where fields[name] == nil {
             throw refuse(
@@ -131,7 +136,8 @@ enum Rules {
         }
     }
 
-    static let activityParticipants: RecordRule = RecordRule(name: "activity_participants") { fields, _ throws(DomainRefusal) in
+    static let activityParticipants: RecordRule = RecordRule(name: "activity_participants") {
+        fields, _ throws(DomainRefusal) in
         let counts = ["children_male", "children_female", "adults_male", "adults_female"].compactMap {
             if case .int(let value)? = fields[$0] { return value }
             return nil

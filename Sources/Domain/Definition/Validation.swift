@@ -1,6 +1,5 @@
-public import SyncCore
-
 import Foundation
+public import SyncCore
 
 /// Checks writes against a definition. Two ways:
 /// - a **local write** (a worker's command, the page, `record put`) is normalised first — text
@@ -91,7 +90,9 @@ public struct Validator: Sendable {
         case .longText(let max):
             Localized(vi: "Văn bản, tối đa \(max) ký tự.", en: "Text, at most \(max) characters.")
         case .date:
-            Localized(vi: "Một ngày có thật, dạng dd/mm/yyyy (ví dụ 05/09/2019).", en: "A real date, dd/mm/yyyy (e.g. 05/09/2019).")
+            Localized(
+                vi: "Một ngày có thật, dạng dd/mm/yyyy (ví dụ 05/09/2019).",
+                en: "A real date, dd/mm/yyyy (e.g. 05/09/2019).")
         case .instant:
             Localized(
                 vi: "Ngày giờ dạng dd/mm/yyyy HH:mm, hoặc 2026-12-02T09:30:00+07:00.",
@@ -130,7 +131,8 @@ public struct Validator: Sendable {
     }
 
     private static func bad(_ field: FieldDefinition, path: String, _ problem: Localized) -> DomainRefusal {
-        DomainRefusal(code: "bad_value", field: path, label: field.label, problem: problem, accepted: accepted(field.type))
+        DomainRefusal(
+            code: "bad_value", field: path, label: field.label, problem: problem, accepted: accepted(field.type))
     }
 
     private static func notA(_ what: Localized, _ value: FieldValue) -> Localized {
@@ -200,7 +202,8 @@ public struct Validator: Sendable {
             return .int(number)
         case .choice(let enumeration):
             guard case .string(let text) = value, let code = enumeration.code(forInput: text) else {
-                throw bad(field, path: path, notA(Localized(vi: "một lựa chọn hợp lệ", en: "an accepted choice"), value))
+                throw bad(
+                    field, path: path, notA(Localized(vi: "một lựa chọn hợp lệ", en: "an accepted choice"), value))
             }
             return .string(code)
         case .choices(let enumeration):
@@ -208,14 +211,16 @@ public struct Validator: Sendable {
             switch value {
             case .array(let array): items = array
             case .string(let text): items = text.split(separator: ",").map { .string(String($0)) }
-            default: throw bad(field, path: path, notA(Localized(vi: "danh sách lựa chọn", en: "a list of choices"), value))
+            default:
+                throw bad(field, path: path, notA(Localized(vi: "danh sách lựa chọn", en: "a list of choices"), value))
             }
             var codes: [String] = []
             for item in items {
                 guard case .string(let text) = item,
                     let code = enumeration.code(forInput: text.trimmingCharacters(in: .whitespaces))
                 else {
-                    throw bad(field, path: path, notA(Localized(vi: "một lựa chọn hợp lệ", en: "an accepted choice"), item))
+                    throw bad(
+                        field, path: path, notA(Localized(vi: "một lựa chọn hợp lệ", en: "an accepted choice"), item))
                 }
                 if !codes.contains(code) { codes.append(code) }
             }
@@ -264,14 +269,18 @@ public struct Validator: Sendable {
             guard items.count <= maxCount else {
                 throw bad(
                     field, path: path,
-                    Localized(vi: "\(items.count) mục, quá \(maxCount)", en: "\(items.count) entries, over \(maxCount)"))
+                    Localized(vi: "\(items.count) mục, quá \(maxCount)", en: "\(items.count) entries, over \(maxCount)")
+                )
             }
             var result: [FieldValue] = []
             for (position, item) in items.enumerated() {
                 guard case .object(let object) = item else {
-                    throw bad(field, path: "\(path)[\(position + 1)]", notA(Localized(vi: "một mục", en: "an entry"), item))
+                    throw bad(
+                        field, path: "\(path)[\(position + 1)]", notA(Localized(vi: "một mục", en: "an entry"), item))
                 }
-                result.append(.object(try normaliseObject(object, fields: fields, owner: field, path: "\(path)[\(position + 1)]")))
+                result.append(
+                    .object(try normaliseObject(object, fields: fields, owner: field, path: "\(path)[\(position + 1)]"))
+                )
             }
             return .array(result)
         }
@@ -309,7 +318,8 @@ public struct Validator: Sendable {
             field.type, required: field.required, personal: field.personal, since: field.since)
     }
 
-    private static func checkText(_ text: String, field: FieldDefinition, path: String, max: Int) throws(DomainRefusal) {
+    private static func checkText(_ text: String, field: FieldDefinition, path: String, max: Int) throws(DomainRefusal)
+    {
         if text.count > max {
             throw bad(
                 field, path: path,
@@ -446,7 +456,9 @@ public struct Validator: Sendable {
                 if lenientCodes { continue }
                 return "unknown item \"\(key)\""
             }
-            if let problem = canonicalProblem(value, as: field, lenientCodes: lenientCodes) { return "\(key): \(problem)" }
+            if let problem = canonicalProblem(value, as: field, lenientCodes: lenientCodes) {
+                return "\(key): \(problem)"
+            }
         }
         for field in fields where field.required && object[field.name] == nil {
             return "item \"\(field.name)\" is required"

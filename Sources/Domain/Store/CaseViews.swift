@@ -25,9 +25,11 @@ public struct CaseSummary: Sendable {
     public func line(_ language: Language) -> String {
         let state = facts?.state.label.text(language) ?? record.string("status") ?? "?"
         let received = record.string("received_at").flatMap(Instant.parse).map(Instant.display) ?? ""
-        var line = "\(record.id)  \(state)  " + Localized(vi: "tiếp nhận", en: "received").text(language) + " \(received)"
+        var line =
+            "\(record.id)  \(state)  " + Localized(vi: "tiếp nhận", en: "received").text(language) + " \(received)"
         if isOpen, let next = nextDeadline {
-            line += "  " + Localized(vi: "hạn tiếp theo", en: "next due").text(language)
+            line +=
+                "  " + Localized(vi: "hạn tiếp theo", en: "next due").text(language)
                 + ": \(next.kind.label(rules: rules).text(language)) \(Instant.display(next.due))"
         }
         return line
@@ -54,7 +56,13 @@ public struct CaseSheet: Sendable {
         var parts: [String] = []
         for step in line {
             let mark: String
-            if let current, step.stepIndex! < current { mark = "✓" } else if step == state { mark = "●" } else { mark = "○" }
+            if let current, step.stepIndex! < current {
+                mark = "✓"
+            } else if step == state {
+                mark = "●"
+            } else {
+                mark = "○"
+            }
             parts.append("\(mark) \(step.label.text(language))")
         }
         var bar = parts.joined(separator: " → ")
@@ -70,7 +78,10 @@ public struct CaseSheet: Sendable {
         out.append(l("Hồ sơ vụ việc", "Case") + " \(record.id)")
         if let facts { out.append(Self.stepBar(facts.state, language)) }
         if !store.isOwn(record) {
-            out.append(l("(đã chuyển sang đơn vị \(record.unit ?? "?"); chỉ xem)", "(moved to unit \(record.unit ?? "?"); read-only)"))
+            out.append(
+                l(
+                    "(đã chuyển sang đơn vị \(record.unit ?? "?"); chỉ xem)",
+                    "(moved to unit \(record.unit ?? "?"); read-only)"))
         }
         var shown = record
         shown = DomainRecord(
@@ -85,11 +96,15 @@ public struct CaseSheet: Sendable {
             for deadline in facts.deadlines.sorted(by: { $0.due < $1.due }) {
                 let status: String
                 if let met = deadline.met {
-                    status = (met > deadline.due ? l("thực hiện muộn", "met late") : l("đã thực hiện", "met")) + " \(Instant.display(met))"
+                    status =
+                        (met > deadline.due ? l("thực hiện muộn", "met late") : l("đã thực hiện", "met"))
+                        + " \(Instant.display(met))"
                 } else {
                     status = deadline.due < now ? l("QUÁ HẠN", "OVERDUE") : l("chưa đến hạn", "not yet due")
                 }
-                out.append("  \(deadline.kind.label(rules: store.rules).text(language)): \(Instant.display(deadline.due)) — \(status)")
+                out.append(
+                    "  \(deadline.kind.label(rules: store.rules).text(language)): \(Instant.display(deadline.due)) — \(status)"
+                )
             }
         }
         let sections: [(String, Localized)] = [
@@ -108,9 +123,11 @@ public struct CaseSheet: Sendable {
                 if collection == "case_events" {
                     let at = item.string("at").flatMap(Instant.parse).map(Instant.display) ?? ""
                     let to = CaseState(rawValue: item.string("to") ?? "")?.label.text(language) ?? ""
-                    let action = CaseAction(rawValue: item.string("action") ?? "")?.label.text(language)
+                    let action =
+                        CaseAction(rawValue: item.string("action") ?? "")?.label.text(language)
                         ?? Localized(vi: "Mở hồ sơ", en: "Case opened").text(language)
-                    var line = "  \(at)  \(action)" + (action == to ? "" : " → \(to)") + "  (\(item.string("by") ?? "")"
+                    var line =
+                        "  \(at)  \(action)" + (action == to ? "" : " → \(to)") + "  (\(item.string("by") ?? "")"
                         + (item.string("role").map { ", \($0)" } ?? "") + ")"
                     if let reason = item.string("reason") { line += " — \(reason)" }
                     out.append(line)

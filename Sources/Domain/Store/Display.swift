@@ -1,6 +1,5 @@
-public import SyncCore
-
 import Foundation
+public import SyncCore
 
 /// How values read to a worker: dates dd/mm/yyyy, moments in Vietnam's time, codes as their
 /// labels, yes/no in the worker's language. One place, so the terminal and the page agree.
@@ -17,7 +16,9 @@ public enum Display {
         case (_, .bool(let flag)): return flag ? yes.text(language) : no.text(language)
         case (.object(let fields)?, .object(let object)):
             return fields.compactMap { field in
-                object[field.name].map { "\(field.label.text(language)): \(Display.value($0, as: field.type, language))" }
+                object[field.name].map {
+                    "\(field.label.text(language)): \(Display.value($0, as: field.type, language))"
+                }
             }.joined(separator: "; ")
         case (.list(let fields, _)?, .array(let items)):
             return items.map { Display.value($0, as: .object(fields), language) }.joined(separator: " | ")
@@ -59,7 +60,9 @@ public enum Display {
         var object = record.values
         object["id"] = .string(record.id.description)
         object["unit"] = record.unit.map { .string($0) } ?? .null
-        if !record.conflictedFields.isEmpty { object["conflicts"] = .array(record.conflictedFields.map { .string($0) }) }
+        if !record.conflictedFields.isEmpty {
+            object["conflicts"] = .array(record.conflictedFields.map { .string($0) })
+        }
         return object
     }
 }

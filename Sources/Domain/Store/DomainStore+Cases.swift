@@ -135,7 +135,8 @@ extension DomainStore {
                     code: "not_allowed", field: "case_id", label: Collections.intakes.label,
                     problem: Localized(
                         vi: "phiếu này đã có hồ sơ vụ việc \(existing)", en: "this report already has case \(existing)"),
-                    accepted: Localized(vi: "Xem hồ sơ: `case show \(existing)`.", en: "See it: `case show \(existing)`."))
+                    accepted: Localized(
+                        vi: "Xem hồ sơ: `case show \(existing)`.", en: "See it: `case show \(existing)`."))
             }
             let childText = childID?.description ?? intake.string("child_id")
             guard let childText, let child = RecordID(string: childText),
@@ -205,9 +206,12 @@ extension DomainStore {
             case .assessInitial, .assessDetailed, .reassess:
                 var assessment: [String: FieldValue] = [
                     "case_id": .string(caseKey), "at": at, "by": .string(input.by),
-                    "kind": .string(action == .assessInitial ? "initial" : action == .assessDetailed ? "detailed" : "reassessment"),
+                    "kind": .string(
+                        action == .assessInitial ? "initial" : action == .assessDetailed ? "detailed" : "reassessment"),
                 ]
-                if action == .assessInitial, let danger = input.seriousDanger { assessment["serious_danger"] = .bool(danger) }
+                if action == .assessInitial, let danger = input.seriousDanger {
+                    assessment["serious_danger"] = .bool(danger)
+                }
                 if action == .reassess {
                     for (item, rating) in input.ratings { assessment[item] = .string(rating) }
                 }
@@ -220,7 +224,9 @@ extension DomainStore {
                 _ = try create("assessments", fields: assessment, in: &editor)
             case .draftPlan:
                 let plan = try currentPlan(caseKey, cycle: transition.facts.planCycle, in: &editor)
-                var values: [String: FieldValue] = ["status": .string("draft"), "drafted_at": at, "drafted_by": .string(input.by)]
+                var values: [String: FieldValue] = [
+                    "status": .string("draft"), "drafted_at": at, "drafted_by": .string(input.by),
+                ]
                 if let goals = filing.goals { values["goals"] = .string(goals) }
                 if let actions = filing.actions { values["actions"] = .array(actions.map(\.value)) }
                 if let plan {
@@ -235,7 +241,8 @@ extension DomainStore {
                 guard let plan = try currentPlan(caseKey, cycle: transition.facts.planCycle, in: &editor) else {
                     throw DomainRefusal(
                         code: "missing", field: "plans", label: Collections.plans.label,
-                        problem: Localized(vi: "chưa có kế hoạch cho chu kỳ này", en: "there is no plan for this cycle"),
+                        problem: Localized(
+                            vi: "chưa có kế hoạch cho chu kỳ này", en: "there is no plan for this cycle"),
                         accepted: Localized(
                             vi: "Xây dựng kế hoạch trước: `case plan MÃ --goals … --action …`.",
                             en: "Draft the plan first: `case plan ID --goals … --action …`."))
@@ -243,7 +250,8 @@ extension DomainStore {
                 var values: [String: FieldValue]
                 switch action {
                 case .submitPlan: values = ["status": .string("submitted"), "submitted_at": at]
-                case .approvePlan: values = ["status": .string("approved"), "decided_at": at, "decided_by": .string(input.by)]
+                case .approvePlan:
+                    values = ["status": .string("approved"), "decided_at": at, "decided_by": .string(input.by)]
                 default:
                     values = [
                         "status": .string("returned"), "decided_at": at, "decided_by": .string(input.by),
@@ -264,7 +272,9 @@ extension DomainStore {
             default:
                 break
             }
-            _ = try update("cases", id: caseID, fields: fields.filter { $0.value != .null || record.values[$0.key] != nil }, in: &editor)
+            _ = try update(
+                "cases", id: caseID, fields: fields.filter { $0.value != .null || record.values[$0.key] != nil },
+                in: &editor)
             var event: [String: FieldValue] = [
                 "case_id": .string(caseKey), "action": .string(action.rawValue), "from": .string(before.state.rawValue),
                 "to": .string(transition.state.rawValue), "at": at, "by": .string(input.by),
@@ -301,7 +311,8 @@ extension DomainStore {
                 else {
                     throw DomainRefusal(
                         code: "bad_value", field: "actions", label: Collections.plans.field("actions")!.label,
-                        problem: Localized(vi: "không có hoạt động số \(position)", en: "there is no action \(position)"),
+                        problem: Localized(
+                            vi: "không có hoạt động số \(position)", en: "there is no action \(position)"),
                         accepted: Localized(
                             vi: "Số từ 1 đến \(actions.count).", en: "A number from 1 to \(actions.count)."))
                 }
@@ -319,13 +330,17 @@ extension DomainStore {
     public func overdue(horizon: TimeInterval = 48 * 3600) throws -> [DueItem] {
         let moment = now()
         var items: [DueItem] = []
-        var children: [String: DomainRecord] = [:]
-        for child in try records("children") { children[child.id.description] = child }
+        // Only the children of due cases are read (a commune holds thousands of children and a
+        // few hundred cases).
+        var children: [String: DomainRecord?] = [:]
         for record in try records("cases") where isOwn(record) {
             guard let facts = try? facts(of: record), facts.state.isOpen else { continue }
             for deadline in CaseWorkflow.overdue(deadlines: facts.deadlines, now: moment, horizon: horizon) {
-                items.append(
-                    DueItem(caseRecord: record, child: children[record.string("child_id") ?? ""], deadline: deadline))
+                let key = record.string("child_id") ?? ""
+                if children[key] == nil {
+                    children[key] = try RecordID(string: key).flatMap { try self.record("children", id: $0) }
+                }
+                items.append(DueItem(caseRecord: record, child: children[key] ?? nil, deadline: deadline))
             }
         }
         return items.sorted { ($0.deadline.due, $0.caseRecord.id) < ($1.deadline.due, $1.caseRecord.id) }

@@ -125,7 +125,8 @@ public struct DomainStore: Sendable {
         let unit = record.unit ?? "?"
         throw DomainRefusal(
             code: "read_only", field: record.collection,
-            label: definition.collection(record.collection)?.label ?? Localized(vi: record.collection, en: record.collection),
+            label: definition.collection(record.collection)?.label
+                ?? Localized(vi: record.collection, en: record.collection),
             problem: Localized(
                 vi: "hồ sơ này đã chuyển sang đơn vị \(unit); ở đây chỉ còn bản lưu để tra cứu",
                 en: "this record moved to unit \(unit); this office keeps a read-only trace"),
@@ -170,7 +171,8 @@ public struct DomainStore: Sendable {
                 moved += 1
             }
             for collection in ["case_events", "assessments", "plans", "referrals", "visits"] {
-                for record in try records(collection, in: &editor) where caseIDs.contains(record.string("case_id") ?? "") {
+                for record in try records(collection, in: &editor)
+                where caseIDs.contains(record.string("case_id") ?? "") {
                     if isOwn(record), try editor.put(collection, id: record.id, unit: unit, set: [:]) != nil {
                         moved += 1
                     }

@@ -47,8 +47,10 @@ struct ActivityAdd: ParsableCommand {
                 day > store.today
             {
                 throw CommandFailure(
-                    code: "bad_value", message: say(options, "ngày \(day.display) ở tương lai", "\(day.display) is in the future"),
-                    hint: say(options, "Ghi hoạt động sau khi đã tổ chức.", "Record an activity once it has taken place."))
+                    code: "bad_value",
+                    message: say(options, "ngày \(day.display) ở tương lai", "\(day.display) is in the future"),
+                    hint: say(
+                        options, "Ghi hoạt động sau khi đã tổ chức.", "Record an activity once it has taken place."))
             }
             let id = try store.create("activities", fields: fields)
             emit(options, text: id.description, json: ["id": id.description])
@@ -101,8 +103,11 @@ struct ActivityList: ParsableCommand {
                         + say(options, "người lớn", "adults") + " \(counts[2])+\(counts[3])")
             }
             lines.append(
-                say(options, "Tổng: \(activities.count) hoạt động; trẻ em nam \(totals[0]), nữ \(totals[1]); người lớn nam \(totals[2]), nữ \(totals[3])",
-                    "Total: \(activities.count) activities; boys \(totals[0]), girls \(totals[1]); men \(totals[2]), women \(totals[3])"))
+                say(
+                    options,
+                    "Tổng: \(activities.count) hoạt động; trẻ em nam \(totals[0]), nữ \(totals[1]); người lớn nam \(totals[2]), nữ \(totals[3])",
+                    "Total: \(activities.count) activities; boys \(totals[0]), girls \(totals[1]); men \(totals[2]), women \(totals[3])"
+                ))
             emit(options, text: lines.joined(separator: "\n"), json: activities.map(Display.json))
         }
     }

@@ -38,12 +38,18 @@ struct CaseTarget: ParsableArguments {
     func moment(_ store: DomainStore, _ options: WorkerOptions) throws -> Date {
         guard let date = Input.moment(at, now: store.now()) else {
             throw CommandFailure(
-                code: "bad_value", message: say(options, "\"\(at)\" không phải ngày giờ", "\"\(at)\" is not a date and time"),
-                hint: say(options, "Nhập dạng dd/mm/yyyy HH:mm, ví dụ 02/12/2026 09:30.", "Use dd/mm/yyyy HH:mm, e.g. 02/12/2026 09:30."))
+                code: "bad_value",
+                message: say(options, "\"\(at)\" không phải ngày giờ", "\"\(at)\" is not a date and time"),
+                hint: say(
+                    options, "Nhập dạng dd/mm/yyyy HH:mm, ví dụ 02/12/2026 09:30.",
+                    "Use dd/mm/yyyy HH:mm, e.g. 02/12/2026 09:30."))
         }
         guard date <= store.now().addingTimeInterval(300) else {
             throw CommandFailure(
-                code: "bad_value", message: say(options, "thời điểm \(Instant.display(date)) ở tương lai", "\(Instant.display(date)) is in the future"),
+                code: "bad_value",
+                message: say(
+                    options, "thời điểm \(Instant.display(date)) ở tương lai",
+                    "\(Instant.display(date)) is in the future"),
                 hint: say(options, "Ghi bước xử lý khi đã thực hiện.", "Record a step once it is taken."))
         }
         return date
@@ -53,7 +59,8 @@ struct CaseTarget: ParsableArguments {
 /// Takes `action` on the case and prints where it stands now.
 func takeStep(
     _ action: CaseAction, target: CaseTarget, worker: WorkerName, options: WorkerOptions, location: NodeDirectory,
-    role: CaseRole = .officer, configure: (inout CaseStepInput) throws -> Void = { _ in }, filing: StepRecord = StepRecord()
+    role: CaseRole = .officer, configure: (inout CaseStepInput) throws -> Void = { _ in },
+    filing: StepRecord = StepRecord()
 ) throws {
     try working(options) {
         let store = try location.openStore()
@@ -69,11 +76,15 @@ func takeStep(
             return
         }
         var lines = [
-            say(options, "Hồ sơ \(id): \(transition.from.label.vi) → \(transition.state.label.vi)",
+            say(
+                options, "Hồ sơ \(id): \(transition.from.label.vi) → \(transition.state.label.vi)",
                 "Case \(id): \(transition.from.label.en) → \(transition.state.label.en)")
         ]
         for deadline in transition.deadlines where deadline.met == nil {
-            lines.append("  " + say(options, "Hạn", "Due") + ": \(deadline.kind.label(rules: store.rules).text(options.lang)) — \(Instant.display(deadline.due))")
+            lines.append(
+                "  " + say(options, "Hạn", "Due")
+                    + ": \(deadline.kind.label(rules: store.rules).text(options.lang)) — \(Instant.display(deadline.due))"
+            )
         }
         for warning in transition.warnings { lines.append("  ! " + warning.text(options.lang)) }
         print(lines.joined(separator: "\n"))
@@ -82,7 +93,8 @@ func takeStep(
 
 struct CaseOpen: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "open", abstract: "Open a case from a report (its deadlines count from when it was received). Prints the case's id.")
+        commandName: "open",
+        abstract: "Open a case from a report (its deadlines count from when it was received). Prints the case's id.")
 
     @OptionGroup var location: NodeDirectory
     @OptionGroup var options: WorkerOptions
@@ -109,7 +121,8 @@ struct CaseOpen: ParsableCommand {
 struct CaseAdvance: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "advance",
-        abstract: "Take the case to its next step: initial_assessment, emergency, detailed_assessment, reassessment, not_substantiated, transferred, reopened.",
+        abstract:
+            "Take the case to its next step: initial_assessment, emergency, detailed_assessment, reassessment, not_substantiated, transferred, reopened.",
         discussion: """
             initial_assessment needs --danger yes|no (serious danger to life, health or dignity starts the \
             emergency deadline); reassessment needs --residual-harm, --abuser-access and --care-environment \
@@ -156,11 +169,14 @@ struct CaseAdvance: ParsableCommand {
         default:
             throw CommandFailure(
                 code: "bad_value",
-                message: say(options, "\"\(to ?? "")\" không phải bước có thể chuyển tới bằng advance", "\"\(to ?? "")\" is not a step advance takes a case to"),
+                message: say(
+                    options, "\"\(to ?? "")\" không phải bước có thể chuyển tới bằng advance",
+                    "\"\(to ?? "")\" is not a step advance takes a case to"),
                 hint: say(
                     options,
                     "Các bước: initial_assessment, emergency, detailed_assessment, reassessment, not_substantiated, transferred, reopened. Kế hoạch: `case plan`; phê duyệt: `case approve`; đóng: `case close`.",
-                    "Steps: initial_assessment, emergency, detailed_assessment, reassessment, not_substantiated, transferred, reopened. Plans: `case plan`; approval: `case approve`; closure: `case close`."))
+                    "Steps: initial_assessment, emergency, detailed_assessment, reassessment, not_substantiated, transferred, reopened. Plans: `case plan`; approval: `case approve`; closure: `case close`."
+                ))
         }
     }
 
@@ -171,14 +187,23 @@ struct CaseAdvance: ParsableCommand {
             action, target: target, worker: worker, options: options, location: location,
             configure: { input in
                 if let danger {
-                    guard let value = ["yes": true, "có": true, "co": true, "true": true, "no": false, "không": false, "khong": false, "false": false][danger.lowercased()] else {
-                        throw CommandFailure(code: "bad_value", message: "--danger \"\(danger)\"", hint: say(options, "Trả lời yes (có) hoặc no (không).", "Answer yes or no."))
+                    guard
+                        let value = [
+                            "yes": true, "có": true, "co": true, "true": true, "no": false, "không": false,
+                            "khong": false, "false": false,
+                        ][danger.lowercased()]
+                    else {
+                        throw CommandFailure(
+                            code: "bad_value", message: "--danger \"\(danger)\"",
+                            hint: say(options, "Trả lời yes (có) hoặc no (không).", "Answer yes or no."))
                     }
                     input.seriousDanger = value
                 }
                 if let placementStart {
                     guard let date = Input.moment(placementStart, now: Date()) else {
-                        throw CommandFailure(code: "bad_value", message: "--placement-start \"\(placementStart)\"", hint: say(options, "Nhập dạng dd/mm/yyyy HH:mm.", "Use dd/mm/yyyy HH:mm."))
+                        throw CommandFailure(
+                            code: "bad_value", message: "--placement-start \"\(placementStart)\"",
+                            hint: say(options, "Nhập dạng dd/mm/yyyy HH:mm.", "Use dd/mm/yyyy HH:mm."))
                     }
                     input.placementStart = date
                 }
@@ -217,11 +242,15 @@ struct CasePlan: ParsableCommand {
     func run() throws {
         let actions: [PlanAction] = try working(options) {
             try action.map { text in
-                let parts = text.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                let parts = text.split(separator: ";", omittingEmptySubsequences: false).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
                 guard parts.count == 3 else {
                     throw CommandFailure(
                         code: "bad_value", message: "--action \"\(text)\"",
-                        hint: say(options, "Dạng \"dịch vụ;người thực hiện;dd/mm/yyyy\".", "Give \"service;responsible;dd/mm/yyyy\"."))
+                        hint: say(
+                            options, "Dạng \"dịch vụ;người thực hiện;dd/mm/yyyy\".",
+                            "Give \"service;responsible;dd/mm/yyyy\"."))
                 }
                 return PlanAction(service: parts[0], responsible: parts[1], due: parts[2])
             }
@@ -283,7 +312,9 @@ struct CaseReturn: ParsableCommand {
 }
 
 /// Approve or return: the plan's when a plan waits, the closure's when a closure does.
-func decisionAction(approve: Bool, target: CaseTarget, location: NodeDirectory, options: WorkerOptions) throws -> CaseAction {
+func decisionAction(approve: Bool, target: CaseTarget, location: NodeDirectory, options: WorkerOptions) throws
+    -> CaseAction
+{
     try working(options) {
         let store = try location.openStore()
         let id = try parseID(target.id)
@@ -320,7 +351,9 @@ struct CaseClose: ParsableCommand {
 struct CaseRefer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refer",
-        abstract: "Refer the case to police, health, school, legal aid or social services (with consent), or update a referral's status.")
+        abstract:
+            "Refer the case to police, health, school, legal aid or social services (with consent), or update a referral's status."
+    )
 
     @OptionGroup var location: NodeDirectory
     @OptionGroup var options: WorkerOptions
@@ -351,9 +384,14 @@ struct CaseRefer: ParsableCommand {
                 if let consent { fields["consent"] = .string(consent) }
                 if let note { fields["note"] = .string(note) }
                 if fields.isEmpty { throw ValidationError("Give --status, --consent or --note to update a referral.") }
-                guard let existing = try store.record("referrals", id: referralID), existing.string("case_id") == record.id.description else {
+                guard let existing = try store.record("referrals", id: referralID),
+                    existing.string("case_id") == record.id.description
+                else {
                     throw CommandFailure(
-                        code: "not_found", message: say(options, "hồ sơ không có chuyển gửi \(referralID)", "the case has no referral \(referralID)"),
+                        code: "not_found",
+                        message: say(
+                            options, "hồ sơ không có chuyển gửi \(referralID)", "the case has no referral \(referralID)"
+                        ),
                         hint: say(options, "`case show` liệt kê các chuyển gửi.", "`case show` lists the referrals."))
                 }
                 try store.update("referrals", id: referralID, fields: fields)
@@ -364,7 +402,8 @@ struct CaseRefer: ParsableCommand {
                 throw ValidationError("A new referral needs --target, --organisation and --consent.")
             }
             var fields: [String: FieldValue] = [
-                "case_id": .string(caseID.description), "target": .string(target), "organisation": .string(organisation),
+                "case_id": .string(caseID.description), "target": .string(target),
+                "organisation": .string(organisation),
                 "consent": .string(consent), "status": .string(status ?? "in_progress"),
                 "at": .string(Instant.format(store.now())), "by": .string(try worker.name(store)),
             ]
@@ -373,17 +412,27 @@ struct CaseRefer: ParsableCommand {
             guard CaseState(rawValue: record.string("status") ?? "")?.isOpen ?? false else {
                 throw CommandFailure(
                     code: "not_allowed", message: say(options, "hồ sơ đã đóng", "the case is closed"),
-                    hint: say(options, "Mở lại hồ sơ trước (`case advance --to reopened`).", "Reopen it first (`case advance --to reopened`)."))
+                    hint: say(
+                        options, "Mở lại hồ sơ trước (`case advance --to reopened`).",
+                        "Reopen it first (`case advance --to reopened`)."))
             }
             if !store.isOwn(record) {
                 throw CommandFailure(
-                    code: "read_only", message: say(options, "hồ sơ đã chuyển sang đơn vị khác", "the case moved to another unit"),
-                    hint: say(options, "Đơn vị đang quản lý hồ sơ thực hiện chuyển gửi.", "The unit that holds it now makes referrals."))
+                    code: "read_only",
+                    message: say(options, "hồ sơ đã chuyển sang đơn vị khác", "the case moved to another unit"),
+                    hint: say(
+                        options, "Đơn vị đang quản lý hồ sơ thực hiện chuyển gửi.",
+                        "The unit that holds it now makes referrals."))
             }
             if fields["consent"] == .string("no") || fields["consent"] == .string("không") {
                 throw CommandFailure(
-                    code: "not_allowed", message: say(options, "chuyển gửi cần sự đồng ý của trẻ hoặc người chăm sóc", "a referral needs the consent of the child or their carer"),
-                    hint: say(options, "Ghi nhận sự đồng ý rồi chuyển gửi (--consent yes).", "Record consent, then refer (--consent yes)."))
+                    code: "not_allowed",
+                    message: say(
+                        options, "chuyển gửi cần sự đồng ý của trẻ hoặc người chăm sóc",
+                        "a referral needs the consent of the child or their carer"),
+                    hint: say(
+                        options, "Ghi nhận sự đồng ý rồi chuyển gửi (--consent yes).",
+                        "Record consent, then refer (--consent yes)."))
             }
             let referralID = try store.create("referrals", fields: fields)
             emit(options, text: referralID.description, json: ["id": referralID.description])
@@ -413,11 +462,15 @@ struct CaseVisit: ParsableCommand {
             }
             if !store.isOwn(record) {
                 throw CommandFailure(
-                    code: "read_only", message: say(options, "hồ sơ đã chuyển sang đơn vị khác", "the case moved to another unit"),
-                    hint: say(options, "Đơn vị đang quản lý hồ sơ ghi nhận việc thăm.", "The unit that holds it now records visits."))
+                    code: "read_only",
+                    message: say(options, "hồ sơ đã chuyển sang đơn vị khác", "the case moved to another unit"),
+                    hint: say(
+                        options, "Đơn vị đang quản lý hồ sơ ghi nhận việc thăm.",
+                        "The unit that holds it now records visits."))
             }
             var fields: [String: FieldValue] = [
-                "case_id": .string(caseID.description), "at": .string(Instant.format(try target.moment(store, options))),
+                "case_id": .string(caseID.description),
+                "at": .string(Instant.format(try target.moment(store, options))),
                 "by": .string(try worker.name(store)), "child_seen": .bool(childSeen),
             ]
             if let notes { fields["notes"] = .string(notes) }
@@ -429,7 +482,8 @@ struct CaseVisit: ParsableCommand {
 
 struct CaseShow: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "A case: where it stands, its deadlines, its history and what is filed under it.")
+        commandName: "show", abstract: "A case: where it stands, its deadlines, its history and what is filed under it."
+    )
 
     @OptionGroup var location: NodeDirectory
     @OptionGroup var options: WorkerOptions
@@ -449,11 +503,15 @@ struct CaseShow: ParsableCommand {
             }
             if options.json {
                 var object = Display.json(record)
-                for (collection, records) in filed { object[collection] = .array(records.map { .object(Display.json($0)) }) }
+                for (collection, records) in filed {
+                    object[collection] = .array(records.map { .object(Display.json($0)) })
+                }
                 printJSON(object)
                 return
             }
-            print(CaseSheet(record: record, filed: Dictionary(uniqueKeysWithValues: filed), store: store).text(options.lang))
+            print(
+                CaseSheet(record: record, filed: Dictionary(uniqueKeysWithValues: filed), store: store).text(
+                    options.lang))
         }
     }
 }
@@ -474,7 +532,9 @@ struct CaseList: ParsableCommand {
                 .sorted { ($0.nextDue ?? .distantFuture, $0.record.id) < ($1.nextDue ?? .distantFuture, $1.record.id) }
             emit(
                 options,
-                text: summaries.isEmpty ? say(options, "không có hồ sơ nào", "no cases") : summaries.map { $0.line(options.lang) }.joined(separator: "\n"),
+                text: summaries.isEmpty
+                    ? say(options, "không có hồ sơ nào", "no cases")
+                    : summaries.map { $0.line(options.lang) }.joined(separator: "\n"),
                 json: summaries.map { Display.json($0.record) })
         }
     }
@@ -492,34 +552,45 @@ extension TreNode {
         func run() throws {
             try working(options) {
                 guard (0...24 * 60).contains(hours) else {
-                    throw CommandFailure(code: "bad_value", message: "--hours \(hours)", hint: say(options, "Từ 0 đến 1440 giờ.", "From 0 to 1440 hours."))
+                    throw CommandFailure(
+                        code: "bad_value", message: "--hours \(hours)",
+                        hint: say(options, "Từ 0 đến 1440 giờ.", "From 0 to 1440 hours."))
                 }
                 let store = try location.openStore()
                 let items = try store.overdue(horizon: TimeInterval(hours) * 3600)
                 let now = store.now()
                 if options.json {
-                    printJSON(items.map { item -> [String: String] in
-                        [
-                            "case": item.caseRecord.id.description, "child": item.child?.id.description ?? "",
-                            "kind": item.deadline.kind.rawValue, "due": Instant.format(item.deadline.due),
-                            "overdue": item.deadline.due < now ? "true" : "false",
-                        ]
-                    })
+                    printJSON(
+                        items.map { item -> [String: String] in
+                            [
+                                "case": item.caseRecord.id.description, "child": item.child?.id.description ?? "",
+                                "kind": item.deadline.kind.rawValue, "due": Instant.format(item.deadline.due),
+                                "overdue": item.deadline.due < now ? "true" : "false",
+                            ]
+                        })
                     return
                 }
                 if items.isEmpty {
-                    print(say(options, "Không có hạn nào đã qua hoặc đến hạn trong \(hours) giờ tới.", "Nothing passed or due in the next \(hours) hours."))
+                    print(
+                        say(
+                            options, "Không có hạn nào đã qua hoặc đến hạn trong \(hours) giờ tới.",
+                            "Nothing passed or due in the next \(hours) hours."))
                     return
                 }
                 for item in items {
                     let hours = Int((abs(item.deadline.due.timeIntervalSince(now)) / 3600).rounded(.down))
-                    let span = hours >= 48 ? say(options, "\(hours / 24) ngày", "\(hours / 24) days") : say(options, "\(hours) giờ", "\(hours) h")
-                    let when = item.deadline.due < now
+                    let span =
+                        hours >= 48
+                        ? say(options, "\(hours / 24) ngày", "\(hours / 24) days")
+                        : say(options, "\(hours) giờ", "\(hours) h")
+                    let when =
+                        item.deadline.due < now
                         ? say(options, "QUÁ HẠN \(span)", "OVERDUE by \(span)")
                         : say(options, "còn \(span)", "\(span) left")
                     print(
                         "\(Instant.display(item.deadline.due))  \(when)  \(item.deadline.kind.label(rules: store.rules).text(options.lang))  "
-                            + "\(item.child?.string("full_name") ?? "?")  " + say(options, "hồ sơ", "case") + " \(item.caseRecord.id)")
+                            + "\(item.child?.string("full_name") ?? "?")  " + say(options, "hồ sơ", "case")
+                            + " \(item.caseRecord.id)")
                 }
             }
         }

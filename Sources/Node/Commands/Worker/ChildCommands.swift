@@ -9,7 +9,9 @@ extension TreNode {
     struct Child: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register children, find them, see a child's profile (Sổ theo dõi trẻ em).",
-            subcommands: [ChildAdd.self, ChildEdit.self, ChildShow.self, ChildFind.self, ChildList.self, ChildMove.self])
+            subcommands: [
+                ChildAdd.self, ChildEdit.self, ChildShow.self, ChildFind.self, ChildList.self, ChildMove.self,
+            ])
     }
 }
 
@@ -95,7 +97,8 @@ struct ChildFields: ParsableArguments {
                         $0.trimmingCharacters(in: .whitespaces)
                     }
                     guard (2...3).contains(parts.count) else {
-                        throw ValidationError("--caregiver takes \"Name;relationship;phone\", e.g. \"Lò Thị Mai;mother;0912345678\"")
+                        throw ValidationError(
+                            "--caregiver takes \"Name;relationship;phone\", e.g. \"Lò Thị Mai;mother;0912345678\"")
                     }
                     var object: [String: FieldValue] = ["name": .string(parts[0]), "relationship": .string(parts[1])]
                     if parts.count == 3, !parts[2].isEmpty { object["phone"] = .string(parts[2]) }
@@ -115,7 +118,9 @@ struct ChildFields: ParsableArguments {
         }
         for assignment in set {
             let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("\"\(assignment)\" is not name=value") }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("\"\(assignment)\" is not name=value")
+            }
             fields[String(parts[0])] = FieldValue.parsingCommandLine(String(parts[1]))
         }
         return fields
@@ -144,7 +149,9 @@ struct ChildAdd: ParsableCommand {
 struct ChildEdit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edit",
-        abstract: "Change a child's fields; --end-group closes a special circumstance, --lifecycle records why a child left the register.")
+        abstract:
+            "Change a child's fields; --end-group closes a special circumstance, --lifecycle records why a child left the register."
+    )
 
     @OptionGroup var location: NodeDirectory
     @OptionGroup var options: WorkerOptions
@@ -172,7 +179,9 @@ struct ChildEdit: ParsableCommand {
             if let lifecycle { values["lifecycle"] = .string(lifecycle) }
             if !endGroup.isEmpty {
                 var items: [FieldValue] = []
-                if case .array(let current)? = values["circumstances"] ?? child.values["circumstances"] { items = current }
+                if case .array(let current)? = values["circumstances"] ?? child.values["circumstances"] {
+                    items = current
+                }
                 for text in endGroup {
                     let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
                     guard parts.count == 2 else { throw ValidationError("--end-group takes \"group:dd/mm/yyyy\"") }
@@ -185,7 +194,9 @@ struct ChildEdit: ParsableCommand {
                     else {
                         throw CommandFailure(
                             code: "not_found",
-                            message: say(options, "trẻ không có nhóm \(parts[0]) đang mở", "the child has no open group \(parts[0])"),
+                            message: say(
+                                options, "trẻ không có nhóm \(parts[0]) đang mở",
+                                "the child has no open group \(parts[0])"),
                             hint: say(options, "`child show` liệt kê các nhóm.", "`child show` lists the groups."))
                     }
                     object["until"] = .string(parts[1])
@@ -195,7 +206,8 @@ struct ChildEdit: ParsableCommand {
             }
             if values.isEmpty { throw ValidationError("Give at least one field to change.") }
             let changed = try store.update("children", id: id, fields: values)
-            emit(options, text: changed ? id.description : say(options, "không có gì thay đổi", "nothing changed"),
+            emit(
+                options, text: changed ? id.description : say(options, "không có gì thay đổi", "nothing changed"),
                 json: ["id": id.description, "changed": changed ? "true" : "false"])
         }
     }
@@ -253,12 +265,17 @@ struct ChildShow: ParsableCommand {
             }
             var text = Display.table(Display.lines(child, definition: store.definition, options.lang))
             if !store.isOwn(child) {
-                text += "\n" + say(
-                    options, "(đã chuyển sang đơn vị \(child.unit ?? "?"); chỉ xem)",
-                    "(moved to unit \(child.unit ?? "?"); read-only)")
+                text +=
+                    "\n"
+                    + say(
+                        options, "(đã chuyển sang đơn vị \(child.unit ?? "?"); chỉ xem)",
+                        "(moved to unit \(child.unit ?? "?"); read-only)")
             }
             for field in child.conflictedFields {
-                text += "\n" + say(options, "CẦN XỬ LÝ: \(field) có hai giá trị khác nhau", "CONFLICT: \(field) holds two values")
+                text +=
+                    "\n"
+                    + say(
+                        options, "CẦN XỬ LÝ: \(field) có hai giá trị khác nhau", "CONFLICT: \(field) holds two values")
             }
             text += "\n\n" + say(options, "Hồ sơ vụ việc", "Cases") + ":"
             if cases.isEmpty { text += " " + say(options, "không có", "none") }
@@ -290,7 +307,8 @@ struct ChildFind: ParsableCommand {
     func run() throws {
         try working(options) {
             let store = try location.openStore()
-            let found = try store.findChildren(query.joined(separator: " "), limit: max(1, min(limit, 500)), includeTraces: includeMoved)
+            let found = try store.findChildren(
+                query.joined(separator: " "), limit: max(1, min(limit, 500)), includeTraces: includeMoved)
             emit(options, text: childLines(found, store: store, options), json: found.map(Display.json))
         }
     }
@@ -313,13 +331,17 @@ struct ChildList: ParsableCommand {
         try working(options) {
             let store = try location.openStore()
             let children = try store.listChildren(village: village, includeTraces: includeMoved)
-            emit(options, text: childLines(children, store: store, options, byVillage: village == nil), json: children.map(Display.json))
+            emit(
+                options, text: childLines(children, store: store, options, byVillage: village == nil),
+                json: children.map(Display.json))
         }
     }
 }
 
 /// One line per child: id, name, sex, date of birth, village; grouped under village headings.
-func childLines(_ children: [DomainRecord], store: DomainStore, _ options: WorkerOptions, byVillage: Bool = false) -> String {
+func childLines(_ children: [DomainRecord], store: DomainStore, _ options: WorkerOptions, byVillage: Bool = false)
+    -> String
+{
     if children.isEmpty { return say(options, "không có trẻ nào", "no children") }
     var lines: [String] = []
     var village: String?

@@ -24,7 +24,8 @@ enum NodeConfig: String, CaseIterable, ExpressibleByArgument {
             Localized(
                 vi: "Chức danh người làm công tác bảo vệ trẻ em", en: "Title of the child-protection officer")
         case .chairmanTitle:
-            Localized(vi: "Chức danh người phê duyệt kế hoạch và đóng hồ sơ", en: "Title of who approves plans and closures")
+            Localized(
+                vi: "Chức danh người phê duyệt kế hoạch và đóng hồ sơ", en: "Title of who approves plans and closures")
         case .emergencyHours:
             Localized(
                 vi: "Số giờ để can thiệp khẩn cấp khi có nguy hại nghiêm trọng (mặc định 12)",

@@ -30,10 +30,16 @@ struct IntakeAdd: ParsableCommand {
     @Option(name: .customLong("at"), help: "When it was received, \"dd/mm/yyyy HH:mm\" (default: now).")
     var receivedAt: String = "now"
 
-    @Option(help: "hotline_111 (or 111), police, school, health_station, village_collaborator, family, child, community, other.")
+    @Option(
+        help:
+            "hotline_111 (or 111), police, school, health_station, village_collaborator, family, child, community, other."
+    )
     var source: String
 
-    @Option(help: "Suspected abuse, comma-separated: violence, sexual_abuse, exploitation, trafficking, abandonment, neglect, other.")
+    @Option(
+        help:
+            "Suspected abuse, comma-separated: violence, sexual_abuse, exploitation, trafficking, abandonment, neglect, other."
+    )
     var abuse: String
 
     @Option(help: "Where it happened: family, school, community, online, other.")
@@ -73,14 +79,19 @@ struct IntakeAdd: ParsableCommand {
             guard let at = Input.moment(receivedAt, now: store.now()) else {
                 throw CommandFailure(
                     code: "bad_value",
-                    message: say(options, "\"\(receivedAt)\" không phải ngày giờ", "\"\(receivedAt)\" is not a date and time"),
-                    hint: say(options, "Nhập dạng dd/mm/yyyy HH:mm, ví dụ 02/12/2026 09:30.", "Use dd/mm/yyyy HH:mm, e.g. 02/12/2026 09:30."))
+                    message: say(
+                        options, "\"\(receivedAt)\" không phải ngày giờ", "\"\(receivedAt)\" is not a date and time"),
+                    hint: say(
+                        options, "Nhập dạng dd/mm/yyyy HH:mm, ví dụ 02/12/2026 09:30.",
+                        "Use dd/mm/yyyy HH:mm, e.g. 02/12/2026 09:30."))
             }
             if at > store.now().addingTimeInterval(300) {
                 throw CommandFailure(
                     code: "bad_value",
                     message: say(options, "thời điểm tiếp nhận ở tương lai", "the time received is in the future"),
-                    hint: say(options, "Kiểm tra ngày giờ đã nhập và đồng hồ của máy.", "Check the time given and this computer's clock."))
+                    hint: say(
+                        options, "Kiểm tra ngày giờ đã nhập và đồng hồ của máy.",
+                        "Check the time given and this computer's clock."))
             }
             var fields: [String: FieldValue] = [
                 "received_at": .string(Instant.format(at)), "received_by": .string(try worker.name(store)),
@@ -146,14 +157,18 @@ struct IntakeList: ParsableCommand {
             let lines = intakes.map { intake -> String in
                 let at = intake.string("received_at").flatMap(Instant.parse).map(Instant.display) ?? ""
                 let source = Enumerations.source.label(intake.string("source") ?? "", options.lang)
-                let abuse = intake.values["abuse_types"].map {
-                    Display.value($0, as: .choices(Enumerations.abuseType), options.lang)
-                } ?? ""
-                let opened = intake.string("case_id") == nil ? say(options, "chưa mở hồ sơ", "no case yet") : say(options, "đã mở hồ sơ", "case opened")
+                let abuse =
+                    intake.values["abuse_types"].map {
+                        Display.value($0, as: .choices(Enumerations.abuseType), options.lang)
+                    } ?? ""
+                let opened =
+                    intake.string("case_id") == nil
+                    ? say(options, "chưa mở hồ sơ", "no case yet") : say(options, "đã mở hồ sơ", "case opened")
                 return "\(intake.id)  \(at)  \(source)  \(abuse)  [\(opened)]"
             }
             emit(
-                options, text: lines.isEmpty ? say(options, "chưa có phiếu nào", "no reports") : lines.joined(separator: "\n"),
+                options,
+                text: lines.isEmpty ? say(options, "chưa có phiếu nào", "no reports") : lines.joined(separator: "\n"),
                 json: intakes.map(Display.json))
         }
     }
