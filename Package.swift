@@ -113,7 +113,10 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub"],
+            dependencies: [
+                "SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

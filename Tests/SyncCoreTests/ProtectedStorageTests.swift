@@ -21,23 +21,9 @@ import Testing
         "ở với bà ngoại", "Bản Huồi Giảng",
     ]
 
-    static func forms(_ value: String) -> [[UInt8]] {
-        let nfc = value.precomposedStringWithCanonicalMapping
-        let bare = nfc.folding(options: .diacriticInsensitive, locale: nil).replacingOccurrences(of: "đ", with: "d")
-            .replacingOccurrences(of: "Đ", with: "D")
-        return [
-            Array(nfc.utf8), Array(value.decomposedStringWithCanonicalMapping.utf8), Array(nfc.lowercased().utf8),
-            Array(bare.utf8), nfc.utf16.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] },
-        ]
-    }
-
     /// The values found in the file at `path` and its WAL.
     static func revealed(_ path: String, _ values: [String] = personal) throws -> [String] {
-        var bytes = Data()
-        for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
-            bytes += try Data(contentsOf: URL(fileURLWithPath: file))
-        }
-        return values.filter { value in forms(value).contains { bytes.range(of: Data($0)) != nil } }
+        TestSupport.revealed(values, in: try fileBytes(path))
     }
 
     /// A source's changes: a child with personal fields, a report, and an edit that depends on
