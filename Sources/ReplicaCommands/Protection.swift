@@ -216,7 +216,8 @@ private func warnIfShared(_ path: String) {
 nonisolated(unsafe) private var savedTerminal = termios()
 
 /// Reads a line from the terminal without echo, after `prompt` on stderr; nil when stdin is
-/// not a terminal (a script or service must give the secret another way).
+/// not a terminal (a script or service must give the secret another way), empty at the end of
+/// input (Ctrl-D), which is then refused as too short or as not opening the replica.
 func askPassphrase(_ prompt: String) -> String? {
     guard isatty(STDIN_FILENO) == 1 else { return nil }
     FileHandle.standardError.write(Data(prompt.utf8))
@@ -230,13 +231,14 @@ func askPassphrase(_ prompt: String) -> String? {
         _exit(128 + signal)
     }
     let previous = signal(SIGINT, restoreAndExit)
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
+    // TCSANOW, not TCSAFLUSH: what was typed ahead of the prompt is kept, not thrown away.
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
     defer {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &savedTerminal)
+        tcsetattr(STDIN_FILENO, TCSANOW, &savedTerminal)
         signal(SIGINT, previous)
         FileHandle.standardError.write(Data("\n".utf8))
     }
-    return readLine(strippingNewline: true)
+    return readLine(strippingNewline: true) ?? ""
 }
 
 /// What the commands say about protection, in Vietnamese and English like the node's other
