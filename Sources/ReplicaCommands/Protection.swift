@@ -243,7 +243,7 @@ func askPassphrase(_ prompt: String) -> String? {
 
 /// What the commands say about protection, in Vietnamese and English like the node's other
 /// messages to workers.
-public enum ProtectionText {
+enum ProtectionText {
     static func replica(_ role: ReplicaRole) -> (vi: String, en: String) {
         switch role {
         case .node: ("Máy xã này", "this node")
