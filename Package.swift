@@ -37,6 +37,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // scrypt, for the key of a replica protected by a passphrase.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -116,7 +118,10 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub"],
+            dependencies: [
+                "SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

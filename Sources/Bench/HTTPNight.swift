@@ -117,7 +117,15 @@ struct HTTPNight {
 
         // Every commune: enrolled (the hub assigns its origin, so its night is reissued under
         // that origin), its replica holding its initial data, first sync.
+        // Every node is protected at rest, as a real one is, by a key file kept outside its
+        // folder (a key file, not a passphrase: the night measures the sync, not scrypt).
         var folders: [String] = []
+        var keys: [String: ReplicaKey] = [:]
+        let keyFolder = directory.appendingPathComponent("keys")
+        try FileManager.default.createDirectory(at: keyFolder, withIntermediateDirectories: true)
+        func keyFile(_ folder: String) -> String {
+            keyFolder.appendingPathComponent(URL(fileURLWithPath: folder).lastPathComponent + ".key").path
+        }
         var enrolledNights: [CommuneNight] = []
         for night in nights {
             let code = try run("tre-hub", ["enroll", "--db", hubPath, "--unit", night.unit])
@@ -127,8 +135,12 @@ struct HTTPNight {
             enrolledNights.append(night)
             let folder = directory.appendingPathComponent("node-\(night.unit)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let key = ReplicaKey.random()
+            keys[folder.path] = key
+            try key.keyFileText.write(toFile: keyFile(folder.path), atomically: true, encoding: .utf8)
             let node = try Replica.initialize(
-                storage: try SQLiteStorage(path: folder.appendingPathComponent("replica.sqlite").path, role: .node),
+                storage: try SQLiteStorage(
+                    path: folder.appendingPathComponent("replica.sqlite").path, role: .node, secret: .key(key)),
                 origin: night.origin,
                 unit: night.unit, time: SystemTimeSource())
             try Upstream(
@@ -140,13 +152,14 @@ struct HTTPNight {
             folders.append(folder.path)
         }
         result.initialWallSeconds = try measure {
-            for folder in folders { try run("tre-node", ["sync", "--dir", folder]) }
+            for folder in folders { try run("tre-node", ["sync", "--dir", folder, "--key-file", keyFile(folder)]) }
         }
         // Offline: the communes' night, and the district staff's concurrent edits.
         for (night, folder) in zip(enrolledNights, folders) {
             let node = try Replica(
                 storage: try SQLiteStorage(
-                    path: URL(fileURLWithPath: folder).appendingPathComponent("replica.sqlite").path),
+                    path: URL(fileURLWithPath: folder).appendingPathComponent("replica.sqlite").path,
+                    secret: keys[folder].map(ReplicaSecret.key)),
                 time: SystemTimeSource())
             try node.apply(night.night)
         }
@@ -164,7 +177,9 @@ struct HTTPNight {
             for folder in folders {
                 let report =
                     try JSONSerialization.jsonObject(
-                        with: Data(try run("tre-node", ["sync", "--dir", folder, "--json"]).utf8))
+                        with: Data(
+                            try run("tre-node", ["sync", "--dir", folder, "--json", "--key-file", keyFile(folder)])
+                                .utf8))
                     as? [String: Int] ?? [:]
                 bytes += (report["bytes_sent"] ?? 0) + (report["bytes_received"] ?? 0)
                 result.pushed += report["pushed"] ?? 0
@@ -184,7 +199,8 @@ struct HTTPNight {
         for (night, folder) in zip(nights, folders) {
             let node = try Replica(
                 storage: try SQLiteStorage(
-                    path: URL(fileURLWithPath: folder).appendingPathComponent("replica.sqlite").path),
+                    path: URL(fileURLWithPath: folder).appendingPathComponent("replica.sqlite").path,
+                    secret: keys[folder].map(ReplicaSecret.key)),
                 time: SystemTimeSource())
             if try node.stateHash(unit: { $0 == night.unit }) != hashes[night.unit] { result.replicasEqual = false }
         }

@@ -165,13 +165,20 @@ struct ProvinceNight: AsyncParsableCommand {
         }
 
         // A durable local edit on one commune node holding its full replica, against a raw
-        // single-row UPDATE on a file holding the same rows.
+        // single-row UPDATE on a file holding the same rows. The node is protected at rest, as
+        // every real node is (a key file's key: unlocking by passphrase is measured apart).
         let sample = nights[0]
         let node = try Replica.initialize(
-            storage: try SQLiteStorage(path: directory.appendingPathComponent("node.sqlite").path),
+            storage: try SQLiteStorage(
+                path: directory.appendingPathComponent("node.sqlite").path, secret: .key(.random())),
             origin: sample.origin,
             unit: sample.unit, time: StepClock(1_764_000_000_000))
         try node.apply(sample.initial + sample.night)
+        // The same node unprotected, written in turn with it: what sealing costs a durable edit.
+        let clearNode = try Replica.initialize(
+            storage: try SQLiteStorage(path: directory.appendingPathComponent("node-clear.sqlite").path),
+            origin: sample.origin, unit: sample.unit, time: StepClock(1_764_000_000_000))
+        try clearNode.apply(sample.initial + sample.night)
         let rawNode = try RawReference(path: directory.appendingPathComponent("raw-node.sqlite").path)
         try rawNode.run(sample.rawInitial, unit: sample.unit, commits: [sample.rawInitial.count])
         let ids = sample.rawInitial.compactMap { operation -> RecordID? in
@@ -179,19 +186,35 @@ struct ProvinceNight: AsyncParsableCommand {
             return nil
         }
         var nodeWrites: [Double] = []
+        var clearWrites: [Double] = []
         var rawWrites: [Double] = []
         for index in 0..<writes {
             let id = ids[(index * 7919) % ids.count]
             let value = FieldValue.string("Ghi chú lần \(index)")
             if try node.record("children", id: id)?.isDeleted == true { continue }
-            nodeWrites.append(try measure { try node.put("children", id: id, set: ["notes": value]) })
+            // In turn, each first every other time: the first write of a pair is the slower.
+            for sealed in index % 2 == 0 ? [true, false] : [false, true] {
+                let target = sealed ? node : clearNode
+                let time = try measure { try target.put("children", id: id, set: ["notes": value]) }
+                if sealed { nodeWrites.append(time) } else { clearWrites.append(time) }
+            }
             rawWrites.append(
                 try measure {
                     try rawNode.run(.update(table: "children", id: id, fields: ["notes": value]), unit: sample.unit)
                 })
         }
         let nodeP99 = percentile99(nodeWrites)
+        let clearP99 = percentile99(clearWrites)
         let rawP99 = percentile99(rawWrites)
+        func median(_ seconds: [Double]) -> Double {
+            seconds.isEmpty ? 0 : (seconds.sorted()[seconds.count / 2] * 1_000_000).rounded() / 1000
+        }
+        // What a command on a passphrase-protected node pays once to open it: scrypt at init's
+        // parameters (the file made first, then opened as a command opens it).
+        let unlockPath = directory.appendingPathComponent("unlock.sqlite").path
+        let passphrase = ReplicaSecret.passphrase("mùa xuân trên bản Mường Lống")
+        _ = try SQLiteStorage(path: unlockPath, secret: passphrase)
+        let unlockSeconds = try measure { _ = try SQLiteStorage(path: unlockPath, secret: passphrase) }
 
         func ratio(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
         var http: HTTPNight.Result?
@@ -235,6 +258,10 @@ struct ProvinceNight: AsyncParsableCommand {
             "node_write_p99_ms": nodeP99,
             "raw_update_p99_ms": rawP99,
             "node_write_p99_vs_raw": ratio(nodeP99 / rawP99),
+            "node_passphrase_unlock_ms": ratio(unlockSeconds * 1000),
+            "node_write_p99_unprotected_ms": clearP99,
+            "node_write_median_ms": median(nodeWrites),
+            "node_write_median_unprotected_ms": median(clearWrites),
             "bench_process_peak_rss_mb": Int(peakRSSMegabytes()),
             "conflicts_detected": conflictsDetected,
             "conflicts_expected": expectedConflicts,

@@ -38,6 +38,8 @@ final class HubStore: Sendable {
     let replica: Replica
     let writer: any DatabaseWriter
     let path: String
+    /// Seals the peers' keys when the hub is protected (`SQLiteStorage.sealText`).
+    let storage: SQLiteStorage
 
     /// Over a file whose hub tables exist (`create` made them, `open` checked them); tests use it
     /// to put a replica over wrapped storage.
@@ -45,6 +47,7 @@ final class HubStore: Sendable {
         self.replica = replica
         self.writer = storage.writer
         self.path = storage.path
+        self.storage = storage
     }
 
     static let schema = """
@@ -97,7 +100,11 @@ final class HubStore: Sendable {
             throw StoreError(
                 .notInitialized, path: path, operation: "open hub", detail: "there is no hub database here")
         }
-        let storage = try SQLiteStorage(path: path, role: .hub)
+        return try open(storage: try SQLiteStorage(path: path, role: .hub), time: time)
+    }
+
+    /// Opens the hub in `storage`, a hub's file opened (and unlocked, when protected) by the caller.
+    static func open(storage: SQLiteStorage, time: any TimeSource = SystemTimeSource()) throws -> HubStore {
         let replica = try Replica(storage: storage, time: time)
         try upgrade(storage)
         return HubStore(replica: replica, storage: storage)
@@ -354,7 +361,10 @@ final class HubStore: Sendable {
             let peer = Peer(origin: origin, unit: unit, kind: kind.rawValue, name: name, key: .random())
             try db.execute(
                 sql: "INSERT INTO hub_peers (origin, unit, kind, name, key, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [Data(origin.uuid.bytes), unit, kind.rawValue, name, peer.key.hex, Int64(now)])
+                arguments: [
+                    Data(origin.uuid.bytes), unit, kind.rawValue, name,
+                    try storage.sealText(peer.key.hex, at: Self.keyPlace(origin)), Int64(now),
+                ])
             try db.execute(
                 sql: "UPDATE hub_enrolments SET used_by = ? WHERE code_hash = ?",
                 arguments: [Data(origin.uuid.bytes), hash])
@@ -376,15 +386,25 @@ final class HubStore: Sendable {
         let lastSeen: UInt64?
     }
 
-    private static func peerRecord(_ row: Row) -> PeerRecord? {
+    /// Where a peer's key is sealed: its row, by origin.
+    static func keyPlace(_ origin: OriginID) -> SealedPlace {
+        SealedPlace(table: "hub_peers", column: "key", key: origin.uuid.bytes)
+    }
+
+    /// A peer's row; nil for a row too damaged to name a peer. A key that does not open (a
+    /// protected hub) is an error, never a peer silently skipped.
+    private func peerRecord(_ row: Row) throws -> PeerRecord? {
         let origin: Data = row["origin"]
-        guard origin.count == 16, let key = PeerKey(hex: row["key"]) else { return nil }
+        guard origin.count == 16 else { return nil }
+        let originID = OriginID(UUID128(bytes: origin))
+        let text = try storage.openText(row["key"], at: Self.keyPlace(originID), what: "key of peer \(originID)")
+        guard let key = PeerKey(hex: text) else { return nil }
         let enrolled: Int64 = row["enrolled_at"]
         let seen: Int64? = row["last_seen"]
         let revoked: Int64? = row["revoked_at"]
         return PeerRecord(
             peer: Peer(
-                origin: OriginID(UUID128(bytes: origin)), unit: row["unit"], kind: row["kind"], name: row["name"],
+                origin: originID, unit: row["unit"], kind: row["kind"], name: row["name"],
                 key: key, revokedAt: revoked.map { UInt64($0) }),
             enrolledAt: UInt64(enrolled), lastSeen: seen.map { UInt64($0) })
     }
@@ -394,7 +414,7 @@ final class HubStore: Sendable {
             try Row.fetchOne(
                 db, sql: "SELECT \(Self.peerColumns) FROM hub_peers WHERE origin = ?",
                 arguments: [Data(origin.uuid.bytes)]
-            ).flatMap(Self.peerRecord)?.peer
+            ).flatMap(self.peerRecord)?.peer
         }
     }
 
@@ -403,7 +423,7 @@ final class HubStore: Sendable {
         try writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT \(Self.peerColumns) FROM hub_peers ORDER BY unit, enrolled_at, origin"
-            ).compactMap(Self.peerRecord)
+            ).compactMap(self.peerRecord)
         }
     }
 
@@ -421,7 +441,7 @@ final class HubStore: Sendable {
         guard prefix.count >= 4, prefix.count <= 32, prefix.allSatisfy(\.isHexDigit) else { return .notFound }
         return try writer.write { db in
             let matches = try Row.fetchAll(db, sql: "SELECT \(Self.peerColumns) FROM hub_peers")
-                .compactMap(Self.peerRecord)
+                .compactMap(self.peerRecord)
                 .filter { $0.peer.origin.description.filter { $0 != "-" }.hasPrefix(prefix) }
             guard matches.count == 1, let match = matches.first else {
                 return matches.isEmpty ? .notFound : .ambiguous(matches)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ReplicaCommands
 import SyncCore
 
@@ -17,18 +18,29 @@ struct TreHub: AsyncParsableCommand {
     static func main() async { await asyncMainWithExitCodes() }
 }
 
-/// `--db PATH`: the hub's replica file.
+/// `--db PATH`: the hub's replica file; for a protected hub, `--key-file` or `--passphrase-file`
+/// (or `TRE_PASSPHRASE`, or typing it) unlock it.
 struct HubDatabase: ReplicaLocation {
     @Option(name: .long, help: "The hub's database file.")
     var db: String
 
+    @OptionGroup var unlock: UnlockOptions
+
     var databasePath: String { db }
+
+    var replicaFolder: String { URL(fileURLWithPath: db).deletingLastPathComponent().path }
 
     static var worksInOwnUnit: Bool { false }
 
     static var role: ReplicaRole { .hub }
 
-    func openHub() throws -> HubStore { try HubStore.open(path: db) }
+    /// Opens the hub, unlocked when it is protected.
+    func openHub() throws -> HubStore {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw StoreError(.notInitialized, path: db, operation: "open hub", detail: "there is no hub database here")
+        }
+        return try HubStore.open(storage: try openStorage())
+    }
 
     /// A restored hub's log reuses positions its callers may already hold: a new log epoch
     /// makes each of them start again from 0 (they skip what they have).

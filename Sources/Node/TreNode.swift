@@ -19,12 +19,17 @@ struct TreNode: AsyncParsableCommand {
     static func main() async { await asyncMainWithExitCodes() }
 }
 
-/// `--dir DIR`: the node's folder, holding its replica.
+/// `--dir DIR`: the node's folder, holding its replica; `--key-file` or `--passphrase-file`
+/// (or `TRE_PASSPHRASE`, or typing it) unlock it.
 struct NodeDirectory: ReplicaLocation {
     @Option(name: .long, help: "The node's folder.")
     var dir: String
 
+    @OptionGroup var unlock: UnlockOptions
+
     var databasePath: String { URL(fileURLWithPath: dir).appendingPathComponent("replica.sqlite").path }
+
+    var replicaFolder: String { dir }
 
     static var worksInOwnUnit: Bool { true }
 

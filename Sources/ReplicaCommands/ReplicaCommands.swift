@@ -144,7 +144,9 @@ public struct BackupCommand<Location: ReplicaLocation>: ParsableCommand {
             abstract: "Write a consistent copy of this replica to a file, even while it serves or syncs.",
             discussion:
                 "The copy is marked as a backup: it becomes a live replica again only through `restore`, which "
-                + "makes sure it never reuses a change id the lost replica had already issued.")
+                + "makes sure it never reuses a change id the lost replica had already issued. A protected "
+                + "replica's backup is sealed like it: taking it needs no passphrase, restoring it needs the same "
+                + "passphrase or key file.")
     }
 
     @OptionGroup var location: Location
@@ -162,14 +164,21 @@ public struct BackupCommand<Location: ReplicaLocation>: ParsableCommand {
                     .notInitialized, path: location.databasePath, operation: "backup",
                     detail: "there is no replica here")
             }
+            // No secret is needed: the copy is page for page the replica, as sealed as it is, so
+            // a scheduled backup need not know the passphrase. It restores with the same one.
             let storage = try SQLiteStorage(path: location.databasePath, role: Location.role)
             let replica = try Replica(storage: storage, time: SystemTimeSource())
             try storage.backup(to: out, nowMillis: replica.time.nowMillis())
             let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
             if output.json {
-                printJSON(["backup": out, "bytes": String(size), "origin": replica.origin.description])
+                printJSON([
+                    "backup": out, "bytes": String(size), "origin": replica.origin.description,
+                    "protection": storage.protection?.rawValue ?? "none",
+                ])
             } else {
-                print("backup of \(replica.unit) written to \(out) (\(size) bytes)")
+                print(
+                    "backup of \(replica.unit) written to \(out) (\(size) bytes)"
+                        + (storage.protection.map { "; sealed like the replica: restoring it needs \($0)" } ?? ""))
             }
         }
     }
@@ -207,6 +216,8 @@ public struct RestoreCommand<Location: ReplicaLocation>: ParsableCommand {
                 throw CommandFailure(
                     code: "cannot_read", message: "there is no backup at \(from)", hint: "Check the path.")
             }
+            // The backup's own secret, asked for before anything is copied.
+            let secret = try location.secret(forReplicaAt: from)
             var setAside: String?
             if manager.fileExists(atPath: target) {
                 guard replace else {
@@ -225,7 +236,7 @@ public struct RestoreCommand<Location: ReplicaLocation>: ParsableCommand {
             do {
                 try manager.copyItem(atPath: from, toPath: work)
                 try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: work)
-                let storage = try SQLiteStorage(path: work, role: Location.role)
+                let storage = try location.openStorage(at: work, secret: secret)
                 let replica = try Replica.finishRestore(storage: storage, time: SystemTimeSource())
                 try Upstream.prepareAfterRestore(replica)
                 try Location.prepareAfterRestore(replica)
@@ -241,7 +252,7 @@ public struct RestoreCommand<Location: ReplicaLocation>: ParsableCommand {
             }
             for suffix in ["-wal", "-shm"] { try? manager.removeItem(atPath: work + suffix) }
             try manager.moveItem(atPath: work, toPath: target)
-            let replica = try location.open()
+            let replica = try Replica(storage: try location.openStorage(secret: secret), time: SystemTimeSource())
             if output.json {
                 printJSON([
                     "restored": target, "origin": replica.origin.description, "previous": setAside ?? "",

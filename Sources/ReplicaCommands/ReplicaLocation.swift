@@ -16,6 +16,11 @@ public protocol ReplicaLocation: ParsableArguments {
     /// The role of the replicas this executable opens: a file of the other role is refused
     /// unchanged.
     static var role: ReplicaRole { get }
+    /// How the command was told to unlock a protected replica.
+    var unlock: UnlockOptions { get }
+    /// The replica's own folder (a node's `--dir`, the folder of a hub's file): a key or
+    /// passphrase file inside it is refused, since a copy of the folder would carry it.
+    var replicaFolder: String { get }
 }
 
 extension ReplicaLocation {
@@ -24,13 +29,21 @@ extension ReplicaLocation {
 
 extension ReplicaLocation {
     /// Opens the replica, or explains what to do when there is none or it is of the other role.
+    /// A protected replica is unlocked with the secret the command was given (`UnlockOptions`),
+    /// asked for only when the replica is protected; a wrong one is refused before anything
+    /// is written. The one way commands (and the domain's) open a replica.
     public func open() throws -> Replica {
+        try Replica(storage: try openStorage(), time: SystemTimeSource())
+    }
+
+    /// The replica's storage, unlocked as `open` does: for what needs the storage itself (a
+    /// hub's own tables).
+    public func openStorage() throws -> SQLiteStorage {
         guard FileManager.default.fileExists(atPath: databasePath) else {
             throw StoreError(
                 .notInitialized, path: databasePath, operation: "open replica", detail: "there is no replica here")
         }
-        let storage = try SQLiteStorage(path: databasePath, role: Self.role)
-        return try Replica(storage: storage, time: SystemTimeSource())
+        return try openStorage(secret: try secret())
     }
 
     /// Takes the lock that keeps a second serving or syncing process off this replica (see
@@ -49,9 +62,11 @@ public struct OutputOptions: ParsableArguments {
 }
 
 /// Creates a new replica file of `role` (marked so, and readable by its owner only), with the
-/// origin its hub assigned or, standalone, a fresh one. Refuses a path that already holds one.
+/// origin its hub assigned or, standalone, a fresh one, protected by `protection` (nil: not
+/// protected, an explicit choice). Refuses a path that already holds one.
 public func createReplica(
-    at path: String, unit: String, name: String, origin: OriginID? = nil, role: ReplicaRole
+    at path: String, unit: String, name: String, origin: OriginID? = nil, role: ReplicaRole,
+    protection: ReplicaSecret?
 ) throws -> Replica {
     try checkUnit(unit)
     if FileManager.default.fileExists(atPath: path) {
@@ -61,7 +76,8 @@ public func createReplica(
     let time = SystemTimeSource()
     let origin = origin ?? OriginID(.version7(unixMillis: time.nowMillis(), using: &generator))
     let replica = try Replica.initialize(
-        storage: try SQLiteStorage(path: path, role: role), origin: origin, unit: unit, name: name, time: time)
+        storage: try SQLiteStorage(path: path, role: role, secret: protection), origin: origin, unit: unit, name: name,
+        time: time)
     try replica.setSetting(ReplicaRole.setting, role.rawValue)
     return replica
 }

@@ -44,7 +44,7 @@ import Testing
     }
 
     static func snapshot(_ path: String, settings: [String] = []) throws -> Snapshot {
-        let replica = try Replica(storage: try SQLiteStorage(path: path), time: SystemTimeSource())
+        let replica = try openReplica(path)
         return Snapshot(
             hash: try replica.stateHash(), log: try replica.counts().lastSequence,
             settings: try settings.map { "\($0)=\(try replica.setting($0) ?? "-")" })
@@ -60,7 +60,7 @@ import Testing
 
     /// A setting of the replica at `path`: an enrolled node's key, its hub's origin.
     static func setting(_ name: String, of path: String) throws -> String {
-        let replica = try Replica(storage: try SQLiteStorage(path: path), time: SystemTimeSource())
+        let replica = try openReplica(path)
         return try #require(try replica.setting(name))
     }
 

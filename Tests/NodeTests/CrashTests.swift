@@ -33,7 +33,9 @@ import Testing
 
             let sync = Process()
             sync.executableURL = Executables.binDirectory.appendingPathComponent("tre-node")
-            sync.arguments = ["sync", "--dir", dir, "--max-set-changes", "1", "--max-page-bytes", "1024"]
+            sync.arguments = Executables.nodeArguments([
+                "sync", "--dir", dir, "--max-set-changes", "1", "--max-page-bytes", "1024",
+            ])
             sync.standardOutput = FileHandle.nullDevice
             sync.standardError = FileHandle.nullDevice
             try sync.run()

@@ -17,7 +17,7 @@ import Testing
 
         let daemon = Process()
         daemon.executableURL = Executables.binDirectory.appendingPathComponent("tre-node")
-        daemon.arguments = ["sync", "--dir", dir, "--daemon", "--every", "2s"]
+        daemon.arguments = Executables.nodeArguments(["sync", "--dir", dir, "--daemon", "--every", "2s"])
         let log = directory.path("daemon.log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

@@ -59,7 +59,7 @@ import Testing
             return status["clock_warning"] ?? ""
         }
         #expect(try warning().isEmpty)
-        let replica = try Replica(storage: try SQLiteStorage(path: dir + "/replica.sqlite"), time: SystemTimeSource())
+        let replica = try openReplica(dir + "/replica.sqlite")
         try replica.setSetting("sync.clock_offset_ms", String(5 * 60_000))
         #expect(try warning().isEmpty)
         try replica.setSetting("sync.clock_offset_ms", String(-25 * 60_000))

@@ -32,6 +32,13 @@ import Testing
         let afterBackup = try Self.put(laptop, "Lò Văn Páo")
         try Executables.node("sync", "--dir", laptop).ok()
 
+        // The backup is sealed like the laptop's replica: whatever replaces the laptop keeps the
+        // commune's key file (here, a copy of it for each folder the backup is put in).
+        for folder in ["as-is", "new-laptop"] {
+            try FileManager.default.copyItem(
+                atPath: Executables.keyFile(forNode: laptop),
+                toPath: Executables.keyFile(forNode: directory.path(folder)))
+        }
         // The backup file is not a live replica: commands on it say how to restore.
         try FileManager.default.createDirectory(atPath: directory.path("as-is"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: backup, toPath: directory.path("as-is") + "/replica.sqlite")

@@ -31,14 +31,13 @@ import Testing
         #expect(before == (try Executables.node("state-hash", "--dir", a).ok().line))
 
         // Mallory's own key and origin, read from its replica, sign crafted sets.
-        let replica = try Replica(
-            storage: try SQLiteStorage(path: mallory + "/replica.sqlite"), time: SystemTimeSource())
+        let replica = try openReplica(mallory + "/replica.sqlite")
         let upstream = try #require(try Upstream.load(from: replica))
         let client = HubClient(
             baseURL: upstream.url, origin: replica.origin, key: upstream.key, time: SystemTimeSource())
         let childID = try #require(RecordID(string: child))
         let creation = try #require(
-            try Replica(storage: try SQLiteStorage(path: a + "/replica.sqlite"), time: SystemTimeSource())
+            try openReplica(a + "/replica.sqlite")
                 .record("children", id: childID))
         let now = SystemTimeSource().nowMillis()
         func forged(_ counter: UInt64, context: VersionVector, _ set: FieldMap<FieldValue>, wall: UInt64 = now)
@@ -139,8 +138,7 @@ import Testing
         defer { hub.stop() }
         let mallory = directory.path("mallory")
         try district.node("17608", in: mallory, url: hub.url)
-        let replica = try Replica(
-            storage: try SQLiteStorage(path: mallory + "/replica.sqlite"), time: SystemTimeSource())
+        let replica = try openReplica(mallory + "/replica.sqlite")
         let upstream = try #require(try Upstream.load(from: replica))
         let client = HubClient(
             baseURL: upstream.url, origin: replica.origin, key: upstream.key, time: SystemTimeSource())

@@ -86,8 +86,7 @@ import Testing
         #expect(refused.stderr.contains("enrolment (origin \(originA)) was revoked at the hub"))
         #expect(refused.stderr.contains("hint: Enrol again with a new code from the hub's operator"))
         // On every signed route, over HTTP.
-        let replica = try Replica(
-            storage: try SQLiteStorage(path: laptopA + "/replica.sqlite"), time: SystemTimeSource())
+        let replica = try openReplica(laptopA + "/replica.sqlite")
         let key = try #require(try replica.setting("upstream.key").flatMap(PeerKey.init(hex:)))
         let client = HubClient(
             baseURL: URL(string: hub.url)!, origin: OriginID(string: originA)!, key: key, time: SystemTimeSource())
@@ -255,7 +254,7 @@ import Testing
         defer { if !resumed { kill(hubPID, SIGCONT) } }
         let first = Process()
         first.executableURL = Executables.binDirectory.appendingPathComponent("tre-node")
-        first.arguments = ["sync", "--dir", dir]
+        first.arguments = Executables.nodeArguments(["sync", "--dir", dir])
         first.standardOutput = FileHandle.nullDevice
         first.standardError = FileHandle.nullDevice
         try first.run()
@@ -272,7 +271,8 @@ import Testing
         let second = try Executables.run("tre-node", ["sync", "--dir", dir], timeout: 30)
         #expect(second.status == 1)
         #expect(second.stderr.contains("is in use: process \(first.processIdentifier) ("), "\(second.stderr)")
-        #expect(second.stderr.contains("tre-node sync --dir \(dir)) is syncing this replica"))
+        #expect(second.stderr.contains("tre-node sync --dir \(dir) --key-file "))
+        #expect(second.stderr.contains(") is syncing this replica"))
         #expect(second.stderr.contains("hint: Wait for that sync to finish"))
 
         // The daemon takes the lock for each sync too: it waits its turn.
@@ -280,7 +280,7 @@ import Testing
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let daemon = Process()
         daemon.executableURL = Executables.binDirectory.appendingPathComponent("tre-node")
-        daemon.arguments = ["sync", "--dir", dir, "--daemon", "--every", "1s"]
+        daemon.arguments = Executables.nodeArguments(["sync", "--dir", dir, "--daemon", "--every", "1s"])
         daemon.standardOutput = FileHandle.nullDevice
         daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try daemon.run()

@@ -21,6 +21,8 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
 
     func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T { try inner.read(body) }
 
+    func searchToken(_ term: String) throws -> [UInt8] { try inner.searchToken(term) }
+
     func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
         try inner.write { access in try body(Access(inner: access, owner: self)) }
     }
@@ -191,9 +193,9 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(try restored.stateHash() == target.stateHash())
     }
 
-    /// Schema 1 (an index of the log by record) opens as schema 3 (each record lists its log
-    /// entries; parked changes keep their sender; set-aside changes) with the same histories,
-    /// and goes on from there.
+    /// Schema 1 (an index of the log by record) opens as schema 4 (each record lists its log
+    /// entries; parked changes keep their sender; set-aside changes; the protection table,
+    /// empty: an older replica is unprotected) with the same histories, and goes on from there.
     @Test func aSchema1ReplicaIsMigratedWithItsHistories() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("replica.sqlite")
@@ -215,6 +217,7 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
                     ALTER TABLE records DROP COLUMN history;
                     ALTER TABLE parked DROP COLUMN via;
                     DROP TABLE set_aside;
+                    DROP TABLE protection;
                     CREATE INDEX log_record ON log (collection, record);
                     PRAGMA user_version = 1
                     """)
@@ -228,7 +231,8 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(after == before[3] + [try migrated.counts().lastSequence])
         #expect(next.dot.counter == 2)
         let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 3)
+        #expect(version == 4)
+        #expect((migrated.storage as? SQLiteStorage)?.protection == nil)
     }
 
     /// A damaged history is reported when the record is next written, never appended to.

@@ -7,7 +7,13 @@ import SyncCore
 extension TreHub {
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a hub's database; with --upstream, enrol it at the hub above (a province).")
+            abstract: "Create a hub's database; with --upstream, enrol it at the hub above (a province).",
+            discussion: """
+                A hub is unprotected at rest unless told: --protect-with-key-file PATH (made if absent, \
+                kept outside the database's folder) or --protect-with-passphrase-file FILE seal its records, \
+                log and peers' keys as a node's are. Every later command then needs --key-file or a \
+                passphrase (--passphrase-file, TRE_PASSPHRASE, or typed when asked).
+                """)
 
         @OptionGroup var location: HubDatabase
         @OptionGroup var output: OutputOptions
@@ -24,7 +30,21 @@ extension TreHub {
         @Option(help: "The one-time enrolment code (of kind hub) the hub above gave for this hub's unit.")
         var enrolment: String?
 
+        @Option(help: "Protect the hub's data at rest with this key file (made if absent, 0600).")
+        var protectWithKeyFile: String?
+
+        @Option(help: "Protect the hub's data at rest with the passphrase on this file's first line.")
+        var protectWithPassphraseFile: String?
+
         func validate() throws {
+            if protectWithKeyFile != nil && protectWithPassphraseFile != nil {
+                throw ValidationError("Choose one of --protect-with-key-file and --protect-with-passphrase-file.")
+            }
+            if location.unlock.keyFile != nil || location.unlock.passphraseFile != nil {
+                throw ValidationError(
+                    "A new hub is protected with --protect-with-key-file or --protect-with-passphrase-file; "
+                        + "--key-file and --passphrase-file unlock one that is.")
+            }
             if (upstream == nil) != (enrolment == nil) {
                 throw ValidationError("--upstream and --enrolment go together.")
             }
@@ -41,6 +61,18 @@ extension TreHub {
                         .alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
                 }
                 if let unit { try checkUnit(unit) }
+                // Checked before the code is used; a new key file is made only once it is.
+                let folder = location.replicaFolder
+                var passphrase: String?
+                if let file = protectWithPassphraseFile {
+                    passphrase = try readPassphraseFile(file, folder: folder)
+                    try checkNewPassphrase(passphrase!)
+                }
+                let keyFileExists = protectWithKeyFile.map { FileManager.default.fileExists(atPath: $0) } ?? false
+                if let keyFile = protectWithKeyFile {
+                    try refuseInsideFolder(keyFile, folder: folder, what: .key)
+                    if keyFileExists { _ = try readKeyFile(keyFile, folder: folder) }
+                }
                 var enrolled: EnrolledUpstream?
                 if let upstream, let enrolment {
                     // Nothing is written before the hub above accepts the code.
@@ -49,20 +81,40 @@ extension TreHub {
                         hub: upstream, code: enrolment, kind: "hub", name: name, expectedUnit: unit)
                 }
                 let replica: Replica
+                var createdKeyFile: String?
                 do {
+                    var protection = passphrase.map(ReplicaSecret.passphrase)
+                    if let keyFile = protectWithKeyFile {
+                        if keyFileExists {
+                            protection = .key(try readKeyFile(keyFile, folder: folder))
+                        } else {
+                            protection = .key(try createKeyFile(keyFile, folder: folder))
+                            createdKeyFile = keyFile
+                        }
+                    }
                     replica = try createReplica(
-                        at: path, unit: enrolled?.unit ?? unit!, name: name, origin: enrolled?.origin, role: .hub)
+                        at: path, unit: enrolled?.unit ?? unit!, name: name, origin: enrolled?.origin, role: .hub,
+                        protection: protection)
                     try enrolled?.upstream.save(to: replica)
                     _ = try HubStore.create(replica: replica, storage: replica.storage as! SQLiteStorage)
                 } catch {
-                    if (error as? StoreError)?.kind != .alreadyInitialized { removeReplicaFiles(at: path) }
+                    if (error as? StoreError)?.kind != .alreadyInitialized {
+                        removeReplicaFiles(at: path)
+                        if let createdKeyFile { try? FileManager.default.removeItem(atPath: createdKeyFile) }
+                    }
                     if let enrolled { throw enrolledButNotCreated(enrolled, path: path, error) }
                     throw error
                 }
+                let protection = (replica.storage as? SQLiteStorage)?.protection
                 if output.json {
-                    printJSON(["origin": replica.origin.description, "unit": replica.unit, "db": location.db])
+                    printJSON([
+                        "origin": replica.origin.description, "unit": replica.unit, "db": location.db,
+                        "protection": protection?.rawValue ?? "none",
+                    ])
                 } else {
-                    print("hub for \(name) (\(replica.unit)) ready in \(location.db)")
+                    print(
+                        "hub for \(name) (\(replica.unit)) ready in \(location.db)"
+                            + (protection.map { ", protected at rest by \($0)" } ?? ""))
                     if let upstream = enrolled?.upstream {
                         print("enrolled at \(upstream.url) (unit \(upstream.hubUnit)) as \(replica.origin)")
                     }

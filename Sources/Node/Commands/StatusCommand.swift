@@ -17,7 +17,8 @@ extension TreNode {
 
         func run() throws {
             try reporting(json: output.json) {
-                let replica = try location.open()
+                let storage = try location.openStorage()
+                let replica = try Replica(storage: storage, time: SystemTimeSource())
                 let meta = try replica.meta()
                 let counts = try replica.counts()
                 let upstream = try Upstream.load(from: replica)
@@ -36,6 +37,7 @@ extension TreNode {
                         "changes_waiting": String(sync.waiting), "parked_changes": String(counts.parked),
                         "conflicted_records": String(counts.conflictedRecords), "records": String(counts.records),
                         "clock_offset_ms": String(offset), "clock_warning": clockWarning ?? "",
+                        "protection": storage.protection?.rawValue ?? "none",
                     ])
                     return
                 }
@@ -48,6 +50,7 @@ extension TreNode {
                     waiting   \(sync.waiting) changes to push
                     records   \(counts.records), \(counts.conflictedRecords) with open conflicts
                     parked    \(counts.parked) changes waiting for earlier ones
+                    at rest   \(storage.protection.map { "protected by \($0)" } ?? "NOT protected (made with --unprotected)")
                     """)
                 if let clockWarning { print("WARNING   \(clockWarning)") }
             }

@@ -25,6 +25,9 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
         return try body(Access(contents: contents, journaled: false))
     }
 
+    /// Memory is never protected: the tokens are keyed publicly (`ReplicaStorage.searchToken`).
+    public func searchToken(_ term: String) throws -> [UInt8] { AtRest.searchToken(term, key: AtRest.clearSearchKey) }
+
     public func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }

@@ -111,6 +111,13 @@ public struct SetAsideEntry: Hashable, Sendable {
 public protocol ReplicaStorage: Sendable {
     func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T
     func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T
+    /// A keyed digest (16 bytes) of a search term, for a search index kept in the replica: the
+    /// index stores tokens, never terms, and a query looks its terms' tokens up. A protected
+    /// replica keys it with a key of its own (HMAC-SHA256), so a copied file does not reveal
+    /// the terms — only how many entries share one. Normalising terms (case, diacritics, NFC)
+    /// is the caller's: the digest is of the exact UTF-8 given. (No default: a storage that
+    /// wraps another must forward it, or a protected replica's index would be keyed publicly.)
+    func searchToken(_ term: String) throws -> [UInt8]
 }
 
 extension StorageAccess {

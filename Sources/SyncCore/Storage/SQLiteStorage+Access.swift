@@ -7,6 +7,7 @@ extension SQLiteStorage {
     struct Access: StorageAccess {
         let db: Database
         let path: String
+        let atRest: AtRest
         /// In a write transaction: the history read with each record and the log entries
         /// appended for it since, written back with its state.
         var pending: PendingHistory?
@@ -14,12 +15,62 @@ extension SQLiteStorage {
         final class PendingHistory {
             var read: [RecordKey: [UInt8]] = [:]
             var appended: [RecordKey: [UInt64]] = [:]
+            /// The sequence the next log entry takes, once the first is appended.
+            var nextSequence: UInt64?
         }
 
-        init(db: Database, path: String, pending: PendingHistory? = nil) {
+        init(db: Database, path: String, atRest: AtRest, pending: PendingHistory? = nil) {
             self.db = db
             self.path = path
+            self.atRest = atRest
             self.pending = pending
+        }
+
+        /// `plaintext` as the column at `place` stores it: sealed when the replica is protected.
+        func sealed(_ plaintext: [UInt8], at place: @autoclosure () -> SealedPlace) throws -> [UInt8] {
+            switch atRest {
+            case .clear: return plaintext
+            case .sealed(let keys): return AtRest.seal(plaintext, with: keys.sealing, at: place())
+            case .locked(let method): throw SQLiteStorage.locked(method, path: path, operation: "write")
+            }
+        }
+
+        /// What the column at `place` stored, opened; `what` names it in the error.
+        func opened(_ stored: [UInt8], at place: @autoclosure () -> SealedPlace, what: @autoclosure () -> String)
+            throws -> [UInt8]
+        {
+            switch atRest {
+            case .clear:
+                return stored
+            case .sealed(let keys):
+                guard let plaintext = AtRest.open(stored, with: keys.sealing, at: place()) else {
+                    throw SQLiteStorage.unopenable(what(), path: path)
+                }
+                return plaintext
+            case .locked(let method):
+                throw SQLiteStorage.locked(method, path: path, operation: "read \(what())")
+            }
+        }
+
+        /// Settings the storage itself reads before a protected replica is unlocked, or writes
+        /// with plain SQL, stay clear: the role (checked before opening) and the backup mark
+        /// (written into the copy). Neither is a secret or personal. Every other setting is
+        /// sealed: link keys, cursors, errors, and whatever a later release adds.
+        static let clearSettings: Set<String> = [ReplicaRole.setting, Replica.backupMarker]
+
+        func sealedText(_ text: String, at place: SealedPlace) throws -> String {
+            guard case .clear = atRest else {
+                return Data(try sealed(Array(text.utf8), at: place)).base64EncodedString()
+            }
+            return text
+        }
+
+        func openedText(_ stored: String, at place: SealedPlace, what: String) throws -> String {
+            guard case .clear = atRest else {
+                guard let data = Data(base64Encoded: stored) else { throw SQLiteStorage.unopenable(what, path: path) }
+                return String(decoding: try opened([UInt8](data), at: place, what: what), as: UTF8.self)
+            }
+            return stored
         }
 
         /// A record's log sequences, ascending, as varint deltas.
@@ -121,7 +172,7 @@ extension SQLiteStorage {
                 pending?.read[key] = []
                 return nil
             case SQLITE_ROW:
-                let bytes = Self.blob(handle, column: 0)
+                let bytes = try opened(Self.blob(handle, column: 0), at: .record(key), what: "record \(key)")
                 pending?.read[key] = Self.blob(handle, column: 1)
                 do {
                     return try RecordState(encoded: bytes)
@@ -160,7 +211,7 @@ extension SQLiteStorage {
             if let unit = state.unit { Self.bind(handle, 3, text: unit) } else { sqlite3_bind_null(handle, 3) }
             sqlite3_bind_int(handle, 4, state.isDeleted ? 1 : 0)
             sqlite3_bind_int(handle, 5, state.hasConflicts ? 1 : 0)
-            Self.bind(handle, 6, blob: state.encoded())
+            Self.bind(handle, 6, blob: try sealed(state.encoded(), at: .record(key)))
             Self.bind(handle, 7, blob: try history(for: key))
             try run(handle)
         }
@@ -179,7 +230,7 @@ extension SQLiteStorage {
             } else {
                 sqlite3_bind_null(handle, 3)
             }
-            Self.bind(handle, 4, blob: RecordState.encodedCreation(by: change))
+            Self.bind(handle, 4, blob: try sealed(RecordState.encodedCreation(by: change), at: .record(key)))
             Self.bind(handle, 5, blob: try history(for: key))
             try run(handle)
         }
@@ -201,10 +252,11 @@ extension SQLiteStorage {
                         .corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
                 }
                 let state: Data = row[3]
+                let key = RecordKey(collection: row[0], id: RecordID(UUID128(bytes: id)))
                 try body(
                     StoredRecord(
-                        key: RecordKey(collection: row[0], id: RecordID(UUID128(bytes: id))), unit: row[2],
-                        stateBytes: [UInt8](state)))
+                        key: key, unit: row[2],
+                        stateBytes: try opened([UInt8](state), at: .record(key), what: "record \(key)")))
             }
         }
 
@@ -222,34 +274,40 @@ extension SQLiteStorage {
         }
 
         func appendLog(_ change: Change, unit: String, via: OriginID?, previousUnit: String?) throws -> UInt64 {
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO log (origin, collection, record, unit, previous_unit, via, change)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """)
-            let handle = statement.sqliteStatement
-            Self.bind(handle, 1, uuid: change.dot.origin.uuid)
-            Self.bind(handle, 2, text: change.collection)
-            Self.bind(handle, 3, uuid: change.record.uuid)
-            Self.bind(handle, 4, text: unit)
-            if let previousUnit { Self.bind(handle, 5, text: previousUnit) } else { sqlite3_bind_null(handle, 5) }
-            if let via { Self.bind(handle, 6, uuid: via.uuid) } else { sqlite3_bind_null(handle, 6) }
-            Self.bind(handle, 7, blob: change.encoded())
-            try run(handle)
-            let sequence = UInt64(db.lastInsertedRowID)
             guard let pending else {
                 preconditionFailure("the log is appended to only in a write transaction")
             }
+            // The sequence is chosen here, as SQLite would (one past the largest), because a
+            // sealed change is bound to it before the row exists.
+            let sequence = try pending.nextSequence ?? lastSequence() + 1
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO log (sequence, origin, collection, record, unit, previous_unit, via, change)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let handle = statement.sqliteStatement
+            sqlite3_bind_int64(handle, 1, Int64(sequence))
+            Self.bind(handle, 2, uuid: change.dot.origin.uuid)
+            Self.bind(handle, 3, text: change.collection)
+            Self.bind(handle, 4, uuid: change.record.uuid)
+            Self.bind(handle, 5, text: unit)
+            if let previousUnit { Self.bind(handle, 6, text: previousUnit) } else { sqlite3_bind_null(handle, 6) }
+            if let via { Self.bind(handle, 7, uuid: via.uuid) } else { sqlite3_bind_null(handle, 7) }
+            Self.bind(handle, 8, blob: try sealed(change.encoded(), at: .log(sequence)))
+            try run(handle)
+            pending.nextSequence = sequence + 1
             pending.appended[RecordKey(collection: change.collection, id: change.record), default: []].append(sequence)
             return sequence
         }
 
         private func entry(_ row: Row) throws -> (LogEntry, Int) {
             let sequence: Int64 = row["sequence"]
-            let bytes: Data = row["change"]
+            let stored: Data = row["change"]
             let via: Data? = row["via"]
+            let bytes = try opened(
+                [UInt8](stored), at: .log(UInt64(sequence)), what: "log entry \(sequence)")
             do {
-                let change = try Change(encoded: [UInt8](bytes))
+                let change = try Change(encoded: bytes)
                 return (
                     LogEntry(
                         sequence: UInt64(sequence), change: change,
@@ -338,15 +396,21 @@ extension SQLiteStorage {
         }
 
         func setting(_ name: String) throws -> String? {
-            try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE name = ?"), arguments: [name])
+            guard
+                let stored = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT value FROM settings WHERE name = ?"), arguments: [name])
+            else { return nil }
+            if Self.clearSettings.contains(name) { return stored }
+            return try openedText(stored, at: .setting(name), what: "setting \(name)")
         }
 
         func setSetting(_ name: String, _ value: String?) throws {
             if let value {
+                let stored = Self.clearSettings.contains(name) ? value : try sealedText(value, at: .setting(name))
                 try db.cachedStatement(
                     sql:
                         "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
-                ).execute(arguments: [name, value])
+                ).execute(arguments: [name, stored])
             } else {
                 try db.cachedStatement(sql: "DELETE FROM settings WHERE name = ?").execute(arguments: [name])
             }
@@ -362,24 +426,42 @@ extension SQLiteStorage {
                     "INSERT OR IGNORE INTO parked (origin, counter, collection, record, change, via) VALUES (?, ?, ?, ?, ?, ?)"
             ).execute(arguments: [
                 Data(change.dot.origin.uuid.bytes), Int64(clamping: change.dot.counter), change.collection,
-                Data(change.record.uuid.bytes), Data(change.encoded()), via.map { Data($0.uuid.bytes) },
+                Data(change.record.uuid.bytes),
+                Data(try sealed(change.encoded(), at: .dot(change.dot, table: "parked", column: "change"))),
+                via.map { Data($0.uuid.bytes) },
             ])
         }
 
         func parked(for key: RecordKey) throws -> [ParkedChange] {
             let rows = try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT change, via FROM parked WHERE collection = ? AND record = ? ORDER BY origin, counter"),
+                    sql: """
+                        SELECT change, via, origin, counter FROM parked WHERE collection = ? AND record = ?
+                        ORDER BY origin, counter
+                        """),
                 arguments: [key.collection, Data(key.id.uuid.bytes)])
             return try rows.map { row in
-                let data: Data = row[0]
+                let stored: Data = row[0]
                 let via: Data? = row[1]
+                let dot = try storedDot(row, origin: 2, counter: 3)
+                let data = try opened(
+                    [UInt8](stored), at: .dot(dot, table: "parked", column: "change"), what: "parked change of \(key)")
                 do {
-                    return ParkedChange(change: try Change(encoded: [UInt8](data)), via: Self.origin(via))
+                    return ParkedChange(change: try Change(encoded: data), via: Self.origin(via))
                 } catch {
                     throw corrupt("parked change of \(key)", error)
                 }
             }
+        }
+
+        /// The dot of a parked or set-aside row, from its clear key columns.
+        private func storedDot(_ row: Row, origin: Int, counter: Int) throws -> Dot {
+            let originBytes: Data = row[origin]
+            let counterValue: Int64 = row[counter]
+            guard originBytes.count == 16, counterValue > 0 else {
+                throw StoreError(.corrupt, path: path, operation: "read a change's key", detail: "its dot is malformed")
+            }
+            return Dot(origin: OriginID(UUID128(bytes: originBytes)), counter: UInt64(counterValue))
         }
 
         static func origin(_ data: Data?) -> OriginID? {
@@ -401,18 +483,28 @@ extension SQLiteStorage {
                     """
             ).execute(arguments: [
                 Data(change.dot.origin.uuid.bytes), Int64(clamping: change.dot.counter), change.collection,
-                Data(change.record.uuid.bytes), Data(change.encoded()), entry.via.map { Data($0.uuid.bytes) },
-                entry.code, entry.detail, Int64(clamping: entry.atMillis),
+                Data(change.record.uuid.bytes),
+                Data(try sealed(change.encoded(), at: .dot(change.dot, table: "set_aside", column: "change"))),
+                entry.via.map { Data($0.uuid.bytes) }, entry.code,
+                // The reason is sealed too: it never should hold a value, but it is free text.
+                try sealedText(entry.detail, at: .dot(change.dot, table: "set_aside", column: "detail")),
+                Int64(clamping: entry.atMillis),
             ])
         }
 
         private func setAsideEntry(_ row: Row) throws -> SetAsideEntry {
-            let data: Data = row["change"]
+            let stored: Data = row["change"]
             let at: Int64 = row["at"]
+            let dot = try storedDot(row, origin: 5, counter: 6)
+            let data = try opened(
+                [UInt8](stored), at: .dot(dot, table: "set_aside", column: "change"), what: "set-aside change \(dot)")
+            let detail = try openedText(
+                row["detail"], at: .dot(dot, table: "set_aside", column: "detail"),
+                what: "reason of set-aside change \(dot)")
             do {
                 return SetAsideEntry(
-                    change: try Change(encoded: [UInt8](data)), via: Self.origin(row["via"]), code: row["code"],
-                    detail: row["detail"], atMillis: UInt64(clamping: at))
+                    change: try Change(encoded: data), via: Self.origin(row["via"]), code: row["code"],
+                    detail: detail, atMillis: UInt64(clamping: at))
             } catch {
                 throw corrupt("set-aside change", error)
             }
@@ -422,8 +514,8 @@ extension SQLiteStorage {
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT change, via, code, detail, at FROM set_aside WHERE collection = ? AND record = ?
-                        ORDER BY origin, counter
+                        SELECT change, via, code, detail, at, origin, counter FROM set_aside
+                        WHERE collection = ? AND record = ? ORDER BY origin, counter
                         """),
                 arguments: [key.collection, Data(key.id.uuid.bytes)]
             ).map(setAsideEntry)
@@ -431,7 +523,9 @@ extension SQLiteStorage {
 
         func setAsideEntries(limit: Int) throws -> [SetAsideEntry] {
             try Row.fetchAll(
-                db, sql: "SELECT change, via, code, detail, at FROM set_aside ORDER BY at, origin, counter LIMIT ?",
+                db,
+                sql:
+                    "SELECT change, via, code, detail, at, origin, counter FROM set_aside ORDER BY at, origin, counter LIMIT ?",
                 arguments: [max(0, limit)]
             ).map(setAsideEntry)
         }

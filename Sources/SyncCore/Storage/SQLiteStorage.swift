@@ -4,24 +4,68 @@ package import GRDB
 /// A replica's storage in one SQLite file through GRDB, in WAL mode with full durability:
 /// each write is one transaction covering records, conflicts, parked changes, the log and the
 /// replica's counter and clock.
+///
+/// A protected replica (created with a `ReplicaSecret`) seals every value that holds record
+/// fields or a secret — record states, the log's changes, parked and set-aside changes and
+/// their reasons, settings (link keys, cursors, errors) — with AES-256-GCM under a key derived
+/// from the passphrase (scrypt) or key file, a random nonce per value, and the value's place
+/// (table, column, row) as associated data. What SQL needs stays clear: collections, record
+/// ids, units, log sequences, origins, counters, flags. The key is never written to the file.
 public final class SQLiteStorage: ReplicaStorage {
     /// `PRAGMA application_id` of every Tre replica: "Tre1".
     static let applicationID: Int32 = 0x5472_6531
     /// 2: each record row lists its log entries (`history`) instead of an index of the log by
     /// record, which cost a random page write per change. 3: parked changes keep the peer they
-    /// came from, and refused changes are kept in `set_aside`.
-    static let schemaVersion = 3
+    /// came from, and refused changes are kept in `set_aside`. 4: the `protection` table (empty
+    /// for an unprotected replica), so a Tre that cannot open sealed values refuses the file.
+    static let schemaVersion = 4
 
     public let path: String
     package let writer: any DatabaseWriter
+    let atRest: AtRest
+    /// How this replica is protected; nil when it is not.
+    public let protection: ProtectionMethod?
 
     /// Opens (creating if absent) the replica file at `path`. A file that is not a Tre replica,
     /// or (when `role` is given) is a replica of the other role, is refused before anything is
     /// written to it. A new file is created readable by its owner only (0600; SQLite gives its
     /// -wal and -shm files the same mode), and an existing one with a looser mode is tightened.
-    public init(path: String, role: ReplicaRole? = nil) throws {
+    ///
+    /// `secret` protects a new file, and unlocks an existing protected one (a wrong one is
+    /// refused, `.wrongKey`, before anything is written). A protected file opened without it is
+    /// locked: identity, counts and backups work, anything sealed throws `.locked`. A secret
+    /// given for an existing unprotected file is refused (`.notProtected`): protection is chosen
+    /// when a replica is created.
+    public convenience init(path: String, role: ReplicaRole? = nil, secret: ReplicaSecret? = nil) throws {
+        try self.init(path: path, role: role, secret: secret, scrypt: .standard)
+    }
+
+    /// `scrypt` sets the cost of a new passphrase-protected file: tests lower it.
+    package init(path: String, role: ReplicaRole?, secret: ReplicaSecret?, scrypt: ScryptParameters) throws {
         self.path = path
-        try Self.inspect(path: path, role: role)
+        var creating: StoredProtection?
+        switch try Self.inspect(path: path, role: role) {
+        case .new:
+            if let secret {
+                let (protection, keys) = try StoredProtection.make(for: secret, scrypt: scrypt, path: path)
+                creating = protection
+                atRest = .sealed(keys)
+            } else {
+                atRest = .clear
+            }
+            protection = secret?.method
+        case .existing(nil):
+            guard secret == nil else {
+                throw StoreError(
+                    .notProtected, path: path, operation: "open",
+                    detail: "a passphrase or key was given, but this replica is not protected")
+            }
+            atRest = .clear
+            protection = nil
+        case .existing(let stored?):
+            atRest = try secret.map { .sealed(try stored.unlock(with: $0, path: path)) } ?? .locked(stored.method)
+            protection = stored.method
+        }
         Self.makePrivate(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
@@ -38,15 +82,81 @@ public final class SQLiteStorage: ReplicaStorage {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
             return pool
         }
-        try migrate()
+        try migrate(protecting: creating)
+    }
+
+    /// How the replica at `path` is protected: nil when it is not (or there is no replica
+    /// there). Reads the file without changing it, so a command knows which secret to ask for;
+    /// refuses what `init` would (not a replica, or one of another `role`).
+    public static func protection(ofReplicaAt path: String, role: ReplicaRole? = nil) throws -> ProtectionMethod? {
+        guard case .existing(let protection?) = try inspect(path: path, role: role) else { return nil }
+        return protection.method
+    }
+
+    /// True when this replica is protected but was opened without its secret.
+    public var isLocked: Bool {
+        if case .locked = atRest { return true }
+        return false
+    }
+
+    /// A keyed digest of a search term (`ReplicaStorage.searchToken`): with a protected
+    /// replica's own search key, so an index of tokens in the file does not reveal the terms.
+    public func searchToken(_ term: String) throws -> [UInt8] {
+        switch atRest {
+        case .clear: return AtRest.searchToken(term, key: AtRest.clearSearchKey)
+        case .sealed(let keys): return AtRest.searchToken(term, key: keys.search)
+        case .locked(let method): throw Self.locked(method, path: path, operation: "search")
+        }
+    }
+
+    /// Seals a text value of a table beside the replica's (a hub's peer keys): base64 of the
+    /// sealed bytes when the replica is protected, the text itself when not.
+    package func sealText(_ text: String, at place: SealedPlace) throws -> String {
+        switch atRest {
+        case .clear: return text
+        case .sealed(let keys):
+            return Data(AtRest.seal(Array(text.utf8), with: keys.sealing, at: place)).base64EncodedString()
+        case .locked(let method): throw Self.locked(method, path: path, operation: "seal")
+        }
+    }
+
+    /// Opens what `sealText` stored; `what` names it in the error when it does not open.
+    package func openText(_ stored: String, at place: SealedPlace, what: String) throws -> String {
+        switch atRest {
+        case .clear:
+            return stored
+        case .sealed(let keys):
+            guard let data = Data(base64Encoded: stored),
+                let plaintext = AtRest.open([UInt8](data), with: keys.sealing, at: place)
+            else { throw Self.unopenable(what, path: path) }
+            return String(decoding: plaintext, as: UTF8.self)
+        case .locked(let method):
+            throw Self.locked(method, path: path, operation: "read \(what)")
+        }
+    }
+
+    static func locked(_ method: ProtectionMethod, path: String, operation: String) -> StoreError {
+        StoreError(
+            .locked, path: path, operation: operation,
+            detail: "the replica is protected by \(method) and was opened without it")
+    }
+
+    /// A sealed value that does not open although the key is right (the key check opened):
+    /// damaged, or moved from another row.
+    static func unopenable(_ what: String, path: String) -> StoreError {
+        StoreError(
+            .corrupt, path: path, operation: "open sealed \(what)",
+            detail: "the sealed value does not open: it is damaged or was moved from another row")
     }
 
     /// A private in-memory SQLite database (no WAL), for tests that need the SQL code paths
     /// without files.
     public init(inMemory: Void) throws {
         path = ":memory:"
+        atRest = .clear
+        protection = nil
         writer = try DatabaseQueue()
-        try migrate()
+        try migrate(protecting: nil)
     }
 
     /// Writes a consistent copy of this replica to `destination` while it keeps serving (SQLite's
@@ -91,27 +201,36 @@ public final class SQLiteStorage: ReplicaStorage {
 
     public func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
         try Self.mapping(path: path, operation: "read") {
-            try writer.read { db in try body(Access(db: db, path: path)) }
+            try writer.read { db in try body(Access(db: db, path: path, atRest: atRest)) }
         }
     }
 
     public func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
         try Self.mapping(path: path, operation: "write") {
-            try writer.write { db in try body(Access(db: db, path: path, pending: Access.PendingHistory())) }
+            try writer.write { db in
+                try body(Access(db: db, path: path, atRest: atRest, pending: Access.PendingHistory()))
+            }
         }
+    }
+
+    /// What `inspect` found: no replica yet (absent, empty, or an SQLite file without tables),
+    /// or a replica and its protection (nil when unprotected).
+    enum Inspection {
+        case new
+        case existing(StoredProtection?)
     }
 
     /// Refuses, without modifying it, a file that is not an SQLite database, that another
     /// program made, that a newer Tre wrote, that is damaged, or that is a replica of another
-    /// role than `expected`.
-    private static func inspect(path: String, role expected: ReplicaRole?) throws {
-        guard FileManager.default.fileExists(atPath: path) else { return }
+    /// role than `expected`; reads how it is protected.
+    private static func inspect(path: String, role expected: ReplicaRole?) throws -> Inspection {
+        guard FileManager.default.fileExists(atPath: path) else { return .new }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw StoreError(.cannotOpen, path: path, operation: "open", detail: "the file cannot be read")
         }
         let header = (try? handle.read(upToCount: 16)) ?? Data()
         try? handle.close()
-        if header.isEmpty { return }
+        if header.isEmpty { return .new }
         guard header == Data("SQLite format 3\0".utf8) else {
             throw StoreError(.notADatabase, path: path, operation: "open", detail: "the file is not an SQLite database")
         }
@@ -122,14 +241,14 @@ public final class SQLiteStorage: ReplicaStorage {
         // replica, or one crashed and its log must not be checkpointed here), read-only.
         var configuration = Configuration()
         configuration.readonly = [path + "-wal", path + "-shm"].contains { FileManager.default.fileExists(atPath: $0) }
-        try mapping(path: path, operation: "open") {
+        return try mapping(path: path, operation: "open") {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.read { db in
+            let found = try queue.read { db -> Inspection in
                 let application = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 let tables = try String.fetchAll(
                     db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 5")
-                if application == 0 && tables.isEmpty { return }
+                if application == 0 && tables.isEmpty { return .new }
                 guard application == applicationID else {
                     let names = tables.isEmpty ? "" : " (its tables: \(tables.joined(separator: ", ")))"
                     throw StoreError(
@@ -145,9 +264,41 @@ public final class SQLiteStorage: ReplicaStorage {
                     throw StoreError(
                         .wrongRole, path: path, operation: "open", detail: wrongRoleDetail(actual, path: path))
                 }
+                return .existing(try storedProtection(db, path: path))
             }
             try queue.close()
+            return found
         }
+    }
+
+    /// The `protection` table's row, checked: nil for an unprotected replica (or one made
+    /// before the table existed).
+    private static func storedProtection(_ db: Database, path: String) throws -> StoredProtection? {
+        guard try db.tableExists("protection"),
+            let row = try Row.fetchOne(
+                db, sql: "SELECT method, salt, log2_n, r, p, check_value FROM protection WHERE singleton = 1")
+        else { return nil }
+        func damaged(_ detail: String) -> StoreError {
+            StoreError(.corrupt, path: path, operation: "read protection", detail: detail)
+        }
+        guard let method = ProtectionMethod(rawValue: row["method"]) else {
+            throw damaged("the protection method is unknown to this program")
+        }
+        let salt: Data = row["salt"]
+        let check: Data = row["check_value"]
+        var scrypt: ScryptParameters?
+        if method == .passphrase {
+            let log2N: Int64 = row["log2_n"]
+            let r: Int64 = row["r"]
+            let p: Int64 = row["p"]
+            let parameters = ScryptParameters(
+                log2N: Int(clamping: log2N), r: Int(clamping: r), p: Int(clamping: p))
+            guard parameters.isWithinBounds, salt.count == 16 else {
+                throw damaged("the key derivation parameters are out of bounds")
+            }
+            scrypt = parameters
+        }
+        return StoredProtection(method: method, salt: [UInt8](salt), scrypt: scrypt, check: [UInt8](check))
     }
 
     /// The role a replica file declares, or the one its tables show for a file made before
@@ -193,13 +344,23 @@ public final class SQLiteStorage: ReplicaStorage {
         }
     }
 
-    private func migrate() throws {
+    /// Creates the schema of a new file (with `protecting`'s row when it is to be protected),
+    /// or brings an older one up to this release.
+    private func migrate(protecting: StoredProtection?) throws {
         try Self.mapping(path: path, operation: "create schema") {
             try writer.write { db in
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 if version == 1 { try Self.migrateFrom1(db) }
                 if version == 1 || version == 2 { try Self.migrateFrom2(db) }
-                guard version == 0 else { return }
+                if (1...3).contains(version) { try Self.migrateFrom3(db) }
+                guard version == 0 else {
+                    if protecting != nil {
+                        // Another process made the replica since `inspect` saw none.
+                        throw StoreError(
+                            .alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
+                    }
+                    return
+                }
                 try db.execute(
                     sql: """
                         PRAGMA application_id = \(Self.applicationID);
@@ -248,8 +409,20 @@ public final class SQLiteStorage: ReplicaStorage {
                         ) WITHOUT ROWID;
                         CREATE INDEX parked_record ON parked (collection, record);
                         \(Self.setAsideTable)
+                        \(Self.protectionTable)
                         PRAGMA user_version = \(Self.schemaVersion);
                         """)
+                if let protecting {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO protection (singleton, method, salt, log2_n, r, p, check_value)
+                            VALUES (1, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            protecting.method.rawValue, Data(protecting.salt), protecting.scrypt?.log2N,
+                            protecting.scrypt?.r, protecting.scrypt?.p, Data(protecting.check),
+                        ])
+                }
             }
         }
     }
@@ -300,6 +473,25 @@ public final class SQLiteStorage: ReplicaStorage {
                 \(setAsideTable)
                 PRAGMA user_version = 3;
                 """)
+    }
+
+    /// How a protected replica's key is derived, and a value sealed with it (`StoredProtection`).
+    /// An unprotected replica has the table, empty.
+    static let protectionTable = """
+        CREATE TABLE protection (
+            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+            method TEXT NOT NULL,
+            salt BLOB NOT NULL,
+            log2_n INTEGER,
+            r INTEGER,
+            p INTEGER,
+            check_value BLOB NOT NULL
+        );
+        """
+
+    /// Schema 4 has the `protection` table; a replica made before it is unprotected.
+    private static func migrateFrom3(_ db: Database) throws {
+        try db.execute(sql: "\(protectionTable) PRAGMA user_version = 4;")
     }
 
     static func mapping<T>(path: String, operation: String, _ body: () throws -> T) throws -> T {

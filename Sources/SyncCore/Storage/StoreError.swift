@@ -19,6 +19,14 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case other
         /// A copy made by `backup`, not (yet) a live replica.
         case isBackup = "is_backup"
+        /// A protected replica opened without its passphrase or key file: what is sealed cannot
+        /// be read or written.
+        case locked
+        /// The passphrase or key file given does not open this protected replica.
+        case wrongKey = "wrong_key"
+        /// A passphrase or key was given for a replica that is not protected (it would not
+        /// protect anything: protection is chosen when the replica is created).
+        case notProtected = "not_protected"
     }
 
     public let kind: Kind
@@ -60,6 +68,15 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             "Free disk space, then retry; nothing was lost."
         case .readOnly, .cannotOpen:
             "Check that the folder exists and that this user may write to it."
+        case .locked:
+            "This replica is protected: give its passphrase or key file. Nothing was changed."
+        case .wrongKey:
+            "Give the passphrase or key file this replica was created with; nothing was changed. A forgotten "
+                + "passphrase cannot be recovered: enrol a new replica at the hub (a new one-time code) and sync, "
+                + "which brings back everything the hub holds for it."
+        case .notProtected:
+            "This replica was created unprotected; leave out the passphrase or key file. To protect its data, "
+                + "enrol a new, protected replica at the hub and sync it."
         case .io, .other:
             "Retry once; if it fails again, keep the file and report this message."
         }

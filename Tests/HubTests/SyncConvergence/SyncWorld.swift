@@ -96,6 +96,8 @@ struct CrashingStorage: ReplicaStorage {
 
     func read<T>(_ body: (any StorageAccess) throws -> T) throws -> T { try inner.read(body) }
 
+    func searchToken(_ term: String) throws -> [UInt8] { try inner.searchToken(term) }
+
     func write<T>(_ body: (any StorageAccess) throws -> T) throws -> T {
         try inner.write { access in try body(CrashingAccess(inner: access, crash: crash)) }
     }
