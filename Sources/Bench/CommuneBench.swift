@@ -279,7 +279,8 @@ final class RawCommune {
     }
 }
 
-/// The commune node's storage. (Protected at rest once the storage can be.)
+/// The commune node's storage: sealed at rest with a key, as a real node is (a key file's key:
+/// the passphrase's scrypt cost is paid once per command, not per query, and is timed apart).
 func benchNodeStorage(path: String, protected: Bool) throws -> any ReplicaStorage {
-    try SQLiteStorage(path: path)
+    try SQLiteStorage(path: path, role: .node, secret: protected ? .key(ReplicaKey.random()) : nil)
 }
