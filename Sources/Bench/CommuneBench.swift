@@ -81,6 +81,14 @@ struct CommuneBench: ParsableCommand {
             profileRaw.append(try measure { _ = try raw.profile(child.description) })
         }
 
+        // Where a cold search's time goes: reading and opening the records, making the
+        // worker's view of them, folding the names.
+        var states: [(RecordID, RecordState)] = []
+        let decode = try measure { states = try store.replica.records(in: "children") }
+        var views: [DomainRecord] = []
+        let view = measure { views = states.map { DomainRecord(collection: "children", id: $0.0, state: $0.1) } }
+        let fold = measure { for child in views { _ = foldForSearch(child.string("full_name") ?? "") } }
+
         func ratio(_ a: Double, _ b: Double) -> Double { b > 0 ? (a / b * 100).rounded() / 100 : 0 }
         let figures: [String: Any] = [
             "children": children, "cases": built.caseCount, "protected": !unprotected,
@@ -90,6 +98,8 @@ struct CommuneBench: ParsableCommand {
             "search_vs_raw": ratio(percentile99(searchCold), percentile99(searchRaw)),
             "search_warm_vs_raw": ratio(percentile99(searchWarm), percentile99(searchRaw)),
             "search_index_build_ms": (indexBuild * 1000).rounded(),
+            "children_read_ms": (decode * 1000).rounded(), "children_view_ms": (view * 1000).rounded(),
+            "children_fold_ms": (fold * 1000).rounded(),
             "overdue_items": due, "overdue_raw_items": dueRaw,
             "overdue_p99_ms": percentile99(overdue), "overdue_raw_p99_ms": percentile99(overdueRaw),
             "overdue_vs_raw": ratio(percentile99(overdue), percentile99(overdueRaw)),
