@@ -148,6 +148,42 @@ extension CaseWorkflow {
         }
     }
 
+    /// Refuses a step dated before the case's deadlines count from (its receipt, or its last
+    /// reopening), an emergency placement starting before it, and a placement ended before it
+    /// started: such a step would mark a deadline met before it was even set, and a report on
+    /// timeliness would count a late plan as on time. (A step may be recorded later than it was
+    /// taken, so the date given is kept; only dates that cannot be are refused.)
+    static func checkMoments(_ action: CaseAction, facts: CaseFacts, input: CaseStepInput) throws(DomainRefusal) {
+        let start = facts.countsFrom
+        func refuse(_ field: String, _ label: Localized, _ moment: Date, before: Date, _ what: Localized)
+            -> DomainRefusal
+        {
+            DomainRefusal(
+                code: "bad_value", field: field, label: label,
+                problem: Localized(
+                    vi: "\(Instant.display(moment)) trước \(what.vi) (\(Instant.display(before)))",
+                    en: "\(Instant.display(moment)) is before \(what.en) (\(Instant.display(before)))"),
+                accepted: Localized(
+                    vi: "một thời điểm từ \(Instant.display(before)) trở đi",
+                    en: "a moment from \(Instant.display(before)) on"))
+        }
+        let received =
+            facts.reopenedAt == nil
+            ? Localized(vi: "lúc tiếp nhận thông tin", en: "the report was received")
+            : Localized(vi: "lúc mở lại hồ sơ", en: "the case was reopened")
+        if input.at < start {
+            throw refuse("at", action.label, input.at, before: start, received)
+        }
+        if action == .emergency, let placement = input.placementStart, placement < start {
+            throw refuse("placement_start", CaseInputField.placementStart.label, placement, before: start, received)
+        }
+        if action == .endPlacement, let started = facts.placementStartedAt, input.at < started {
+            throw refuse(
+                "at", action.label, input.at, before: started,
+                Localized(vi: "lúc bắt đầu bố trí nơi tạm thời", en: "the placement started"))
+        }
+    }
+
     static func missing(_ field: String, _ label: Localized, accepted: Localized) -> DomainRefusal {
         DomainRefusal(
             code: "missing", field: field, label: label,

@@ -82,6 +82,7 @@ public enum CaseWorkflow {
         guard rule.from.contains(facts.state) else { throw stateRefusal(action, facts: facts) }
         if let refusal = factRefusal(action, facts, rules: deadlineRules) { throw refusal }
         for field in rule.requires { try requireInput(field, action: action, input: input) }
+        try checkMoments(action, facts: facts, input: input)
 
         var step = Step(facts: facts, at: input.at, calendar: calendar)
         if let to = rule.to { step.facts.state = to }

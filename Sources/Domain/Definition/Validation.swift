@@ -177,11 +177,7 @@ public struct Validator: Sendable {
             switch value {
             case .bool: return value
             case .string(let text):
-                switch text.precomposedStringWithCanonicalMapping.lowercased() {
-                case "true", "yes", "có", "co", "1": return .bool(true)
-                case "false", "no", "không", "khong", "0": return .bool(false)
-                default: break
-                }
+                if let flag = yesOrNo(text) { return .bool(flag) }
             default: break
             }
             throw bad(field, path: path, notA(Localized(vi: "có/không", en: "yes or no"), value))
@@ -333,6 +329,17 @@ public struct Validator: Sendable {
                 Localized(
                     vi: "có ký tự điều khiển (U+\(String(scalar.value, radix: 16, uppercase: true)))",
                     en: "holds a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))"))
+        }
+    }
+
+    /// A yes or no as a worker types it (`yes`, `có`, `co`, `true`, `1`; `no`, `không`, `khong`,
+    /// `false`, `0`, in any case), as a yes/no field stores it; nil for anything else. A command
+    /// that decides on a typed answer uses this, so it reads the answer as the stored field will.
+    public static func yesOrNo(_ text: String) -> Bool? {
+        switch text.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "yes", "có", "co", "1": true
+        case "false", "no", "không", "khong", "0": false
+        default: nil
         }
     }
 

@@ -88,7 +88,19 @@ extension DomainStore {
                 CaseDeadline(kind: kind, due: due, met: object["met"]?.stringValue.flatMap(Instant.parse)))
         }
         var cycle = 0
-        if case .int(let value)? = record.values["plan_cycle"] { cycle = Int(value) }
+        if case .int(let value)? = record.values["plan_cycle"] {
+            // Outside the definition's range (a record written by hand or by a faulty peer), the
+            // cycle cannot be worked on: `cycle + 1` would overflow.
+            guard (0...100).contains(value) else {
+                throw DomainRefusal(
+                    code: "bad_value", field: "plan_cycle", label: Collections.cases.field("plan_cycle")!.label,
+                    problem: Localized(
+                        vi: "hồ sơ \(record.id) có chu kỳ kế hoạch \(value) ngoài khoảng 0–100",
+                        en: "case \(record.id) has plan cycle \(value), outside 0–100"),
+                    accepted: Validator.accepted(Collections.cases.field("plan_cycle")!.type))
+            }
+            cycle = Int(value)
+        }
         return CaseFacts(
             state: state, receivedAt: received, reopenedAt: instant("reopened_at"),
             seriousDanger: record.values["serious_danger"]?.boolValue, planCycle: cycle, reassessment: reassessment,
@@ -152,6 +164,16 @@ extension DomainStore {
             }
             try refuseTrace(DomainRecord(collection: "children", id: child, state: childState))
             let at = moment ?? now()
+            if let received = intake.string("received_at").flatMap(Instant.parse), at < received {
+                throw DomainRefusal(
+                    code: "bad_value", field: "at", label: Collections.cases.label,
+                    problem: Localized(
+                        vi: "\(Instant.display(at)) trước lúc tiếp nhận thông tin (\(Instant.display(received)))",
+                        en: "\(Instant.display(at)) is before the report was received (\(Instant.display(received)))"),
+                    accepted: Localized(
+                        vi: "một thời điểm từ \(Instant.display(received)) trở đi",
+                        en: "a moment from \(Instant.display(received)) on"))
+            }
             var fields: [String: FieldValue] = [
                 "child_id": .string(child.description), "intake_id": .string(intakeID.description),
                 "received_at": intake.values["received_at"] ?? .string(Instant.format(at)),

@@ -92,7 +92,10 @@ struct ActivityList: ParsableCommand {
                 var counts: [Int64] = []
                 for (index, name) in names.enumerated() {
                     let value: Int64 = if case .int(let n)? = activity.values[name] { n } else { 0 }
-                    totals[index] += value
+                    // Saturating: a count from a peer or a hand-written record is not bounded by
+                    // the definition here, and an overflow would trap the command for good.
+                    let (sum, overflow) = totals[index].addingReportingOverflow(value)
+                    totals[index] = overflow ? (value < 0 ? .min : .max) : sum
                     counts.append(value)
                 }
                 let date = activity.string("date").flatMap { LocalDate(iso: $0)?.display } ?? ""

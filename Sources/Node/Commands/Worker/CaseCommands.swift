@@ -424,7 +424,8 @@ struct CaseRefer: ParsableCommand {
                         options, "Đơn vị đang quản lý hồ sơ thực hiện chuyển gửi.",
                         "The unit that holds it now makes referrals."))
             }
-            if fields["consent"] == .string("no") || fields["consent"] == .string("không") {
+            // Read as the stored yes/no field reads it: "false", "0", "NO", "khong" are a no too.
+            if Validator.yesOrNo(consent) == false {
                 throw CommandFailure(
                     code: "not_allowed",
                     message: say(

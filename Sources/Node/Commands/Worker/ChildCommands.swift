@@ -109,7 +109,9 @@ struct ChildFields: ParsableArguments {
             var items: [FieldValue] = []
             if case .array(let current)? = existing?["circumstances"] { items = current }
             for text in group {
-                let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+                // Split keeping empty parts: "" and ":" give an empty group, which the validator
+                // refuses as missing, instead of no parts at all (a trap on `parts[0]`).
+                let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 var object: [String: FieldValue] = ["group": .string(parts[0])]
                 object["since"] = .string(parts.count == 2 ? parts[1] : "")
                 items.append(.object(object))
