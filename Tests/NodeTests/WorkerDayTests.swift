@@ -85,8 +85,12 @@ import Testing
         // and 1/5 are days off, then the weekend: Mon 4 and Tue 5 May.
         try Executables.node(
             "case", "plan", caseID, "--goals", "Bảo đảm an toàn cho trẻ", "--action",
-            "Tư vấn tâm lý;Trạm y tế xã;15/05/2026", "--submit", "--at", "29/04/2026 10:00", "--dir", dir
+            "Tư vấn tâm lý;Trạm y tế xã;15/05/2026", "--submit", "--at", "29/04/2026 10:00", "--by", "Lò Văn Sáng",
+            "--dir", dir
         ).ok()
+        // Who submitted cannot decide (however the name is typed).
+        let own = try Executables.node("case", "approve", caseID, "--by", "lo van sang", "--dir", dir)
+        #expect(own.status == 1, "\(own.stderr)")
         record = try Self.caseJSON(dir, caseID)
         #expect(record["status"] as? String == "plan_submitted")
         #expect(Self.deadline(record, "plan") == ["due": "2026-05-06T16:59:59Z", "met": "2026-04-29T03:00:00Z"])
@@ -141,7 +145,8 @@ import Testing
         #expect(record["plan_cycle"] as? Int == 2)
         // Submitted Tuesday 16 June: decision by the end of Thursday 18 June.
         #expect(Self.deadline(record, "decision") == ["due": "2026-06-18T16:59:59Z"])
-        try Executables.node("case", "approve", caseID, "--at", "17/06/2026 10:00", "--dir", dir).ok()
+        try Executables.node("case", "approve", caseID, "--at", "17/06/2026 10:00", "--by", "Giàng A Pao", "--dir", dir)
+            .ok()
         try Executables.node(
             "case", "advance", caseID, "--to", "reassessment", "--residual-harm", "low", "--abuser-access", "low",
             "--care-environment", "low", "--at", "20/07/2026 09:00", "--dir", dir

@@ -137,8 +137,9 @@ public enum Collections {
                 ])),
             FieldDefinition("placement_started_at", l("Bắt đầu bố trí nơi tạm thời", "Placement started"), .instant),
             FieldDefinition("placement_ended_at", l("Kết thúc bố trí nơi tạm thời", "Placement ended"), .instant),
-            FieldDefinition("return_reason", l("Lý do trả lại", "Reason for return"), .text(maxLength: 500)),
-            FieldDefinition("transferred_to", l("Chuyển đến", "Transferred to"), .text(maxLength: 200)),
+            FieldDefinition(
+                "return_reason", l("Lý do trả lại", "Reason for return"), .text(maxLength: 500), personal: true),
+            FieldDefinition("transferred_to", l("Chuyển đến", "Transferred to"), .text(maxLength: 200), personal: true),
             FieldDefinition(
                 "closure_reason", l("Lý do đóng hồ sơ", "Closure reason"), .choice(Enumerations.closureReason)),
             FieldDefinition("closed_at", l("Ngày đóng hồ sơ", "Closed at"), .instant),
@@ -219,7 +220,8 @@ public enum Collections {
             FieldDefinition("submitted_at", l("Ngày trình", "Submitted at"), .instant),
             FieldDefinition("decided_at", l("Ngày quyết định", "Decided at"), .instant),
             FieldDefinition("decided_by", l("Người quyết định", "Decided by"), .text(maxLength: 100)),
-            FieldDefinition("return_reason", l("Lý do trả lại", "Reason for return"), .text(maxLength: 500)),
+            FieldDefinition(
+                "return_reason", l("Lý do trả lại", "Reason for return"), .text(maxLength: 500), personal: true),
         ])
 
     public static let referrals: CollectionDefinition = CollectionDefinition(
@@ -264,7 +266,7 @@ public enum Collections {
             FieldDefinition("adults_female", l("Người lớn nữ tham gia", "Women"), .integer(0...100_000)),
             FieldDefinition(
                 "families", l("Số hộ gia đình có trẻ em được tiếp cận", "Families reached"), .integer(0...100_000)),
-            FieldDefinition("notes", l("Ghi chú", "Notes"), .longText(maxLength: 2000)),
+            FieldDefinition("notes", l("Ghi chú", "Notes"), .longText(maxLength: 2000), personal: true),
         ],
         rules: [Rules.activityParticipants])
 }

@@ -125,14 +125,18 @@ enum Rules {
     }
 
     static let referralConsent: RecordRule = RecordRule(name: "referral_consent") { fields, _ throws(DomainRefusal) in
+        // Without consent a referral cannot go on: withdrawn consent ends it (revoked).
         if fields["consent"] == .bool(false), let status = fields["status"]?.stringValue,
-            status == "accepted" || status == "done"
+            status != "revoked" && status != "rejected"
         {
             throw refuse(
                 "not_allowed", "consent", label(Collections.referrals, "consent"),
                 Localized(
                     vi: "không thể chuyển gửi khi chưa có sự đồng ý", en: "a referral cannot proceed without consent"),
-                Localized(vi: "Ghi nhận sự đồng ý trước (consent=true).", en: "Record consent first (consent=true)."))
+                Localized(
+                    vi:
+                        "Ghi nhận sự đồng ý trước; nếu trẻ hoặc người chăm sóc rút lại sự đồng ý, đặt tình trạng \"Đã hủy\" (revoked).",
+                    en: "Record consent first; if the child or carer withdraws it, set the status to revoked."))
         }
     }
 

@@ -12,6 +12,10 @@ public import SyncCore
 public struct Validator: Sendable {
     public let definition: DomainDefinition
 
+    /// The moments a worker may record: 2000 to 2100.
+    static let earliestInstant = Instant.parse("2000-01-01T00:00:00Z")!
+    static let latestInstant = Instant.parse("2100-01-01T00:00:00Z")!
+
     public init(_ definition: DomainDefinition = .current) {
         self.definition = definition
     }
@@ -171,6 +175,13 @@ public struct Validator: Sendable {
             guard case .string(let raw) = value, let date = Instant.parse(raw.trimmingCharacters(in: .whitespaces))
             else {
                 throw bad(field, path: path, notA(Localized(vi: "ngày giờ", en: "a date and time"), value))
+            }
+            // Nothing Tre records happened before 2000 (the Law on Children is of 2016); an
+            // earlier year is a slip of the keyboard.
+            guard date >= Validator.earliestInstant, date < Validator.latestInstant else {
+                throw bad(
+                    field, path: path,
+                    Localized(vi: "ngày giờ ngoài khoảng 2000–2100", en: "a moment outside 2000–2100"))
             }
             return .string(Instant.format(date))
         case .bool:

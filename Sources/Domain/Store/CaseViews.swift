@@ -50,8 +50,10 @@ public struct CaseSheet: Sendable {
 
     /// The main line of steps with the case's place on it: done ✓, current ●, to come ○; a side
     /// state (not substantiated, transferred, reopened) is named after the bar.
-    public static func stepBar(_ state: CaseState, _ language: Language) -> String {
-        let line = CaseState.allCases.filter { $0.stepIndex != nil }.sorted { $0.stepIndex! < $1.stepIndex! }
+    public static func stepBar(_ state: CaseState, _ language: Language, seriousDanger: Bool? = nil) -> String {
+        // Emergency intervention is on a case's way only when serious danger was found.
+        let line = CaseState.allCases.filter { $0.stepIndex != nil && ($0 != .emergency || seriousDanger == true) }
+            .sorted { $0.stepIndex! < $1.stepIndex! }
         let current = state.stepIndex
         var parts: [String] = []
         for step in line {
@@ -76,7 +78,7 @@ public struct CaseSheet: Sendable {
         var out: [String] = []
         let facts = try? store.facts(of: record)
         out.append(l("Hồ sơ vụ việc", "Case") + " \(record.id)")
-        if let facts { out.append(Self.stepBar(facts.state, language)) }
+        if let facts { out.append(Self.stepBar(facts.state, language, seriousDanger: facts.seriousDanger)) }
         if !store.isOwn(record) {
             out.append(
                 l(

@@ -217,6 +217,7 @@ extension DomainStore {
             let record = DomainRecord(collection: "cases", id: caseID, state: state)
             try refuseTrace(record)
             let before = try facts(of: record)
+            try refuseSelfApproval(action, by: input.by, record: record)
             let transition = try CaseWorkflow.apply(
                 action, to: before, input: input, calendar: calendar, rules: rules)
             var fields = Self.fields(of: transition.facts)
@@ -308,6 +309,24 @@ extension DomainStore {
         }
     }
 
+    /// The chairman's decision is another person's: whoever submitted the plan or proposed the
+    /// closure cannot approve or return it. (Names are what the command is told — a node does
+    /// not authenticate its workers — so this catches the slip, not a lie; the history keeps
+    /// both names for the review.)
+    func refuseSelfApproval(_ action: CaseAction, by: String, record: DomainRecord) throws {
+        guard [.approvePlan, .returnPlan, .approveClosure, .returnClosure].contains(action),
+            let submitter = record.string("status_by"),
+            foldForSearch(submitter) == foldForSearch(by)
+        else { return }
+        throw DomainRefusal(
+            code: "not_allowed", field: action.rawValue, label: action.label,
+            problem: Localized(
+                vi: "\(by) đã trình nên không thể tự quyết định", en: "\(by) submitted it and cannot decide on it"),
+            accepted: Localized(
+                vi: "Người có thẩm quyền (Chủ tịch UBND) quyết định, ghi tên bằng --by.",
+                en: "The person in charge (the commune chairman) decides; give their name with --by."))
+    }
+
     /// The plan of `cycle` for a case, if drafted.
     func currentPlan(_ caseKey: String, cycle: Int, in editor: inout RecordEditor) throws -> DomainRecord? {
         try records("plans", in: &editor).first {
@@ -323,10 +342,20 @@ extension DomainStore {
             }
             let record = DomainRecord(collection: "cases", id: caseID, state: state)
             try refuseTrace(record)
-            let cycle = try facts(of: record).planCycle
-            guard let plan = try currentPlan(caseID.description, cycle: cycle, in: &editor),
+            let facts = try facts(of: record)
+            guard let plan = try currentPlan(caseID.description, cycle: facts.planCycle, in: &editor),
                 case .array(var actions)? = plan.values["actions"]
             else { throw DomainRefusal.notFound("plans", id: caseID) }
+            guard facts.state.isOpen, plan.string("status") == "approved" else {
+                throw DomainRefusal(
+                    code: "not_allowed", field: "actions", label: Collections.plans.field("actions")!.label,
+                    problem: Localized(
+                        vi: "chỉ ghi nhận hoàn thành các hoạt động của kế hoạch đã được phê duyệt, khi hồ sơ còn mở",
+                        en: "actions are marked done only on an approved plan of an open case"),
+                    accepted: Localized(
+                        vi: "Chờ Chủ tịch phê duyệt kế hoạch (`case approve`).",
+                        en: "Wait for the chairman's approval (`case approve`)."))
+            }
             for position in positions {
                 guard (1...max(1, actions.count)).contains(position), position <= actions.count,
                     case .object(var action) = actions[position - 1]

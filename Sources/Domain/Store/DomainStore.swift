@@ -154,6 +154,20 @@ public struct DomainStore: Sendable {
             }
             let child = DomainRecord(collection: "children", id: id, state: state)
             try refuseTrace(child)
+            // Without the country's unit list on the node, at least the shape: a commune's code
+            // is moved to another of the same shape (five digits for 5-digit codes); the hub
+            // judges the rest.
+            let shape: (String) -> [Bool] = { $0.unicodeScalars.map { ("0"..."9").contains($0) } }
+            if shape(unit) != shape(replica.unit) {
+                throw DomainRefusal(
+                    code: "bad_value", field: "unit", label: Localized(vi: "Đơn vị chuyển đến", en: "Destination unit"),
+                    problem: Localized(
+                        vi: "\"\(unit)\" không giống mã xã (như \(replica.unit))",
+                        en: "\"\(unit)\" does not look like a commune code (like \(replica.unit))"),
+                    accepted: Localized(
+                        vi: "Nhập mã xã nơi trẻ chuyển đến, theo danh mục đơn vị hành chính.",
+                        en: "Give the new commune's official code."))
+            }
             if unit == replica.unit {
                 throw DomainRefusal(
                     code: "bad_value", field: "unit", label: Localized(vi: "Đơn vị chuyển đến", en: "Destination unit"),

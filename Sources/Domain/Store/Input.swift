@@ -9,7 +9,9 @@ public enum Input {
         if trimmed.lowercased() == "now" || trimmed.lowercased() == "bây giờ" { return now }
         if let date = Instant.parse(trimmed) { return date }
         let parts = trimmed.split(separator: " ", omittingEmptySubsequences: true)
-        guard (1...2).contains(parts.count), let day = LocalDate(display: String(parts[0])) else { return nil }
+        guard (1...2).contains(parts.count), let day = LocalDate(display: String(parts[0])),
+            (2000...2099).contains(day.year)
+        else { return nil }
         var hour = 0
         var minute = 0
         if parts.count == 2 {

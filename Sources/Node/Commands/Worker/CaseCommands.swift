@@ -256,6 +256,11 @@ struct CasePlan: ParsableCommand {
             }
         }
         if !done.isEmpty {
+            // Marking actions done is its own step: combined with a draft, one part could be
+            // stored and the other refused.
+            if goals != nil || !action.isEmpty || submit {
+                throw ValidationError("--done goes alone: mark actions done, then draft or submit in another command.")
+            }
             try working(options) {
                 let store = try location.openStore()
                 try store.markPlanActionsDone(case: try parseID(target.id), positions: done, on: store.today)

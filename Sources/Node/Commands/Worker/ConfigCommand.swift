@@ -54,9 +54,12 @@ enum NodeConfig: String, CaseIterable, ExpressibleByArgument {
             }
             return String(hours)
         default:
-            guard !trimmed.isEmpty, trimmed.count <= 100 else {
+            guard !trimmed.isEmpty, trimmed.count <= 100,
+                !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            else {
                 throw CommandFailure(
-                    code: "bad_value", message: "give 1 to 100 characters", hint: "e.g. \"Chủ tịch UBND xã\".")
+                    code: "bad_value", message: "give 1 to 100 characters, on one line",
+                    hint: "e.g. \"Chủ tịch UBND xã\".")
             }
             return trimmed
         }
