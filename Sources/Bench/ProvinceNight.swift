@@ -45,9 +45,37 @@ struct ProvinceNight: AsyncParsableCommand {
 
     static let setSize = 2_000
 
-    /// The gate a hub judges one commune's sets with, as `HubService.push` does.
-    static func gate(_ hub: Replica, _ scope: PeerScope) -> PeerGate {
-        PeerGate(receiver: hub.origin, nowMillis: hub.time.nowMillis()) { $0 == scope.origin ? scope : nil }
+    /// The gate a hub judges one commune's sets with, as `HubService.push` does: the write rule
+    /// and the definition's check of every value, for the version a node of this release declares.
+    static func gate(_ hub: Replica, _ scope: PeerScope) -> DefinitionGate<PeerGate> {
+        DefinitionGate(
+            PeerGate(receiver: hub.origin, nowMillis: hub.time.nowMillis()) { $0 == scope.origin ? scope : nil }
+        ) { _ in DomainDefinition.current.version }
+    }
+
+    /// Fields district staff fill in on a child a commune is also editing, when not the same one.
+    static let otherFields = ["village", "address", "notes", "guardian_phone"]
+
+    /// What district staff write into `field`: a value the definition accepts, and never the one
+    /// the commune wrote (equal concurrent values are not a conflict).
+    static func districtValue(_ field: String, replacing written: FieldValue?, _ random: inout SplitMix64)
+        -> FieldValue
+    {
+        switch field {
+        case "guardian_phone":
+            var phone: FieldValue
+            repeat {
+                phone = .string("09" + (0..<8).map { _ in String(random.next() % 10) }.joined())
+            } while phone == written
+            return phone
+        case "school_status":
+            let others = ChildGenerator.schoolStatuses.filter { FieldValue.string($0) != written }
+            return .string(others[Int(random.next() % UInt64(others.count))])
+        case "health_insurance":
+            return .bool(!(written?.boolValue ?? false))
+        default:
+            return .string("huyện sửa \(random.next() % 1000)")
+        }
     }
 
     func run() async throws {
@@ -101,18 +129,26 @@ struct ProvinceNight: AsyncParsableCommand {
         // half on a field the commune wrote (a true conflict), half on another (a clean merge).
         var expectedConflicts = 0
         var plantedClean = 0
-        var hubEdits: [(commune: String, id: RecordID, field: String, value: String)] = []
+        var hubEdits: [(commune: String, id: RecordID, field: String, value: FieldValue)] = []
         var random = SplitMix64(seed: seed ^ 0xd15)
         for night in nights {
-            for (id, fields) in night.updated where random.next() % 100 == 0 {
+            // Among children under 12 on the data's day: the HTTP part makes these edits with
+            // `tre-hub record put`, which checks the whole record against today's date (an active
+            // child of 16 must first be marked so), and they stay under 16 until 2030.
+            for update in night.updated where random.next() % 100 == 0 && update.age < 12 {
+                let fields = update.written.keys.sorted()
                 if (expectedConflicts + plantedClean) % 2 == 0 {
-                    let value = "huyện sửa \(random.next() % 1000)"
-                    try hub.put("children", id: id, set: [fields[0]: .string(value)])
-                    hubEdits.append((night.unit, id, fields[0], value))
+                    // At risk goes with its reason: not a one-field edit.
+                    guard let field = fields.first(where: { !$0.hasPrefix("at_risk") }) else { continue }
+                    let value = Self.districtValue(field, replacing: update.written[field], &random)
+                    try hub.put("children", id: update.id, set: [field: value])
+                    hubEdits.append((night.unit, update.id, field, value))
                     expectedConflicts += 1
-                } else if let other = CommuneNight.updatable.first(where: { !fields.contains($0) }) {
-                    try hub.put("children", id: id, set: [other: .string("huyện bổ sung")])
-                    hubEdits.append((night.unit, id, other, "huyện bổ sung"))
+                } else if let other = Self.otherFields.first(where: { !fields.contains($0) }) {
+                    let value =
+                        other == "guardian_phone" ? Self.districtValue(other, replacing: nil, &random) : "huyện bổ sung"
+                    try hub.put("children", id: update.id, set: [other: value])
+                    hubEdits.append((night.unit, update.id, other, value))
                     plantedClean += 1
                 }
             }
@@ -210,6 +246,8 @@ struct ProvinceNight: AsyncParsableCommand {
         let rawInitialRate = Double(initialRecords) / rawInitialSeconds
         let nightRate = Double(nightChanges) / nightSeconds
         let rawNightRate = Double(rawNightOperations) / rawNightSeconds
+        let setAside = http?.setAside ?? 0
+        let allEqual = equal && (http?.replicasEqual ?? true)
         let report: [String: Any] = [
             "benchmark": "province-night", "parts": noHTTP ? "in-process" : "in-process, http",
             "parameters": [
@@ -239,16 +277,17 @@ struct ProvinceNight: AsyncParsableCommand {
             "conflicts_detected": conflictsDetected,
             "conflicts_expected": expectedConflicts,
             "clean_concurrent_edits": plantedClean,
-            "replicas_equal": equal && (http?.replicasEqual ?? true),
+            "replicas_equal": allEqual,
+            "set_aside": setAside,
             "night_changes": nightChanges,
             "elapsed_s": ratio(Double((ContinuousClock.now - started).components.seconds)),
         ]
         printJSONObject(report)
-        guard equal, conflictsDetected == expectedConflicts else {
+        guard allEqual, conflictsDetected == expectedConflicts, setAside == 0 else {
             FileHandle.standardError.write(
                 Data(
-                    "night: check failed: replicas_equal \(equal), conflicts \(conflictsDetected) of \(expectedConflicts)\n"
-                        .utf8))
+                    ("night: check failed: replicas_equal \(allEqual), conflicts \(conflictsDetected) of "
+                        + "\(expectedConflicts), set aside at the hub \(setAside)\n").utf8))
             throw ExitCode(1)
         }
     }
