@@ -56,9 +56,15 @@ struct ProvinceNight: AsyncParsableCommand {
     /// Fields district staff fill in on a child a commune is also editing, when not the same one.
     static let otherFields = ["village", "address", "notes", "guardian_phone"]
 
-    /// What district staff write into `field`: a value the definition accepts, and never the one
-    /// the commune wrote (equal concurrent values are not a conflict).
-    static func districtValue(_ field: String, replacing written: FieldValue?, _ random: inout SplitMix64)
+    /// Whether district staff can write `field` concurrently with the commune and make a true
+    /// conflict: three different values are needed (the one the hub holds, the commune's and the
+    /// district's), which a yes/no field does not have; at risk goes with its reason.
+    static func conflictable(_ field: String) -> Bool { field != "health_insurance" && !field.hasPrefix("at_risk") }
+
+    /// What district staff write into `field`: a value the definition accepts, neither the one
+    /// the hub holds (`Replica.put` drops an edit that changes nothing) nor the one the commune
+    /// wrote (equal concurrent values are not a conflict).
+    static func districtValue(_ field: String, avoiding taken: [FieldValue?], _ random: inout SplitMix64)
         -> FieldValue
     {
         switch field {
@@ -66,13 +72,11 @@ struct ProvinceNight: AsyncParsableCommand {
             var phone: FieldValue
             repeat {
                 phone = .string("09" + (0..<8).map { _ in String(random.next() % 10) }.joined())
-            } while phone == written
+            } while taken.contains(phone)
             return phone
         case "school_status":
-            let others = ChildGenerator.schoolStatuses.filter { FieldValue.string($0) != written }
+            let others = ChildGenerator.schoolStatuses.filter { !taken.contains(.string($0)) }
             return .string(others[Int(random.next() % UInt64(others.count))])
-        case "health_insurance":
-            return .bool(!(written?.boolValue ?? false))
         default:
             return .string("huyện sửa \(random.next() % 1000)")
         }
@@ -137,17 +141,23 @@ struct ProvinceNight: AsyncParsableCommand {
             // child of 16 must first be marked so), and they stay under 16 until 2030.
             for update in night.updated where random.next() % 100 == 0 && update.age < 12 {
                 let fields = update.written.keys.sorted()
+                let held = try hub.record("children", id: update.id)
                 if (expectedConflicts + plantedClean) % 2 == 0 {
-                    // At risk goes with its reason: not a one-field edit.
-                    guard let field = fields.first(where: { !$0.hasPrefix("at_risk") }) else { continue }
-                    let value = Self.districtValue(field, replacing: update.written[field], &random)
-                    try hub.put("children", id: update.id, set: [field: value])
+                    guard let field = fields.first(where: Self.conflictable) else { continue }
+                    let value = Self.districtValue(
+                        field, avoiding: [held?.value(field), update.written[field]], &random)
+                    guard try hub.put("children", id: update.id, set: [field: value]) != nil else {
+                        throw BenchError("the district's planted edit of \(field) changed nothing")
+                    }
                     hubEdits.append((night.unit, update.id, field, value))
                     expectedConflicts += 1
                 } else if let other = Self.otherFields.first(where: { !fields.contains($0) }) {
-                    let value =
-                        other == "guardian_phone" ? Self.districtValue(other, replacing: nil, &random) : "huyện bổ sung"
-                    try hub.put("children", id: update.id, set: [other: value])
+                    let value: FieldValue =
+                        other == "guardian_phone"
+                        ? Self.districtValue(other, avoiding: [held?.value(other)], &random) : "huyện bổ sung"
+                    guard try hub.put("children", id: update.id, set: [other: value]) != nil else {
+                        throw BenchError("the district's planted edit of \(other) changed nothing")
+                    }
                     hubEdits.append((night.unit, update.id, other, value))
                     plantedClean += 1
                 }
