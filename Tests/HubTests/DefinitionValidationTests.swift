@@ -170,6 +170,27 @@ import Testing
         }
     }
 
+    /// What `tre-node rejected` tells a worker to do: correct the value and sync. The correction
+    /// is based on the refused change, so it waits set aside with it; `retry` changes nothing,
+    /// and the operator's `accept` of both applies the refused value and then the correction.
+    @Test func aCorrectionWaitsWithTheRefusedValueAndAcceptingBothLeavesTheCorrection() async throws {
+        let world = try World()
+        let (node, peer) = try world.enrol("17605")
+        var child = Self.child
+        child["sex"] = "X"
+        try node.put("children", id: testRecord(1), unit: "17605", set: child)
+        try await world.sync(node, peer, definition: 1)
+        try node.put("children", id: testRecord(1), set: ["sex": "F"])
+        try await world.sync(node, peer, definition: 1)
+        #expect(try world.hub.setAsideEntries().map(\.code) == ["invalid_value", "depends_on_set_aside"])
+        let gate = try world.service.store.gate(for: nil, now: world.clock.nowMillis(), maximumFutureMillis: 86_400_000)
+        #expect(try world.hub.retrySetAside(nil, gate: gate).applied == 0)
+        let accepted = try world.hub.retrySetAside(nil, gate: OperatorGate(gate))
+        #expect(accepted.applied == 2)
+        #expect(try world.hub.record("children", id: testRecord(1))?.value("sex") == "F")
+        #expect(try world.hub.setAsideEntries().isEmpty)
+    }
+
     @Test func aNewerDefinitionsFieldsAndCodesAreKeptAndRelayedButRefusedFromAnOlderOne() async throws {
         let world = try World()
         let (newer, newerPeer) = try world.enrol("17605")
