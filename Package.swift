@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "ReplicaCommands",
             dependencies: [
-                "SyncCore", "SyncClient",
+                "SyncCore", "SyncClient", "Domain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

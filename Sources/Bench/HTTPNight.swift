@@ -20,6 +20,8 @@ struct HTTPNight {
         var hubPeakRSSMegabytes = 0
         var nodePeakRSSMegabytes = 0
         var replicasEqual = false
+        /// Changes the hub refused (the generated data is valid: must be 0).
+        var setAside = 0
         var pushed = 0
         var pulled = 0
     }
@@ -73,7 +75,8 @@ struct HTTPNight {
         return kilobytes / 1024
     }
 
-    func runNight(hubEdits: [(commune: String, id: RecordID, field: String, value: String)]) async throws -> Result {
+    func runNight(hubEdits: [(commune: String, id: RecordID, field: String, value: FieldValue)]) async throws -> Result
+    {
         var result = Result()
         let hubPath = directory.appendingPathComponent("http-hub.sqlite").path
         try run("tre-hub", ["init", "--db", hubPath, "--unit", "44", "--name", "Tỉnh 44"])
@@ -168,7 +171,8 @@ struct HTTPNight {
                 "tre-hub",
                 [
                     "record", "put", "--db", hubPath, "children", "--id", edit.id.description,
-                    "\(edit.field)=\(edit.value)",
+                    // As JSON: a phone stays text, a yes/no a boolean.
+                    "\(edit.field)=\(edit.value.json)",
                 ])
         }
         // The night over HTTP.
@@ -194,6 +198,7 @@ struct HTTPNight {
         server.waitUntilExit()
 
         let hub = try Replica(storage: try SQLiteStorage(path: hubPath), time: SystemTimeSource())
+        result.setAside = try hub.setAsideEntries(limit: .max).count
         let hashes = try hub.stateHashesByUnit()
         result.replicasEqual = true
         for (night, folder) in zip(nights, folders) {

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import SyncCore
 
@@ -30,15 +31,51 @@ struct CommuneNight {
     let night: [Change]
     let rawInitial: [RawOperation]
     let rawNight: [RawOperation]
-    /// Children the commune updated tonight, with the fields it wrote.
-    let updated: [(id: RecordID, fields: [String])]
+    /// Children the commune updated tonight.
+    let updated: [Update]
 
+    /// A child the commune updated tonight: the values it wrote, and the child's age on the
+    /// data's day.
+    struct Update {
+        let id: RecordID
+        let written: [String: FieldValue]
+        let age: Int
+    }
+
+    /// Kinds of abuse (`Enumerations.abuseType`), sources (`Enumerations.source`) and the steps a
+    /// case goes through, as the case workflow names them (`Enumerations.caseStatus`).
     static let caseTypes = ["violence", "sexual_abuse", "neglect", "exploitation", "trafficking", "other"]
     static let sources = ["hotline_111", "school", "police", "family", "community", "other"]
-    static let steps = ["received", "assessed", "planned", "in_progress", "reviewed", "closed"]
+    static let steps = [
+        "received", "initial_assessment", "detailed_assessment", "plan_drafting", "plan_submitted", "implementing",
+        "reassessment", "closed",
+    ]
     static let updatable = [
         "village", "address", "guardian_phone", "school_status", "notes", "health_insurance", "at_risk",
     ]
+
+    /// Refuses a generated record a node would refuse (unknown field, a value out of its type or
+    /// enumeration, a missing required field, a broken rule) or store differently (not in
+    /// canonical form): the benchmark measures valid data, which a hub accepts whole.
+    static func check(_ collection: String, _ fields: [String: FieldValue], existing: [String: FieldValue]? = nil)
+        throws
+    {
+        let today = LocalDate(iso: ChildGenerator.isoDate(ChildGenerator.todayDays))!
+        do {
+            let normalised = try Validator().checkLocalWrite(
+                collection: collection, existing: existing, set: fields, today: today)
+            // Compared as stored text, byte for byte (Swift's `==` on strings ignores NFC).
+            func stored(_ value: FieldValue?) -> [UInt8] { Array((value?.json ?? "").utf8) }
+            guard normalised.keys.sorted() == fields.keys.sorted(),
+                fields.allSatisfy({ stored($1) == stored(normalised[$0]) })
+            else {
+                let field = fields.keys.sorted().first { stored(normalised[$0]) != stored(fields[$0]) } ?? "?"
+                throw BenchError("generated \(collection).\(field) is not in the form a node stores")
+            }
+        } catch let refusal as DomainRefusal {
+            throw BenchError("generated \(collection) breaks the definition: \(refusal)")
+        }
+    }
 
     static func make(unit: String, origin: OriginID, children: Int, seed: UInt64) throws -> CommuneNight {
         var generator = ChildGenerator(seed: seed)
@@ -46,6 +83,7 @@ struct CommuneNight {
             storage: MemoryStorage(), origin: origin, unit: unit, time: StepClock(1_763_856_000_000))
         let villages = generator.villages()
         var ids: [RecordID] = []
+        var ages: [RecordID: Int] = [:]
         var cases: [(RecordID, Int)] = []
         var rawInitial: [RawOperation] = []
         var rawNight: [RawOperation] = []
@@ -58,22 +96,26 @@ struct CommuneNight {
                 + generator.random.next() % 3_600_000
             let id = RecordID(.version7(unixMillis: entered, using: &generator.random))
             let fields = generator.child(villages: villages)
+            try check("children", fields)
             try node.put("children", id: id, unit: unit, set: fields)
             rawInitial.append(.insert(table: "children", id: id, fields: fields))
             ids.append(id)
+            ages[id] = ChildGenerator.age(born: fields["date_of_birth"]?.stringValue ?? "")
             if generator.percent(1) {
                 let caseID = RecordID(
                     .version7(unixMillis: entered + generator.random.next() % 86_400_000, using: &generator.random))
-                let step = generator.int(0...4)
+                // Open cases, at any step before the last.
+                let step = generator.int(0...(steps.count - 2))
                 let fields: [String: FieldValue] = [
                     "child_id": .string(id.description), "case_type": .string(generator.pick(caseTypes)),
-                    "received_at": .string("2026-10-\(generator.twoDigits(generator.int(1...28)))"),
+                    "received_at": .string("2026-10-\(generator.twoDigits(generator.int(1...28)))T02:30:00Z"),
                     "source": .string(generator.pick(sources)),
                     "risk_level": .string(generator.pick(["low", "medium", "high"])), "status": .string(steps[step]),
                     "assigned_worker": .string(generator.fullName(sex: "F")),
-                    "plan": .string(String(generator.notes().prefix(generator.int(100...400)))),
+                    "plan": .string(generator.plan(atMost: generator.int(100...400))),
                     "next_review": .string("2026-12-\(generator.twoDigits(generator.int(1...28)))"),
                 ]
+                try check("cases", fields)
                 try node.put("cases", id: caseID, unit: unit, set: fields)
                 rawInitial.append(.insert(table: "cases", id: caseID, fields: fields))
                 cases.append((caseID, step))
@@ -82,7 +124,7 @@ struct CommuneNight {
         let initialCount = Int(try node.counts().lastSequence)
         // The night: update 2 % of children (1–3 fields), add 0.4 %, delete 0.04 %, move 20 %
         // of open cases one step with a plan edit.
-        var updated: [(id: RecordID, fields: [String])] = []
+        var updated: [Update] = []
         var touched = Set<RecordID>()
         for index in 0..<max(1, children * 2 / 100) {
             let id = ids[(index * 50 + generator.int(0...49)) % ids.count]
@@ -91,18 +133,31 @@ struct CommuneNight {
             let model = generator.child(villages: villages)
             for _ in 0..<generator.int(1...3) {
                 let field = generator.pick(updatable)
-                set[field] = model[field] ?? .string(generator.notes())
+                switch field {
+                case "guardian_phone": set[field] = model[field] ?? .string(generator.phone())
+                case "notes": set[field] = model[field] ?? .string(generator.notes())
+                case "at_risk":
+                    // A child found at risk is recorded with why (a rule of the definition).
+                    set[field] = model[field]
+                    if let reason = model["at_risk_reason"] { set["at_risk_reason"] = reason }
+                default: set[field] = model[field]
+                }
             }
+            let current = try node.record("children", id: id).map {
+                DomainRecord(collection: "children", id: id, state: $0).values
+            }
+            try check("children", set, existing: current)
             // Only the fields that really changed travel (and can conflict).
             if let change = try node.put("children", id: id, set: set) {
                 let written = change.set.dictionary.filter { !ReservedField.isReserved($0.key) }
                 rawNight.append(.update(table: "children", id: id, fields: written))
-                updated.append((id, written.keys.sorted()))
+                updated.append(Update(id: id, written: written, age: ages[id] ?? 0))
             }
         }
         for _ in 0..<max(1, children * 4 / 1000) {
             let id = RecordID(.version7(unixMillis: 1_763_942_400_000, using: &generator.random))
             let fields = generator.child(villages: villages)
+            try check("children", fields)
             try node.put("children", id: id, unit: unit, set: fields)
             rawNight.append(.insert(table: "children", id: id, fields: fields))
         }
@@ -112,10 +167,11 @@ struct CommuneNight {
             try node.delete("children", id: id)
             rawNight.append(.delete(table: "children", id: id))
         }
-        for (caseID, step) in cases where step < 5 && generator.percent(20) {
+        for (caseID, step) in cases where step < steps.count - 1 && generator.percent(20) {
             let set: [String: FieldValue] = [
-                "status": .string(steps[step + 1]), "plan": .string(String(generator.notes().prefix(200))),
+                "status": .string(steps[step + 1]), "plan": .string(generator.plan(atMost: 200)),
             ]
+            try check("cases", set, existing: [:])
             try node.put("cases", id: caseID, set: set)
             rawNight.append(.update(table: "cases", id: caseID, fields: set))
         }

@@ -45,9 +45,41 @@ struct ProvinceNight: AsyncParsableCommand {
 
     static let setSize = 2_000
 
-    /// The gate a hub judges one commune's sets with, as `HubService.push` does.
-    static func gate(_ hub: Replica, _ scope: PeerScope) -> PeerGate {
-        PeerGate(receiver: hub.origin, nowMillis: hub.time.nowMillis()) { $0 == scope.origin ? scope : nil }
+    /// The gate a hub judges one commune's sets with, as `HubService.push` does: the write rule
+    /// and the definition's check of every value, for the version a node of this release declares.
+    static func gate(_ hub: Replica, _ scope: PeerScope) -> DefinitionGate<PeerGate> {
+        DefinitionGate(
+            PeerGate(receiver: hub.origin, nowMillis: hub.time.nowMillis()) { $0 == scope.origin ? scope : nil }
+        ) { _ in DomainDefinition.current.version }
+    }
+
+    /// Fields district staff fill in on a child a commune is also editing, when not the same one.
+    static let otherFields = ["village", "address", "notes", "guardian_phone"]
+
+    /// Whether district staff can write `field` concurrently with the commune and make a true
+    /// conflict: three different values are needed (the one the hub holds, the commune's and the
+    /// district's), which a yes/no field does not have; at risk goes with its reason.
+    static func conflictable(_ field: String) -> Bool { field != "health_insurance" && !field.hasPrefix("at_risk") }
+
+    /// What district staff write into `field`: a value the definition accepts, neither the one
+    /// the hub holds (`Replica.put` drops an edit that changes nothing) nor the one the commune
+    /// wrote (equal concurrent values are not a conflict).
+    static func districtValue(_ field: String, avoiding taken: [FieldValue?], _ random: inout SplitMix64)
+        -> FieldValue
+    {
+        switch field {
+        case "guardian_phone":
+            var phone: FieldValue
+            repeat {
+                phone = .string("09" + (0..<8).map { _ in String(random.next() % 10) }.joined())
+            } while taken.contains(phone)
+            return phone
+        case "school_status":
+            let others = ChildGenerator.schoolStatuses.filter { !taken.contains(.string($0)) }
+            return .string(others[Int(random.next() % UInt64(others.count))])
+        default:
+            return .string("huyện sửa \(random.next() % 1000)")
+        }
     }
 
     func run() async throws {
@@ -101,18 +133,32 @@ struct ProvinceNight: AsyncParsableCommand {
         // half on a field the commune wrote (a true conflict), half on another (a clean merge).
         var expectedConflicts = 0
         var plantedClean = 0
-        var hubEdits: [(commune: String, id: RecordID, field: String, value: String)] = []
+        var hubEdits: [(commune: String, id: RecordID, field: String, value: FieldValue)] = []
         var random = SplitMix64(seed: seed ^ 0xd15)
         for night in nights {
-            for (id, fields) in night.updated where random.next() % 100 == 0 {
+            // Among children under 12 on the data's day: the HTTP part makes these edits with
+            // `tre-hub record put`, which checks the whole record against today's date (an active
+            // child of 16 must first be marked so), and they stay under 16 until 2030.
+            for update in night.updated where random.next() % 100 == 0 && update.age < 12 {
+                let fields = update.written.keys.sorted()
+                let held = try hub.record("children", id: update.id)
                 if (expectedConflicts + plantedClean) % 2 == 0 {
-                    let value = "huyện sửa \(random.next() % 1000)"
-                    try hub.put("children", id: id, set: [fields[0]: .string(value)])
-                    hubEdits.append((night.unit, id, fields[0], value))
+                    guard let field = fields.first(where: Self.conflictable) else { continue }
+                    let value = Self.districtValue(
+                        field, avoiding: [held?.value(field), update.written[field]], &random)
+                    guard try hub.put("children", id: update.id, set: [field: value]) != nil else {
+                        throw BenchError("the district's planted edit of \(field) changed nothing")
+                    }
+                    hubEdits.append((night.unit, update.id, field, value))
                     expectedConflicts += 1
-                } else if let other = CommuneNight.updatable.first(where: { !fields.contains($0) }) {
-                    try hub.put("children", id: id, set: [other: .string("huyện bổ sung")])
-                    hubEdits.append((night.unit, id, other, "huyện bổ sung"))
+                } else if let other = Self.otherFields.first(where: { !fields.contains($0) }) {
+                    let value: FieldValue =
+                        other == "guardian_phone"
+                        ? Self.districtValue(other, avoiding: [held?.value(other)], &random) : "huyện bổ sung"
+                    guard try hub.put("children", id: update.id, set: [other: value]) != nil else {
+                        throw BenchError("the district's planted edit of \(other) changed nothing")
+                    }
+                    hubEdits.append((night.unit, update.id, other, value))
                     plantedClean += 1
                 }
             }
@@ -233,6 +279,8 @@ struct ProvinceNight: AsyncParsableCommand {
         let rawInitialRate = Double(initialRecords) / rawInitialSeconds
         let nightRate = Double(nightChanges) / nightSeconds
         let rawNightRate = Double(rawNightOperations) / rawNightSeconds
+        let setAside = http?.setAside ?? 0
+        let allEqual = equal && (http?.replicasEqual ?? true)
         let report: [String: Any] = [
             "benchmark": "province-night", "parts": noHTTP ? "in-process" : "in-process, http",
             "parameters": [
@@ -266,16 +314,17 @@ struct ProvinceNight: AsyncParsableCommand {
             "conflicts_detected": conflictsDetected,
             "conflicts_expected": expectedConflicts,
             "clean_concurrent_edits": plantedClean,
-            "replicas_equal": equal && (http?.replicasEqual ?? true),
+            "replicas_equal": allEqual,
+            "set_aside": setAside,
             "night_changes": nightChanges,
             "elapsed_s": ratio(Double((ContinuousClock.now - started).components.seconds)),
         ]
         printJSONObject(report)
-        guard equal, conflictsDetected == expectedConflicts else {
+        guard allEqual, conflictsDetected == expectedConflicts, setAside == 0 else {
             FileHandle.standardError.write(
                 Data(
-                    "night: check failed: replicas_equal \(equal), conflicts \(conflictsDetected) of \(expectedConflicts)\n"
-                        .utf8))
+                    ("night: check failed: replicas_equal \(allEqual), conflicts \(conflictsDetected) of "
+                        + "\(expectedConflicts), set aside at the hub \(setAside)\n").utf8))
             throw ExitCode(1)
         }
     }

@@ -15,10 +15,11 @@ struct StoreApply: ParsableCommand {
     @Option(help: "Trials of each; the best is kept (the machines are shared and noisy).") var trials = 3
     @Flag(help: "Keep the last trial's database files and print their folder on stderr.") var keep = false
 
+    /// A child's fields (definition version 1, as the benchmark fills them): a column each.
     static let columns = [
         "full_name", "sex", "date_of_birth", "ethnicity", "village", "address", "guardian_name", "guardian_phone",
-        "school_status", "special_circumstance", "at_risk", "disability", "birth_registered", "health_insurance",
-        "notes",
+        "school_status", "circumstances", "at_risk", "at_risk_reason", "disability", "birth_registered",
+        "health_insurance", "notes", "lifecycle",
     ]
 
     func validate() throws {
@@ -121,11 +122,7 @@ struct StoreApply: ParsableCommand {
                     RawSQLite.bind(statement, 1, blob: id.uuid.bytes)
                     RawSQLite.bind(statement, 2, unit)
                     for (offset, column) in Self.columns.enumerated() {
-                        switch fields[column] {
-                        case .bool(let value): RawSQLite.bind(statement, Int32(offset + 3), value)
-                        case .string(let value): RawSQLite.bind(statement, Int32(offset + 3), value)
-                        default: RawSQLite.bind(statement, Int32(offset + 3), nil as String?)
-                        }
+                        RawReference.bind(statement, Int32(offset + 3), fields[column])
                     }
                     try db.step(statement)
                 }

@@ -492,12 +492,48 @@ final class HubStore: Sendable {
             foreignOrigins: directPeers.subtracting([peer.origin]))
     }
 
+    // MARK: Definition versions
+
+    static func definitionSetting(_ origin: OriginID) -> String { "peer.\(origin).definition" }
+
+    /// Keeps `version` as the definition `origin` last declared (a write only when it changed).
+    static func recordDefinition(_ version: Int, of origin: OriginID, in access: any StorageAccess) throws {
+        let text = String(version)
+        if try access.setting(definitionSetting(origin)) != text {
+            try access.setSetting(definitionSetting(origin), text)
+        }
+    }
+
+    /// The definition version `origin` last declared on a request; 1 (what releases that
+    /// declared none ran) when it never did. A stored value out of bounds (a damaged file)
+    /// counts as 1, the strictest.
+    func declaredDefinition(of origin: OriginID) throws -> Int {
+        try replica.setting(Self.definitionSetting(origin)).flatMap(Int.init).flatMap {
+            DomainDefinition.declarableVersions.contains($0) ? $0 : nil
+        } ?? 1
+    }
+
+    /// The version this hub declares to the hub above: its own definition's, or the newest one
+    /// its peers declared, whichever is newer. It relays their changes, which the newer peers
+    /// wrote in their definition (this hub checked them against it, and keeps and relays the
+    /// fields it does not know); declaring less would have the hub above refuse those fields.
+    func relayedDefinition() throws -> Int {
+        let declared = try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT value FROM settings WHERE name LIKE 'peer.%.definition'")
+        }
+        return declared.compactMap(Int.init).filter(DomainDefinition.declarableVersions.contains).reduce(
+            DomainDefinition.current.version, max)
+    }
+
     /// The gate for a push from `peer`: its scope, and the scopes of the senders of changes
     /// parked or set aside here, which a push may release (each is judged for its own sender;
-    /// a sender no longer enrolled has no scope, and its changes are set aside).
-    func gate(for peer: Peer?, now: UInt64, maximumFutureMillis: UInt64, trusting upstream: OriginID? = nil) throws
-        -> PeerGate
-    {
+    /// a sender no longer enrolled has no scope, and its changes are set aside); and the
+    /// definition's check of every value, for the version each sender declared — `peer` on this
+    /// request (`definition`; nil: the version it last declared), the others their last.
+    func gate(
+        for peer: Peer?, declaring definition: Int? = nil, now: UInt64, maximumFutureMillis: UInt64,
+        trusting upstream: OriginID? = nil
+    ) throws -> HubGate {
         let direct = try writer.read { db in
             Set(
                 try Data.fetchAll(db, sql: "SELECT origin FROM hub_peers").filter { $0.count == 16 }.map {
@@ -513,18 +549,22 @@ final class HubStore: Sendable {
                     "SELECT DISTINCT via FROM parked WHERE via IS NOT NULL UNION SELECT DISTINCT via FROM set_aside WHERE via IS NOT NULL"
             )
         }
+        var versions: [OriginID: Int] = [:]
+        if let peer { versions[peer.origin] = try definition ?? declaredDefinition(of: peer.origin) }
         for data in senders where data.count == 16 {
             let origin = OriginID(UUID128(bytes: data))
             if scopes[origin] == nil, let sender = try self.peer(origin), sender.revokedAt == nil {
                 scopes[origin] = try scope(of: sender, directPeers: direct)
             }
+            if versions[origin] == nil { versions[origin] = try declaredDefinition(of: origin) }
         }
-        return PeerGate(
+        let rule = PeerGate(
             receiver: replica.origin, nowMillis: now, maximumFutureMillis: maximumFutureMillis,
             trusted: upstream.map { [$0] } ?? []
         ) { via in
             via.flatMap { scopes[$0] }
         }
+        return HubGate(rule) { via in via.flatMap { versions[$0] } ?? 1 }
     }
 
     /// When nonces were last swept (in memory: a sweep after a restart is harmless).
@@ -566,7 +606,7 @@ extension HubStore {
     ) throws -> Syncer {
         var syncer = try Syncer(
             replica: replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin),
-            dictionary: WireVocabulary.dictionary)
+            dictionary: WireVocabulary.dictionary, definition: try relayedDefinition())
         syncer.pullGate = { [self] in
             try self.gate(
                 for: nil, now: self.replica.time.nowMillis(), maximumFutureMillis: maximumFutureMillis,
@@ -576,12 +616,19 @@ extension HubStore {
     }
 }
 
-/// An operator's decision to accept set-aside changes that the write rule refused: they are
-/// still admitted like any change (their origin, their time), but no longer judged by scope.
+/// A hub's gate: the write rule (`PeerGate`), and the definition's check of every value a peer
+/// sends, for the definition version it declared.
+typealias HubGate = DefinitionGate<PeerGate>
+
+/// An operator's decision to accept set-aside changes that the hub refused: they are still
+/// admitted like any change (their origin, their time), but no longer judged by scope nor by
+/// the definition — a value the definition refuses is stored as sent, because the operator
+/// decided so (`set-aside discard` is the way to drop it; `retry` judges it again, and an
+/// invalid value stays invalid).
 struct OperatorGate: ChangeGate {
     let inner: PeerGate
 
-    init(_ inner: PeerGate) { self.inner = inner }
+    init(_ gate: HubGate) { self.inner = gate.inner }
 
     func admit(_ change: Change, via: OriginID?) -> AuthorizationError? { inner.admit(change, via: via) }
 

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Domain
 import Foundation
 import SyncCore
 
@@ -46,9 +47,16 @@ struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
             abstract: "Create a record or change its fields.",
             discussion: """
                 Values are read as JSON when they are JSON (7, true, null, [1,2], "text") and \
-                kept as text otherwise. Prints the record's id.
+                kept as text otherwise, then checked against the domain definition as any form \
+                checks them: an unknown collection or field, a value outside its type or \
+                enumeration, a missing required field of a new record or a broken rule is \
+                refused, naming the field, and nothing is stored. Text is stored in Unicode NFC, \
+                codes as codes (M for nam), dates as YYYY-MM-DD. Prints the record's id.
                 """)
     }
+
+    @Option(help: "Language of refusals: vi (Vietnamese, the default) or en (English).")
+    var lang = "vi"
 
     @OptionGroup var location: Location
     @OptionGroup var output: OutputOptions
@@ -78,6 +86,7 @@ struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
         if fields.isEmpty && unit == nil {
             throw ValidationError("Give at least one name=value, or --unit to move the record.")
         }
+        _ = try DefinitionCheck.language(lang)
     }
 
     func run() throws {
@@ -92,13 +101,53 @@ struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
             let id = try id.map(parseRecordID) ?? replica.newRecordID()
             // A node's new records belong to its own commune unless told otherwise.
             let owner = unit ?? (self.id == nil && Location.worksInOwnUnit ? replica.unit : nil)
-            let change = try replica.put(collection, id: id, unit: owner, set: set)
+            let language = try DefinitionCheck.language(lang)
+            let change = try replica.transaction { editor in
+                let checked = try DefinitionCheck.fields(
+                    set, collection: collection, id: id, state: try editor.record(collection, id: id),
+                    language: language)
+                return try editor.put(collection, id: id, unit: owner, set: checked)
+            }
             if output.json {
                 printJSON(["id": id.description, "changed": change == nil ? "false" : "true"])
             } else {
                 print(id)
             }
         }
+    }
+}
+
+/// Every value a command writes, checked against the domain definition as a form checks it
+/// (`Validator.checkLocalWrite`, against the record as it is): the fields as the definition
+/// stores them (text in NFC, codes for aliases, dates as YYYY-MM-DD), or a refusal in `language`
+/// naming the field. `@unit` and `@deleted` are the engine's, passed on for it to judge; a move
+/// alone writes no value and a deleted record is refused by the engine, so neither is checked.
+enum DefinitionCheck {
+    static func fields(
+        _ set: [String: FieldValue], collection: String, id: RecordID, state: RecordState?, language: Language
+    ) throws -> [String: FieldValue] {
+        let fields = set.filter { !ReservedField.isReserved($0.key) }
+        guard !fields.isEmpty, state?.isDeleted != true else { return set }
+        let existing = state.map { DomainRecord(collection: collection, id: id, state: $0).values }
+        do {
+            var checked = try Validator().checkLocalWrite(
+                collection: collection, existing: existing, set: fields, today: LocalDate.today(at: Date()))
+            for (name, value) in set where ReservedField.isReserved(name) { checked[name] = value }
+            return checked
+        } catch {
+            let label = error.label.text(language)
+            throw CommandFailure(
+                code: error.code,
+                message: (label == error.field ? error.field : "\(error.field) (\(label))") + ": "
+                    + error.problem.text(language),
+                hint: error.hint(language)
+                    + Localized(vi: " Không có gì được lưu.", en: " Nothing was stored.").text(language))
+        }
+    }
+
+    static func language(_ code: String) throws -> Language {
+        guard let language = Language(rawValue: code) else { throw ValidationError("--lang takes vi or en.") }
+        return language
     }
 }
 

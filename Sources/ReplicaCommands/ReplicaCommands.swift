@@ -83,8 +83,13 @@ struct ConflictsResolve<Location: ReplicaLocation>: ParsableCommand {
     var record: String
     @Argument(help: "The field in conflict.")
     var field: String
-    @Option(help: "The value to keep (JSON, or text).")
+    @Option(help: "The value to keep (JSON, or text), checked against the domain definition like any write.")
     var value: String
+
+    @Option(help: "Language of refusals: vi (Vietnamese, the default) or en (English).")
+    var lang = "vi"
+
+    func validate() throws { _ = try DefinitionCheck.language(lang) }
 
     func run() throws {
         try reporting(json: output.json) {
@@ -95,7 +100,11 @@ struct ConflictsResolve<Location: ReplicaLocation>: ParsableCommand {
                     code: "edit_no_conflict", message: "record \(id) has no open conflict",
                     hint: "`conflicts` lists the open ones.")
             }
-            let change = try replica.resolve(key.collection, id: id, field: field, value: .parsingCommandLine(value))
+            let given = FieldValue.parsingCommandLine(value)
+            let checked = try DefinitionCheck.fields(
+                [field: given], collection: key.collection, id: id, state: try replica.record(key.collection, id: id),
+                language: try DefinitionCheck.language(lang))
+            let change = try replica.resolve(key.collection, id: id, field: field, value: checked[field] ?? given)
             if output.json {
                 printJSON(["id": id.description, "field": field, "counter": String(change.dot.counter)])
             } else {

@@ -25,16 +25,23 @@ public struct Syncer: Sendable {
     /// A hub's gate for its pulls from the hub above: the pulled changes are trusted, but the
     /// parked changes of its own peers that they make ready are judged for those peers.
     public var pullGate: (@Sendable () throws -> any ChangeGate)?
+    /// The version of the domain definition this replica's changes are written in, declared on
+    /// every request (`definition=N`): the hub checks the values it is pushed against its own
+    /// definition as a replica of that version sees it, so fields of a newer one are kept. The
+    /// engine knows no definition; the caller says which (a relaying hub: the newest it relays).
+    public let definition: Int
 
     /// `transport` nil: HTTP to the upstream's URL.
     public init(
-        replica: Replica, upstream: Upstream, pushFilter: LogFilter, dictionary: WireDictionary?,
+        replica: Replica, upstream: Upstream, pushFilter: LogFilter, dictionary: WireDictionary?, definition: Int,
         transport: (any HubTransport)? = nil
     ) throws {
+        precondition(definition >= 1, "a definition version is 1 or more")
         self.replica = replica
         self.upstream = upstream
         self.pushFilter = pushFilter
         self.dictionary = dictionary
+        self.definition = definition
         let offset = try replica.setting(Upstream.Name.clockOffset).flatMap(Int64.init) ?? 0
         self.client = HubClient(
             baseURL: upstream.url, origin: replica.origin, key: upstream.key, time: replica.time,
@@ -72,7 +79,7 @@ public struct Syncer: Sendable {
                     let set = ChangeSet(
                         kind: .push, sender: replica.origin, from: from, to: to, changes: entries.map(\.change))
                     let response = try await client.send(
-                        "POST", "/v1/push", query: "epoch=\(logEpoch)",
+                        "POST", "/v1/push", query: "epoch=\(logEpoch)&definition=\(definition)",
                         body: set.encode(key: upstream.key, dictionary: dictionary),
                         contentType: "application/x-tre-changeset")
                     if response.status == 409 {
@@ -89,7 +96,7 @@ public struct Syncer: Sendable {
                     }
                     progress(Progress(phase: "push", changes: session.report.pushed, bytes: client.bodyBytes.sent))
                 case .requestPull(let after):
-                    var query = "after=\(after)&max_bytes=\(maxPullBytes)"
+                    var query = "after=\(after)&max_bytes=\(maxPullBytes)&definition=\(definition)"
                     if let epoch = try replica.setting(Upstream.Name.pullEpoch) { query += "&epoch=\(epoch)" }
                     if ownBack { query += "&own=1" }
                     let response = try await client.send("GET", "/v1/pull", query: query)

@@ -116,8 +116,14 @@ import Testing
             if chance(15) { to = number() }
             let body = ChangeSet(kind: .push, sender: node.origin, from: from, to: to, changes: changes).encode(
                 key: peer.key)
-            return signedExchange(
-                "POST", "/v1/push", query: chance(80) ? "epoch=e1" : pick(["", "epoch=", "epoch=a:b"]), body: body)
+            var query = chance(80) ? "epoch=e1" : pick(["", "epoch=", "epoch=a:b"])
+            if chance(30) { query += "&definition=" + definition() }
+            return signedExchange("POST", "/v1/push", query: query, body: body)
+        }
+
+        /// A definition version a peer might declare: its own, a newer one, or out of bounds.
+        func definition() -> String {
+            pick(["1", "2", "1000000", "0", "1000001", "-1", "", "x", "99999999999999999999", "1.5"])
         }
 
         /// A valid request whose bytes are then damaged: body, headers, path or query.
@@ -158,6 +164,7 @@ import Testing
                 "max_bytes=\(pick(["0", "-5", String(Int.max), "1", "x"]))",
                 "epoch=\(pick(["", "abc", String(repeating: "e", count: 500)]))",
                 "own=\(pick(["1", "0", "yes"]))",
+                "definition=\(definition())",
             ].filter { _ in chance(70) }
             return signedExchange("GET", "/v1/pull", query: parts.joined(separator: "&"), body: [])
         }

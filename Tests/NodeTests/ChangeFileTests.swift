@@ -99,11 +99,13 @@ import Testing
     @Test func anHonestRoundTripCommuneToDistrictAndBackConverges() throws {
         let world = try District()
         let child = try Executables.node(
-            "record", "put", "--dir", world.a, "children", "full_name=Vừ Thị Mỷ", "sex=F", "school_status=primary"
+            ["record", "put", "--dir", world.a, "children", "school_status=primary"] + Sample.child("Vừ Thị Mỷ")
         ).ok().line
-        try Executables.node("record", "put", "--dir", world.a, "children", "--id", child, "at_risk=true").ok()
-        let other = try Executables.node("record", "put", "--dir", world.b, "children", "full_name=Lò Văn Páo").ok()
-            .line
+        try Executables.node(
+            "record", "put", "--dir", world.a, "children", "--id", child, "at_risk=true", "at_risk_reason=Bỏ học"
+        ).ok()
+        let other = try Executables.node(["record", "put", "--dir", world.b, "children"] + Sample.child("Lò Văn Páo"))
+            .ok().line
 
         // Commune → district: the node's push, authorised and applied at the hub.
         let push = world.file("a.push")
@@ -120,7 +122,10 @@ import Testing
         // The district edits the child and opens a case; commune 17608's record stays out of 17605's file.
         try Executables.hub("record", "put", "--db", world.db, "children", "--id", child, "school_status=out_of_school")
             .ok()
-        try Executables.hub("record", "put", "--db", world.db, "cases", "--unit", "17605", "case_type=neglect").ok()
+        try Executables.hub(
+            ["record", "put", "--db", world.db, "cases", "--unit", "17605", "case_type=neglect"]
+                + Sample.protectionCase(of: child)
+        ).ok()
 
         // District → commune: what the node would pull, sealed for it. A file that starts past
         // the node's pull cursor (0) applies, but leaves the cursor: what lies between is still due.
@@ -173,7 +178,7 @@ import Testing
         let world = try District()
         let a = try Self.origin(ofNode: world.a)
         let b = try Self.origin(ofNode: world.b)
-        try Executables.node("record", "put", "--dir", world.b, "children", "full_name=Lò Văn Páo").ok()
+        try Executables.node(["record", "put", "--dir", world.b, "children"] + Sample.child("Lò Văn Páo")).ok()
         try Executables.node("changes", "export", "--dir", world.b, "--out", world.file("b.push")).ok()
         var before = try Self.hubSnapshot(world.db, peers: [a, b])
         func refusedAtHub(_ file: String, _ code: String, status: Int32 = 1) throws {
@@ -207,15 +212,14 @@ import Testing
             ], to: world.file("stranger.push"))
         try refusedAtHub(world.file("stranger.push"), "unknown_sender")
         let elsewhere = try Self.nodeOfAnotherDistrict(in: world.directory)
-        try Executables.node("record", "put", "--dir", elsewhere, "children", "full_name=Và Bá Tủa").ok()
+        try Executables.node(["record", "put", "--dir", elsewhere, "children"] + Sample.child("Và Bá Tủa")).ok()
         try Executables.node("changes", "export", "--dir", elsewhere, "--out", world.file("416.push")).ok()
         try refusedAtHub(world.file("416.push"), "unknown_sender")
 
         // Commune 17605's own key and origin, but a record of commune 17608: judged by the same
         // authorisation as a push over HTTP, so set aside (the rest of a file would apply), and
         // nothing of the record is stored.
-        try Executables.node("record", "put", "--dir", world.a, "children", "--unit", "17608", "full_name=Lò Thị Mai")
-            .ok()
+        try Executables.node(["record", "put", "--dir", world.a, "children", "--unit", "17608"] + Sample.child()).ok()
         try Executables.node("changes", "export", "--dir", world.a, "--out", world.file("scope.push")).ok()
         let scope = try #require(
             try json(
@@ -250,7 +254,7 @@ import Testing
                 == Executables.node("state-hash", "--dir", world.b).ok().line)
 
         // Once 17608's laptop is revoked, its files are refused as its link is.
-        try Executables.node("record", "put", "--dir", world.b, "children", "full_name=Giàng A Tủa").ok()
+        try Executables.node(["record", "put", "--dir", world.b, "children"] + Sample.child("Giàng A Tủa")).ok()
         try Executables.node("changes", "export", "--dir", world.b, "--out", world.file("revoked.push")).ok()
         try Executables.hub("nodes", "revoke", "--db", world.db, b.description).ok()
         before = try Self.hubSnapshot(world.db, peers: [a, b])
@@ -279,11 +283,15 @@ import Testing
     @Test func filesNotFromItsHubOrNotForItAreRefusedAtTheNode() throws {
         let world = try District()
         let a = try Self.origin(ofNode: world.a)
-        try Executables.node("record", "put", "--dir", world.a, "children", "full_name=Vừ Thị Mỷ").ok()
-        try Executables.hub("record", "put", "--db", world.db, "children", "--unit", "17605", "full_name=Hờ A Dình")
-            .ok()
-        try Executables.hub("record", "put", "--db", world.db, "children", "--unit", "17608", "full_name=Lò Văn Páo")
-            .ok()
+        try Executables.node(["record", "put", "--dir", world.a, "children"] + Sample.child("Vừ Thị Mỷ")).ok()
+        try Executables.hub(
+            ["record", "put", "--db", world.db, "children", "--unit", "17605"] + Sample.child("Hờ A Dình")
+        )
+        .ok()
+        try Executables.hub(
+            ["record", "put", "--db", world.db, "children", "--unit", "17608"] + Sample.child("Lò Văn Páo")
+        )
+        .ok()
         let before = try Self.nodeSnapshot(world.a)
         func refusedAtNode(_ file: String, _ code: String) throws {
             try Self.expectRefused(try Executables.node("changes", "import", "--dir", world.a, file, "--json"), code)
@@ -408,7 +416,8 @@ import Testing
         try Executables.node("init", "--dir", node, "--hub", process.url, "--enrolment", nodeCode).ok()
         process.stop()
 
-        let child = try Executables.node("record", "put", "--dir", node, "children", "full_name=Vừ Thị Mỷ").ok().line
+        let child = try Executables.node(["record", "put", "--dir", node, "children"] + Sample.child("Vừ Thị Mỷ")).ok()
+            .line
         try Executables.node("changes", "export", "--dir", node, "--out", directory.path("node.push")).ok()
         try Executables.hub("changes", "import", "--db", district, directory.path("node.push")).ok()
         // A commune's file goes to its own hub only.

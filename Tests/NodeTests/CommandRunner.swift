@@ -105,3 +105,21 @@ func openStorage(_ path: String) throws -> SQLiteStorage {
     guard let key = ReplicaKey(keyFileText: text) else { throw HarnessError("the key file of \(folder) is unreadable") }
     return try SQLiteStorage(path: path, secret: .key(key))
 }
+
+extension Executables {
+    static func hub(_ arguments: [String]) throws -> CommandResult { try run("tre-hub", arguments) }
+}
+
+/// Records as the domain definition requires them (every `record put` is checked against it):
+/// what a test creates before it changes the field it is about.
+enum Sample {
+    /// A child: name, sex, date of birth and village, the required fields.
+    static func child(_ name: String = "Lò Thị Mai", sex: String = "F", village: String = "Bản Mòn") -> [String] {
+        ["full_name=\(name)", "sex=\(sex)", "date_of_birth=2019-09-05", "village=\(village)"]
+    }
+
+    /// A case of `child` (an id), received and at its first step: the required fields.
+    static func protectionCase(of child: String = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b") -> [String] {
+        ["child_id=\(child)", "received_at=2026-10-05T02:30:00Z", "status=received"]
+    }
+}

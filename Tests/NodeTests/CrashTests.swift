@@ -23,12 +23,15 @@ import Testing
             // More work for the night on both sides.
             for index in 0..<8 {
                 try Executables.node(
-                    "record", "put", "--dir", dir, "children", "--unit", "17605", "full_name=Trẻ \(round)-\(index)",
-                    "notes=Vòng \(round)"
+                    ["record", "put", "--dir", dir, "children", "--unit", "17605", "notes=Vòng \(round)"]
+                        + Sample.child("Trẻ \(round)-\(index)")
                 ).ok()
                 nodeChanges += 1
             }
-            try Executables.hub("record", "put", "--db", db, "cases", "--unit", "17605", "plan=Vòng \(round)").ok()
+            try Executables.hub(
+                ["record", "put", "--db", db, "cases", "--unit", "17605", "plan=Vòng \(round)"]
+                    + Sample.protectionCase()
+            ).ok()
             hubChanges += 1
 
             let sync = Process()

@@ -12,7 +12,8 @@ import Testing
         let port = hub.port
         let dir = directory.path("node")
         try district.node("17605", in: dir, url: hub.url)
-        let id = try Executables.node("record", "put", "--dir", dir, "children", "--unit", "17605", "sex=F").ok().line
+        let id = try Executables.node(["record", "put", "--dir", dir, "children", "--unit", "17605"] + Sample.child())
+            .ok().line
         hub.stop()
 
         let daemon = Process()

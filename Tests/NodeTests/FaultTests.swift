@@ -54,14 +54,18 @@ import Testing
         for (commune, dir, _) in nodes {
             for index in 0..<30 {
                 let id = try Executables.node(
-                    "record", "put", "--dir", dir, "children", "--unit", commune, "full_name=Trẻ số \(index)",
-                    "village=Thôn \(index % 7)", "notes=Ghi chú về hoàn cảnh gia đình số \(index)"
+                    ["record", "put", "--dir", dir, "children", "--unit", commune]
+                        + Sample.child("Trẻ số \(index)", village: "Thôn \(index % 7)")
+                        + ["notes=Ghi chú về hoàn cảnh gia đình số \(index)"]
                 ).ok().line
                 try Executables.node("record", "put", "--dir", dir, "children", "--id", id, "school_status=primary")
                     .ok()
                 try Executables.hub(
-                    "record", "put", "--db", db, "cases", "--unit", commune, "case_type=neglect", "source=hotline_111",
-                    "plan=Kế hoạch hỗ trợ số \(index)"
+                    [
+                        "record", "put", "--db", db, "cases", "--unit", commune, "case_type=neglect",
+                        "source=hotline_111",
+                    ]
+                        + Sample.protectionCase(of: id) + ["plan=Kế hoạch hỗ trợ số \(index)"]
                 ).ok()
             }
         }

@@ -18,7 +18,7 @@ import Testing
             "init", "--dir", directory.path("other"), "--hub", hub.url, "--enrolment", enrolment["code"]!)
         #expect(reused.status == 3)
         #expect(reused.stderr.contains("already used"))
-        try Executables.node("record", "put", "--dir", dir, "children", "--unit", "17605", "sex=F").ok()
+        try Executables.node(["record", "put", "--dir", dir, "children", "--unit", "17605"] + Sample.child()).ok()
 
         hub.stop()
         let down = try Executables.node("sync", "--dir", dir)

@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized) struct RestoreTests {
     static func put(_ dir: String, _ name: String) throws -> String {
         let result = try Executables.node(
-            "record", "put", "--dir", dir, "children", "--unit", "17605", "full_name=\(name)", "--json"
+            ["record", "put", "--dir", dir, "children", "--unit", "17605", "--json"] + Sample.child(name)
         ).ok()
         return (try json(result) as! [String: String])["id"]!
     }

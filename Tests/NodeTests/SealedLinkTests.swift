@@ -25,12 +25,13 @@ import Testing
         let pulled = RecordID(UUID128(high: 0x2b97_e4c0_1d53_4a6e, low: 0x8f02_b6c1_9e47_d35a))
         try Executables.node(
             "record", "put", "--dir", node, "children", "--id", pushed.description, "--unit", "17605",
-            "full_name=Hờ Thị Dính", "guardian_name=Giàng A Páo", "date_of_birth=2014-03-09",
-            "school_status=out_of_school", "notes=Gia đình chuyển lên nương từ tháng 3"
+            "full_name=Hờ Thị Dính", "sex=F", "village=Bản Lầu", "guardian_name=Giàng A Páo",
+            "date_of_birth=2014-03-09", "school_status=out_of_school", "notes=Gia đình chuyển lên nương từ tháng 3"
         ).ok()
         try Executables.hub(
             "record", "put", "--db", district.database, "cases", "--id", pulled.description, "--unit", "17605",
-            "case_type=neglect", "reporter_name=Sùng Văn Tủa", "plan=Thăm nhà hàng tuần"
+            "child_id=\(pushed)", "received_at=2026-10-05T02:30:00Z", "status=received", "case_type=neglect",
+            "assigned_worker=Sùng Văn Tủa", "plan=Thăm nhà hàng tuần"
         ).ok()
         let report = try #require(
             try json(try Executables.node("sync", "--dir", node, "--json").ok()) as? [String: Int])
@@ -45,7 +46,7 @@ import Testing
                 [
                     "Hờ Thị Dính", "Giàng A Páo", "Sùng Văn Tủa", "Gia đình chuyển lên nương", "Thăm nhà hàng tuần",
                     "2014-03-09", "out_of_school", "neglect", "full_name", "guardian_name", "date_of_birth",
-                    "school_status", "reporter_name", "case_type", "children", "cases",
+                    "school_status", "assigned_worker", "case_type", "children", "cases",
                 ]) + Eavesdropper.secrets(of: pushed) + Eavesdropper.secrets(of: pulled)
         #expect(Eavesdropper.leaks(in: seen, of: secrets, dictionary: WireVocabulary.dictionary.bytes) == [])
         #expect(Eavesdropper.leaks(in: seen, of: secrets, dictionary: nil) == [])

@@ -126,8 +126,8 @@ import Testing
         for (commune, dir) in world.nodes {
             for index in 0..<3 {
                 let id = try Executables.node(
-                    "record", "put", "--dir", dir, "children", "--unit", commune, "full_name=Trẻ \(commune)-\(index)",
-                    "school_status=primary", "village=Thôn \(index)"
+                    ["record", "put", "--dir", dir, "children", "--unit", commune, "school_status=primary"]
+                        + Sample.child("Trẻ \(commune)-\(index)", village: "Thôn \(index)")
                 ).ok("put").line
                 children[commune, default: []].append(id)
             }
@@ -153,7 +153,8 @@ import Testing
         // Province staff edit a child of a district's commune: it must reach the commune.
         let provinceDB = world.province.database
         try Executables.hub(
-            "record", "put", "--db", provinceDB, "children", "--id", children["17605"]![2], "at_risk=true"
+            "record", "put", "--db", provinceDB, "children", "--id", children["17605"]![2], "at_risk=true",
+            "at_risk_reason=Cha mẹ đi làm ăn xa"
         ).ok()
         // A child moves from a commune of district 415 to a commune of district 416.
         let moved = children["17608"]![2]

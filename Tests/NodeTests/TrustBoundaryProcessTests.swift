@@ -25,7 +25,9 @@ import Testing
         try district.node("17605", in: a, url: hub.url)
         let mallory = directory.path("mallory")
         try district.node("17608", in: mallory, url: hub.url)
-        let child = try Self.put("--dir", a, "children", "--unit", "17605", "full_name=Vừ Thị Mỷ", "sex=F")
+        let child = try Self.put(
+            "--dir", a, "children", "--unit", "17605", "full_name=Vừ Thị Mỷ", "sex=F", "date_of_birth=2019-09-05",
+            "village=Bản Mòn")
         try Executables.node("sync", "--dir", a).ok()
         let before = try Self.unitHash(district.database, "17605")
         #expect(before == (try Executables.node("state-hash", "--dir", a).ok().line))
@@ -94,13 +96,17 @@ import Testing
         let db = district.database
         let a = directory.path("a")
         try district.node("17605", in: a, url: hub.url)
-        let child = try Self.put("--dir", a, "children", "--unit", "17605", "full_name=Lò Văn Páo")
+        let child = try Self.put(
+            "--dir", a, "children", "--unit", "17605", "full_name=Lò Văn Páo", "sex=M", "date_of_birth=2016-02-11",
+            "village=Bản Mòn")
         try Executables.node("sync", "--dir", a).ok()
         // The district moves the child to Huồi Tụ; commune A hears of it, then edits anyway.
         try Executables.hub("record", "put", "--db", db, "children", "--id", child, "--unit", "17608").ok()
         try Executables.node("sync", "--dir", a).ok()
         try Executables.node("record", "put", "--dir", a, "children", "--id", child, "notes=Ghi chú riêng 4711").ok()
-        let other = try Self.put("--dir", a, "children", "--unit", "17605", "full_name=Giàng A Tủa")
+        let other = try Self.put(
+            "--dir", a, "children", "--unit", "17605", "full_name=Giàng A Tủa", "sex=M", "date_of_birth=2018-07-30",
+            "village=Bản Lầu")
         let synced = try Executables.node("sync", "--dir", a)
         #expect(synced.status == 0, "a refused change must not block the node: \(synced.stderr)")
         #expect(try Executables.hub("record", "get", "--db", db, "children", other).status == 0)

@@ -33,14 +33,19 @@ import Testing
         for index in 0..<5 {
             ids.append(
                 try Executables.node(
-                    "record", "put", "--dir", laptopA, "children", "full_name=Trẻ \(index)", "sex=F",
-                    "school_status=primary"
+                    ["record", "put", "--dir", laptopA, "children", "school_status=primary"]
+                        + Sample.child("Trẻ \(index)")
                 ).ok().line)
         }
-        try Executables.node("record", "put", "--dir", laptopA, "children", "--id", ids[0], "at_risk=true").ok()
+        try Executables.node(
+            "record", "put", "--dir", laptopA, "children", "--id", ids[0], "at_risk=true", "at_risk_reason=Bỏ học"
+        ).ok()
         try Executables.node("sync", "--dir", laptopA).ok()
-        try Executables.hub("record", "put", "--db", db, "cases", "--unit", "17605", "case_type=neglect").ok()
-        try Executables.hub("record", "put", "--db", db, "children", "--unit", "17608", "full_name=Khác").ok()
+        try Executables.hub(
+            ["record", "put", "--db", db, "cases", "--unit", "17605", "case_type=neglect"]
+                + Sample.protectionCase(of: ids[0])
+        ).ok()
+        try Executables.hub(["record", "put", "--db", db, "children", "--unit", "17608"] + Sample.child("Khác")).ok()
         try Executables.node("sync", "--dir", laptopA).ok()
         let originA = try Self.origin(ofNode: laptopA)
 
@@ -226,7 +231,7 @@ import Testing
         #expect(lock.hasPrefix("\(pid)\n"))
 
         // Short commands work beside the server.
-        try Executables.hub("record", "put", "--db", db, "children", "--unit", "17605", "sex=M").ok()
+        try Executables.hub(["record", "put", "--db", db, "children", "--unit", "17605"] + Sample.child(sex: "M")).ok()
         try Executables.hub("status", "--db", db).ok()
         try Executables.hub("enroll", "--db", db, "--unit", "17605").ok()
         try Executables.hub("nodes", "list", "--db", db).ok()
@@ -245,7 +250,7 @@ import Testing
         defer { hub.stop() }
         let dir = directory.path("node")
         try district.node("17605", in: dir, url: hub.url)
-        try Executables.node("record", "put", "--dir", dir, "children", "sex=F").ok()
+        try Executables.node(["record", "put", "--dir", dir, "children"] + Sample.child()).ok()
 
         // The hub stops answering (SIGSTOP): the first sync waits on it, holding the node's lock.
         let hubPID = hub.process.processIdentifier
@@ -320,13 +325,14 @@ import Testing
         let directory = try TemporaryDirectory()
         let node = directory.path("node")
         try Executables.node("init", "--dir", node, "--unit", "17605").ok()
-        try Executables.node("record", "put", "--dir", node, "children", "full_name=Lò Thị Mai").ok()
+        try Executables.node(["record", "put", "--dir", node, "children"] + Sample.child()).ok()
         let hubDB = directory.path("hub.sqlite")
         try Executables.hub("init", "--db", hubDB, "--unit", "415", "--name", "Kỳ Sơn").ok()
         let csv = directory.path("units.csv")
         try DistrictHub.units.write(toFile: csv, atomically: true, encoding: .utf8)
         try Executables.hub("units", "import", "--db", hubDB, csv).ok()
-        try Executables.hub("record", "put", "--db", hubDB, "children", "--unit", "17605", "sex=M").ok()
+        try Executables.hub(["record", "put", "--db", hubDB, "children", "--unit", "17605"] + Sample.child(sex: "M"))
+            .ok()
         // Any file: the replica's kind is checked before the file is read.
         let file = directory.path("node.changes")
         try Data("TRECHG not really".utf8).write(to: URL(fileURLWithPath: file))

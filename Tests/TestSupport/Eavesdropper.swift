@@ -33,7 +33,8 @@ public enum Eavesdropper {
         return secrets.filter { secret in seen.contains { contains($0, secret.bytes) } }.map(\.name)
     }
 
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    /// Whether `needle` occurs in `haystack`.
+    public static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, haystack.count >= needle.count else { return false }
         return (0...(haystack.count - needle.count)).contains {
             haystack[$0..<($0 + needle.count)].elementsEqual(needle)

@@ -354,6 +354,46 @@ public struct Validator: Sendable {
         }
     }
 
+    /// Whether `text` is in Unicode NFC, byte for byte: Swift's `==` on strings compares by
+    /// canonical equivalence, so a decomposed name equals its composed form there. Text made
+    /// only of scalars whose NFC quick check is Yes and whose combining class is 0 is NFC as it
+    /// is (UAX #15); the ranges below are such scalars and hold Vietnamese as it is written, so
+    /// the costly normalisation runs only for other text.
+    static func isNFC(_ text: String) -> Bool {
+        let asItIs = text.unicodeScalars.allSatisfy { scalar in
+            scalar.value < 0x300 || nfcAsItIs.contains { $0.contains(scalar.value) }
+        }
+        if asItIs { return true }
+        return text.utf8.elementsEqual(text.precomposedStringWithCanonicalMapping.utf8)
+    }
+
+    /// Basic Latin to the spacing modifier letters, Latin Extended Additional (ạ…ỹ), dashes,
+    /// quotation marks and the ellipsis, currency signs (₫).
+    static let nfcAsItIs: [ClosedRange<UInt32>] = [0x0000...0x02FF, 0x1E00...0x1EFF, 0x2010...0x2027, 0x20A0...0x20C0]
+
+    /// `YYYY-MM-DD`, a day that exists: the form a node stores.
+    static func isCanonicalDate(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return false }
+        for index in [0, 1, 2, 3, 5, 6, 8, 9] where !(0x30...0x39).contains(bytes[index]) { return false }
+        return LocalDate(iso: text) != nil
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`, a moment that exists, in UTC: the form a node stores (what
+    /// `Instant.format` writes), checked without a date formatter.
+    static func isCanonicalInstant(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 20, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x5A,
+            isCanonicalDate(String(decoding: bytes[0..<10], as: UTF8.self))
+        else { return false }
+        func number(_ at: Int) -> Int? {
+            guard (0x30...0x39).contains(bytes[at]), (0x30...0x39).contains(bytes[at + 1]) else { return nil }
+            return Int(bytes[at] - 0x30) * 10 + Int(bytes[at + 1] - 0x30)
+        }
+        guard let hour = number(11), let minute = number(14), let second = number(17) else { return false }
+        return hour < 24 && minute < 60 && second < 60
+    }
+
     static func isDigits(_ text: String, count: Int) -> Bool {
         text.utf8.count == count && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
@@ -395,23 +435,23 @@ public struct Validator: Sendable {
     static func canonicalProblem(_ value: FieldValue, as field: FieldDefinition, lenientCodes: Bool) -> String? {
         switch field.type {
         case .text(let max), .longText(let max):
+            // A hub checks every text of every change it is pushed: the cheap tests first.
             guard case .string(let text) = value else { return "not text" }
-            // Swift's == compares canonically (NFD equals NFC): compare the scalars.
-            if !text.unicodeScalars.elementsEqual(text.precomposedStringWithCanonicalMapping.unicodeScalars) {
-                return "text not in Unicode NFC"
-            }
-            if text.count > max { return "text over \(max) characters" }
+            if !isNFC(text) { return "text not in Unicode NFC" }
+            // At least one byte a character: the grapheme count only when the bytes are over.
+            if text.utf8.count > max && text.count > max { return "text over \(max) characters" }
             let multiline: Bool = if case .longText = field.type { true } else { false }
-            for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control {
+            // General category Cc is exactly U+0000–U+001F and U+007F–U+009F.
+            for scalar in text.unicodeScalars where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
                 if multiline && (scalar == "\n" || scalar == "\t" || scalar == "\r") { continue }
                 return "control character in text"
             }
             return nil
         case .date:
-            guard case .string(let text) = value, LocalDate(iso: text) != nil else { return "not a date YYYY-MM-DD" }
+            guard case .string(let text) = value, isCanonicalDate(text) else { return "not a date YYYY-MM-DD" }
             return nil
         case .instant:
-            guard case .string(let text) = value, let date = Instant.parse(text), Instant.format(date) == text else {
+            guard case .string(let text) = value, isCanonicalInstant(text) else {
                 return "not an instant YYYY-MM-DDTHH:MM:SSZ"
             }
             return nil
@@ -472,7 +512,8 @@ public struct Validator: Sendable {
         for (key, value) in object {
             guard let field = fields.first(where: { $0.name == key }) else {
                 if lenientCodes { continue }
-                return "unknown item \"\(key)\""
+                // A key is part of the value: named only when it is a name, never free text.
+                return ReservedField.isValidName(key) ? "unknown item \"\(key)\"" : "an unknown item"
             }
             if let problem = canonicalProblem(value, as: field, lenientCodes: lenientCodes) {
                 return "\(key): \(problem)"

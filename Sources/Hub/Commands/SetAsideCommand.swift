@@ -84,8 +84,10 @@ extension TreHub {
         }
     }
 
-    /// Applies the selected set-aside changes again: judged by the write rule (`retry`), or
-    /// taken as the operator's decision (`accept`: still only from enrolled senders, in time).
+    /// Applies the selected set-aside changes again: judged by the write rule and the
+    /// definition (`retry`: a value the definition refuses is refused again — `discard` drops
+    /// it), or taken as the operator's decision (`accept`: still only from enrolled senders, in
+    /// time; neither scope nor values are judged, so an invalid value is stored as sent).
     static func applySetAside(
         _ location: HubDatabase, _ selection: SetAsideSelection, json: Bool, operatorAccepts: Bool
     ) throws {
@@ -120,7 +122,10 @@ extension TreHub {
     struct SetAsideRetry: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "retry",
-            abstract: "Judge them again by the write rule, as if their senders had just sent them.")
+            abstract: "Judge them again by the write rule and the definition, as if their senders had just sent them.",
+            discussion:
+                "A change refused for its values (invalid_value) is refused again unless this hub's definition now "
+                + "allows them: `discard` drops it.")
 
         @OptionGroup var location: HubDatabase
         @OptionGroup var output: OutputOptions
@@ -134,10 +139,12 @@ extension TreHub {
     struct SetAsideAccept: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "accept",
-            abstract: "Apply them although the write rule refused them: the operator's decision.",
+            abstract: "Apply them although the hub refused them: the operator's decision.",
             discussion:
                 "The senders must still be enrolled and the changes' times not ahead of this hub's clock; "
-                + "they merge like any change (concurrent values are kept as conflicts).")
+                + "they merge like any change (concurrent values are kept as conflicts). Neither the write rule "
+                + "nor the definition is applied: values the definition refuses (invalid_value) are stored as sent "
+                + "and relayed.")
 
         @OptionGroup var location: HubDatabase
         @OptionGroup var output: OutputOptions

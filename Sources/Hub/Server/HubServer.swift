@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -104,8 +105,10 @@ enum HubServer {
                 return Reply(status: 200, contentType: "application/json", body: try service.enrol(body: exchange.body))
             case ("POST", "/v1/push"):
                 let epoch = exchange.parameters["epoch"] ?? ""
+                let definition = try declaredDefinition(exchange.parameters)
                 return try signed(exchange, service: service, contentType: "application/json") { peer in
-                    Answer(body: try service.push(peer: peer, body: exchange.body, epoch: epoch))
+                    Answer(
+                        body: try service.push(peer: peer, body: exchange.body, epoch: epoch, definition: definition))
                 }
             case ("GET", "/v1/pull"):
                 guard let after = exchange.parameters["after"].flatMap(UInt64.init) else {
@@ -116,8 +119,10 @@ enum HubServer {
                 let maxBytes = exchange.parameters["max_bytes"].flatMap(Int.init) ?? (1 << 20)
                 let epoch = exchange.parameters["epoch"]
                 let own = exchange.parameters["own"] == "1"
+                let definition = try declaredDefinition(exchange.parameters)
                 return try signed(exchange, service: service, contentType: changeSetType) { peer in
-                    let page = try service.pull(peer: peer, after: after, maxBytes: maxBytes, epoch: epoch, own: own)
+                    let page = try service.pull(
+                        peer: peer, after: after, maxBytes: maxBytes, epoch: epoch, own: own, definition: definition)
                     return Answer(
                         body: page.bytes, epoch: page.epoch,
                         acknowledged: try service.replica.setting(HubService.positionSetting(peer.origin)) ?? "")
@@ -142,6 +147,26 @@ enum HubServer {
                     hint: "See the hub's log; nothing of this request was applied unless acknowledged."
                 ).json)
         }
+    }
+
+    /// The domain definition version a request declares (`definition=N`): 1 when absent (a
+    /// release that declared none ran version 1); a whole number within
+    /// `DomainDefinition.declarableVersions` otherwise, or the request is refused before anything
+    /// is read.
+    static func declaredDefinition(_ parameters: [String: String]) throws -> Int {
+        guard let text = parameters["definition"] else { return 1 }
+        guard !text.isEmpty, text.utf8.count <= 7, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let version = Int(text), DomainDefinition.declarableVersions.contains(version)
+        else {
+            let range = DomainDefinition.declarableVersions
+            throw HubRefusal(
+                statusCode: 400, code: "bad_definition",
+                message:
+                    "definition must be the sender's domain definition version, a whole number from "
+                    + "\(range.lowerBound) to \(range.upperBound)",
+                hint: "tre-node and tre-hub send their version themselves; nothing of this request was applied.")
+        }
+        return version
     }
 
     /// Runs an authenticated route: verifies the request's signature, runs `work` for the peer

@@ -269,7 +269,11 @@ final class HubService: Sendable {
         try replica.setting(Self.positionSetting(peer.origin)).flatMap(AcknowledgedPosition.init)?.epoch ?? ""
     }
 
-    func push(peer: HubStore.Peer, body: [UInt8], epoch: String = "") throws -> [UInt8] {
+    /// Applies a push from `peer`. `definition` is the version of the domain definition the
+    /// peer declared on this request (`definition=N`; 1 when a request of an earlier release
+    /// declares none), kept as its latest in the same transaction; nil for a change file, which
+    /// declares none: it is judged by the version the peer last declared.
+    func push(peer: HubStore.Peer, body: [UInt8], epoch: String = "", definition: Int? = nil) throws -> [UInt8] {
         guard epoch.utf8.count <= 64, epoch.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ":") })
         else {
             throw HubRefusal(
@@ -303,7 +307,8 @@ final class HubService: Sendable {
                 hint: "The hub's operator reviews them (`tre-hub set-aside`) before this replica can push again; "
                     + "nothing of this set was applied, and nothing is lost.")
         }
-        let gate = try store.gate(for: peer, now: nowMillis, maximumFutureMillis: maximumFutureMillis)
+        let gate = try store.gate(
+            for: peer, declaring: definition, now: nowMillis, maximumFutureMillis: maximumFutureMillis)
         var acknowledged: UInt64 = 0
         do {
             let acknowledge = { (access: any StorageAccess) throws in
@@ -316,6 +321,9 @@ final class HubService: Sendable {
                 acknowledged = max(position, set.to)
                 try access.setSetting(
                     Self.positionSetting(peer.origin), AcknowledgedPosition(epoch: epoch, position: acknowledged).text)
+                if let definition {
+                    try HubStore.recordDefinition(definition, of: peer.origin, in: access)
+                }
             }
             let report: Replica.ApplyReport
             if faults.acknowledgeBeforeApply {
@@ -382,9 +390,15 @@ final class HubService: Sendable {
 
     /// A page of the log for `peer`: its scope, without what came from it (unless `own`: a
     /// replica restored from a backup asks for its own changes back too).
-    func pull(peer: HubStore.Peer, after: UInt64, maxBytes: Int, epoch: String? = nil, own: Bool = false) throws -> (
-        bytes: [UInt8], epoch: String
-    ) {
+    /// `definition`: the version of the domain definition the peer declared on this request,
+    /// kept as its latest (nil: none declared, as for a change file).
+    func pull(
+        peer: HubStore.Peer, after: UInt64, maxBytes: Int, epoch: String? = nil, own: Bool = false,
+        definition: Int? = nil
+    ) throws -> (bytes: [UInt8], epoch: String) {
+        if let definition, try store.declaredDefinition(of: peer.origin) != definition {
+            try replica.storage.write { try HubStore.recordDefinition(definition, of: peer.origin, in: $0) }
+        }
         let units = try store.subtree(of: peer.unit)
         let current = try pullEpoch(units: units)
         let start = epoch.map { $0 == current } ?? true ? after : 0

@@ -1,5 +1,16 @@
+import Domain
+import SyncCore
+
 /// The hub's API, served at /openapi.yaml and checked by schemathesis in the tests.
 enum OpenAPIDocument {
+    /// `definition=N` on pushes and pulls: the sender's domain definition version.
+    static let definitionParameter =
+        "{name: definition, in: query, required: false, description: \"The sender's domain definition version "
+        + "(absent: 1, what releases that sent none ran). The hub checks pushed values against its own definition as "
+        + "a replica of that version sees it: a newer one's collections, fields and codes are kept; a value outside "
+        + "its field's type or enumeration is set aside (invalid_value).\", schema: {type: integer, minimum: "
+        + "\(DomainDefinition.declarableVersions.lowerBound), maximum: \(DomainDefinition.declarableVersions.upperBound)}}"
+
     static let yaml = """
         openapi: 3.0.3
         info:
@@ -91,6 +102,7 @@ enum OpenAPIDocument {
               security: [{TreSignature: []}]
               parameters:
                 - {name: epoch, in: query, required: false, schema: {type: string, maxLength: 64, pattern: '^[!-9;-~]*$'}}
+                - \(definitionParameter)
               requestBody:
                 required: true
                 content:
@@ -113,7 +125,7 @@ enum OpenAPIDocument {
                           parked: {type: integer}
                           set_aside:
                             type: array
-                            description: Changes refused and set aside, with why (identities only, never values).
+                            description: Changes refused and set aside, with why (identities, field names and what is wrong; never values).
                             items:
                               type: object
                               required: [origin, counter, collection, record, code, message]
@@ -122,7 +134,7 @@ enum OpenAPIDocument {
                                 counter: {type: integer}
                                 collection: {type: string}
                                 record: {type: string, format: uuid}
-                                code: {type: string, enum: [forged_origin, out_of_scope, claims_existing_record, future_time, depends_on_set_aside]}
+                                code: {type: string, enum: [\(AuthorizationError.Kind.allCases.map(\.rawValue).joined(separator: ", "))]}
                                 message: {type: string}
                 "400": {$ref: "#/components/responses/Refusal"}
                 "401": {$ref: "#/components/responses/Refusal"}
@@ -140,6 +152,7 @@ enum OpenAPIDocument {
                 - {name: max_bytes, in: query, required: false, schema: {type: integer, format: int32, minimum: 1, maximum: 2147483647}}
                 - {name: epoch, in: query, required: false, description: "The epoch of the hub's log as last seen; another one makes the hub answer from 0.", schema: {type: string, maxLength: 64}}
                 - {name: own, in: query, required: false, description: "1 after a restore: include the caller's own changes.", schema: {type: string, enum: ["0", "1"]}}
+                - \(definitionParameter)
               responses:
                 "200":
                   description: A change set (kind pull) covering the log up to its `to` position.

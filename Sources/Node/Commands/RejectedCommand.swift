@@ -58,6 +58,24 @@ extension TreNode {
                     whatEnglish:
                         "This change follows an earlier change of the same record that the district did not accept.",
                     todoEnglish: "Settle the earlier change; this one goes with it.")
+            case "invalid_value":
+                Explanation(
+                    what:
+                        "Huyện không nhận giá trị này: trường không có trong mẫu hồ sơ, hoặc giá trị sai kiểu hay "
+                        + "không nằm trong danh sách lựa chọn (ví dụ giới tính, ngày sinh, số điện thoại). "
+                        + "Dòng \"hub\" cho biết trường nào.",
+                    todo:
+                        "Sửa lại giá trị đúng trên máy này rồi đồng bộ, và báo huyện kèm mã thay đổi: cán bộ huyện "
+                        + "chấp nhận thay đổi cũ để bản đã sửa được áp dụng tiếp theo (các thay đổi sau của hồ sơ "
+                        + "này chờ cùng nó).",
+                    whatEnglish:
+                        "The district did not take this value: the field is not in the record's form, or the value "
+                        + "is of the wrong kind or not one of the choices (sex, date of birth, phone number, …). "
+                        + "The \"hub\" line names the field.",
+                    todoEnglish:
+                        "Correct the value on this computer and sync, and tell the district, giving the change's id: "
+                        + "its staff accept the old change so that the correction applies after it (the record's "
+                        + "later changes wait with it).")
             case "forged_origin":
                 Explanation(
                     what: "Thay đổi này không được ghi trên máy này.",

@@ -68,7 +68,7 @@ extension TreNode {
             }
             var syncer = try Syncer(
                 replica: replica, upstream: upstream, pushFilter: LogFilter(onlyOrigin: replica.origin),
-                dictionary: WireVocabulary.dictionary)
+                dictionary: WireVocabulary.dictionary, definition: DomainDefinition.current.version)
             syncer.maxPushChanges = maxSetChanges
             syncer.maxPullBytes = maxPageBytes
             return syncer

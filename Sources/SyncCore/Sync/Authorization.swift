@@ -38,6 +38,11 @@ public struct AuthorizationError: Error, Hashable, Sendable, CustomStringConvert
         case inconsistentContext = "inconsistent_context"
         /// Too many changes of the record already wait for changes this replica lacks.
         case tooManyParked = "too_many_parked"
+        /// A value the receiver's domain definition does not allow: an unknown collection or
+        /// field, or a value outside its type or enumeration (judged against the definition
+        /// version the sender declared). The detail names the collection, the field and what
+        /// is wrong, never the value.
+        case invalidValue = "invalid_value"
     }
 
     public let kind: Kind

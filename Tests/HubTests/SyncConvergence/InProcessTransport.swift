@@ -227,13 +227,15 @@ final class InProcessTransport: HubTransport, @unchecked Sendable {
             do {
                 switch (request.method, path) {
                 case ("POST", "/v1/push"):
-                    body = try service.push(peer: peer, body: request.body, epoch: query["epoch"] ?? "")
+                    body = try service.push(
+                        peer: peer, body: request.body, epoch: query["epoch"] ?? "",
+                        definition: try HubServer.declaredDefinition(query))
                     noteDelivered(request.body, key: peer.key)
                 case ("GET", "/v1/pull"):
                     let page = try service.pull(
                         peer: peer, after: UInt64(query["after"] ?? "") ?? 0,
                         maxBytes: query["max_bytes"].flatMap { Int($0) } ?? (1 << 20), epoch: query["epoch"],
-                        own: query["own"] == "1")
+                        own: query["own"] == "1", definition: try HubServer.declaredDefinition(query))
                     body = page.bytes
                     epoch = page.epoch
                     acknowledged = try service.replica.setting(HubService.positionSetting(peer.origin)) ?? ""

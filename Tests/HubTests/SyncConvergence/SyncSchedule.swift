@@ -1,3 +1,5 @@
+import Domain
+import SyncCore
 import TestSupport
 
 /// One step of a random sync schedule. Steps name actors (every node, then every hub's
@@ -55,6 +57,15 @@ struct SyncSchedule {
     var steps: [SyncStep]
 
     static let fieldNames = ["full_name", "village", "school_status", "notes"]
+
+    /// The value numbered `number` of `field`, valid under the definition (the hubs check every
+    /// value): text for the text fields, a code for `school_status`. Equal numbers give equal
+    /// values and different numbers (0 to 4) different ones, as the oracle expects.
+    static func value(_ field: String, _ number: Int) -> FieldValue {
+        guard field == "school_status" else { return .string("v\(number)") }
+        let codes = Enumerations.schoolStatus.values.map(\.code)
+        return .string(codes[number % codes.count])
+    }
 
     init(seed: UInt64) {
         self.seed = seed

@@ -134,7 +134,8 @@ final class SyncSimulation {
         do {
             switch step {
             case .put(let actor, let slot, let fields, let unit):
-                let values = fields.mapValues { FieldValue.string("v\($0)") }
+                let values = Dictionary(
+                    uniqueKeysWithValues: fields.map { ($0.key, SyncSchedule.value($0.key, $0.value)) })
                 if !created.contains(slot) {
                     let communes = communes(actor)
                     created.insert(slot)
@@ -184,7 +185,7 @@ final class SyncSimulation {
                     switch conflict.field {
                     case ReservedField.deleted: .bool(value % 2 == 0)
                     case ReservedField.unit: .string(SyncTopology.communes[value % SyncTopology.communes.count])
-                    default: .string("v\(value)")
+                    default: SyncSchedule.value(conflict.field, value)
                     }
                 made(try replica.resolve(key.collection, id: key.id, field: conflict.field, value: written))
                 stats.resolutions += 1
@@ -311,7 +312,7 @@ final class SyncSimulation {
             hub: hub, client: replica.origin, key: upstream.key, clientCrash: crash, plan: plan.link)
         var syncer = try Syncer(
             replica: replica, upstream: upstream, pushFilter: pushFilter, dictionary: WireVocabulary.dictionary,
-            transport: transport)
+            definition: DomainDefinition.current.version, transport: transport)
         syncer.maxPushChanges = plan.maxPushChanges
         syncer.maxPullBytes = plan.maxPullBytes
         var outcome = SyncOutcome()

@@ -1,0 +1,47 @@
+public import SyncCore
+
+/// A hub's gate with the definition's check added to its write rule: a change its sender may
+/// send (`inner` admits it) must also set only values the definition allows, judged as
+/// `Validator.checkIncoming` judges a peer's change — against the definition version that sender
+/// declared, so the collections, fields and codes of a newer definition pass and are kept, while
+/// a field this hub knows is still checked. A change that fails is refused on arrival and set
+/// aside like the write rule's refusals (`invalid_value`), without blocking the sender's other
+/// changes; the refusal names the collection, the field and what is wrong, never the value.
+///
+/// Sources the inner gate trusts (the hub above, which is the authority) are not checked.
+public struct DefinitionGate<Inner: ChangeGate>: ChangeGate {
+    public let inner: Inner
+    public let validator: Validator
+    /// The definition version each sender declared (`definition=N` on its requests; 1, the
+    /// version of releases that did not declare one, when it never did).
+    public let declaredVersion: (OriginID?) -> Int
+
+    public init(_ inner: Inner, validator: Validator = Validator(), declaredVersion: @escaping (OriginID?) -> Int) {
+        self.inner = inner
+        self.validator = validator
+        self.declaredVersion = declaredVersion
+    }
+
+    public func admit(_ change: Change, via: OriginID?) -> AuthorizationError? {
+        if let refusal = inner.admit(change, via: via) { return refusal }
+        if inner.trusts(via) { return nil }
+        guard
+            let problem = validator.checkIncoming(
+                collection: change.collection, set: change.set, peerVersion: declaredVersion(via))
+        else { return nil }
+        return AuthorizationError(kind: .invalidValue, dot: change.dot, record: change.key, detail: problem)
+    }
+
+    public func authorize(_ change: Change, via: OriginID?, owners: [String], exists: Bool) -> AuthorizationError? {
+        inner.authorize(change, via: via, owners: owners, exists: exists)
+    }
+
+    public func trusts(_ via: OriginID?) -> Bool { inner.trusts(via) }
+}
+
+extension DomainDefinition {
+    /// The definition versions a peer may declare: 1 (the first, and what a release that
+    /// declared none ran) up to a bound no real definition will reach, so a declared number is
+    /// checked before it is used.
+    public static let declarableVersions: ClosedRange<Int> = 1...1_000_000
+}
