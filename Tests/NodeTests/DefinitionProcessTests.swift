@@ -18,7 +18,7 @@ import Testing
     }
 
     static func replica(_ path: String) throws -> Replica {
-        try Replica(storage: try SQLiteStorage(path: path), time: SystemTimeSource())
+        try openReplica(path)
     }
 
     @Test func recordPutRefusesWhatTheDefinitionDoesNotAllowAndStoresTextInNFC() throws {
