@@ -110,3 +110,43 @@ import Testing
         #expect(try store.listChildren(includeTraces: true).count == 1)
     }
 }
+
+/// The sealed cache of folded names a search starts from follows every change: a rename, a
+/// delete, a move, and changes that came by sync (straight into the replica, not through the
+/// domain store).
+@Suite struct NameCacheTests {
+    @Test func searchFollowsEveryChangeThroughTheCache() throws {
+        let replica = try makeReplica(.sqlite, origin: 1, unit: "17605")
+        let store = DomainStore(replica: replica, now: { Instant.parse("2026-12-02T02:00:00Z")! })
+        func add(_ name: String) throws -> RecordID {
+            try store.create(
+                "children",
+                fields: [
+                    "full_name": .string(name), "sex": .string("F"), "date_of_birth": .string("2015-03-02"),
+                    "village": .string("Bản Pha"),
+                ])
+        }
+        func find(_ query: String) throws -> [String] {
+            try store.findChildren(query).compactMap { $0.string("full_name") }
+        }
+        let lan = try add("Nguyễn Thị Lan")
+        let duc = try add("Đặng Văn Đức")
+        #expect(try find("nguyen thi lan") == ["Nguyễn Thị Lan"])
+        #expect(try replica.setting("domain.search.children.v1") != nil)
+        try store.update("children", id: lan, fields: ["full_name": .string("Nguyễn Thị Lành")])
+        #expect(try find("nguyen thi lan") == ["Nguyễn Thị Lành"])
+        #expect(try find("lanh") == ["Nguyễn Thị Lành"])
+        // A change made below the domain store, as a sync applies them.
+        try replica.put("children", id: duc, set: ["full_name": .string("Đặng Văn Dũng")])
+        #expect(try find("dang van duc").isEmpty)
+        #expect(try find("dang dung") == ["Đặng Văn Dũng"])
+        try replica.delete("children", id: duc)
+        #expect(try find("dang").isEmpty)
+        try store.moveChild(lan, to: "17608")
+        #expect(try find("lanh").isEmpty)
+        #expect(try store.findChildren("lanh", includeTraces: true).count == 1)
+        // A damaged cache is rebuilt, not trusted.
+        try replica.setSetting("domain.search.children.v1", "v1 x\ngarbage")
+        #expect(try store.findChildren("lanh", includeTraces: true).count == 1)
+    }
+}

@@ -13,7 +13,8 @@ import Testing
     static func put(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
         var arguments = arguments
         if arguments.contains("children") && !arguments.contains("--id") {
-            for field in Sample.child() where !arguments.contains(where: { $0.hasPrefix(field.prefix { $0 != "=" } + "=") }) {
+            for field in Sample.child()
+            where !arguments.contains(where: { $0.hasPrefix(field.prefix { $0 != "=" } + "=") }) {
                 arguments.append(field)
             }
         }

@@ -53,6 +53,11 @@ extension Replica {
         try storage.write { try $0.setSetting(name, value) }
     }
 
+    /// The sequence of the last entry of this replica's log (0 when empty).
+    public func lastSequence() throws -> UInt64 {
+        try storage.read { try $0.lastSequence() }
+    }
+
     public func counts() throws -> ReplicaCounts {
         try storage.read { access in
             ReplicaCounts(

@@ -1,0 +1,133 @@
+import SyncCore
+
+/// The folded names of a commune's children, kept between commands so that a search does not
+/// open every child's record: one replica setting, which the storage seals at rest like any
+/// value (a copied file shows nothing of it), covering the log up to `sequence` and brought up
+/// to date from the log when it is behind. It holds folded syllables only; the names shown come
+/// from the matching records themselves.
+struct NameCache {
+    struct Entry {
+        var unit: String
+        /// The folded syllables, each preceded by a space: " dang van duc".
+        var folded: [UInt8]
+    }
+
+    static let setting = "domain.search.children.v1"
+    /// Beyond this many log entries to catch up, rebuilding from the records is quicker.
+    static let catchUpLimit = 20_000
+
+    var sequence: UInt64 = 0
+    var entries: [RecordID: Entry] = [:]
+
+    /// The cache as stored, or nil when absent or not readable (then it is rebuilt).
+    init?(stored text: String) {
+        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)[...]
+        guard let header = lines.popFirst(), header.starts(with: "v1 ".utf8),
+            let sequence = UInt64(String(decoding: header.dropFirst(3), as: UTF8.self))
+        else { return nil }
+        self.sequence = sequence
+        entries.reserveCapacity(lines.count)
+        for line in lines {
+            let parts = line.split(separator: UInt8(ascii: "\t"), maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, let id = RecordID(string: String(decoding: parts[0], as: UTF8.self)) else {
+                return nil
+            }
+            entries[id] = Entry(unit: String(decoding: parts[1], as: UTF8.self), folded: Array(parts[2]))
+        }
+    }
+
+    init() {}
+
+    var stored: String {
+        var text = "v1 \(sequence)\n"
+        text.reserveCapacity(entries.count * 64)
+        for (id, entry) in entries {
+            text += "\(id)\t\(entry.unit)\t\(String(decoding: entry.folded, as: UTF8.self))\n"
+        }
+        return text
+    }
+
+    static func entry(for state: RecordState) -> Entry? {
+        guard !state.isDeleted, let name = state.value("full_name")?.stringValue else { return nil }
+        let folded = searchTerms(name).map { " " + $0 }.joined()
+        // Tabs and newlines never survive folding into terms; units are codes.
+        return Entry(unit: state.unit ?? "", folded: Array(folded.utf8))
+    }
+
+    mutating func update(_ id: RecordID, _ state: RecordState?) {
+        entries[id] = state.flatMap(Self.entry(for:))
+    }
+
+    /// The ids whose folded name holds every query term at the start of a syllable: the
+    /// candidates the name index then ranks.
+    func candidates(_ terms: [[UInt8]], units: (String) -> Bool) -> [RecordID] {
+        var result: [RecordID] = []
+        for (id, entry) in entries where units(entry.unit) {
+            if terms.allSatisfy({ Self.containsSyllablePrefix(entry.folded, $0) }) { result.append(id) }
+        }
+        return result
+    }
+
+    /// Whether `haystack` holds " " + `term` (a syllable starting with the term).
+    static func containsSyllablePrefix(_ haystack: [UInt8], _ term: [UInt8]) -> Bool {
+        let needle = term.count + 1
+        guard haystack.count >= needle else { return false }
+        var start = 0
+        while start + needle <= haystack.count {
+            if haystack[start] == 0x20 {
+                var matched = true
+                for offset in 0..<term.count where haystack[start + 1 + offset] != term[offset] {
+                    matched = false
+                    break
+                }
+                if matched { return true }
+            }
+            start += 1
+        }
+        return false
+    }
+}
+
+extension DomainStore {
+    /// The name cache, brought up to date with the log; written back when it changed.
+    func currentNameCache() throws -> NameCache {
+        var cache = try replica.setting(NameCache.setting).flatMap(NameCache.init(stored:))
+        var changed = false
+        if var current = cache {
+            var touched = Set<RecordID>()
+            var after = current.sequence
+            var entries = 0
+            while true {
+                let page = try replica.log(after: after, limit: 5_000)
+                guard let last = page.last else { break }
+                for entry in page where entry.change.collection == "children" { touched.insert(entry.change.record) }
+                entries += page.count
+                after = last.sequence
+                if entries > NameCache.catchUpLimit { break }
+            }
+            if entries > NameCache.catchUpLimit {
+                cache = nil
+            } else if after != current.sequence {
+                for id in touched { current.update(id, try replica.record("children", id: id)) }
+                current.sequence = after
+                cache = current
+                changed = true
+            }
+        }
+        if cache == nil {
+            var fresh = NameCache()
+            // The position first: a change landing while the records are read is then caught
+            // up again next time (updating an entry twice is harmless), never missed.
+            fresh.sequence = try replica.lastSequence()
+            for (id, state) in try replica.records(in: "children") { fresh.update(id, state) }
+            cache = fresh
+            changed = true
+        }
+        if changed, let cache {
+            // A search must not fail because the cache could not be saved (another command
+            // writing): it is rebuilt or caught up next time.
+            try? replica.setSetting(NameCache.setting, cache.stored)
+        }
+        return cache!
+    }
+}
