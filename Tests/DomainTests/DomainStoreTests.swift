@@ -132,7 +132,7 @@ import Testing
         let lan = try add("Nguyễn Thị Lan")
         let duc = try add("Đặng Văn Đức")
         #expect(try find("nguyen thi lan") == ["Nguyễn Thị Lan"])
-        #expect(try replica.setting("domain.search.children.v1") != nil)
+        #expect(try replica.setting("domain.search.children.v2") != nil)
         try store.update("children", id: lan, fields: ["full_name": .string("Nguyễn Thị Lành")])
         #expect(try find("nguyen thi lan") == ["Nguyễn Thị Lành"])
         #expect(try find("lanh") == ["Nguyễn Thị Lành"])
@@ -146,7 +146,7 @@ import Testing
         #expect(try find("lanh").isEmpty)
         #expect(try store.findChildren("lanh", includeTraces: true).count == 1)
         // A damaged cache is rebuilt, not trusted.
-        try replica.setSetting("domain.search.children.v1", "v1 x\ngarbage")
+        try replica.setSetting("domain.search.children.v2", "v1 x\ngarbage")
         #expect(try store.findChildren("lanh", includeTraces: true).count == 1)
     }
 }

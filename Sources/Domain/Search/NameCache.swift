@@ -12,7 +12,7 @@ struct NameCache {
         var folded: [UInt8]
     }
 
-    static let setting = "domain.search.children.v1"
+    static let setting = "domain.search.children.v2"
     /// Beyond this many log entries to catch up, rebuilding from the records is quicker.
     static let catchUpLimit = 20_000
 
@@ -27,13 +27,41 @@ struct NameCache {
         else { return nil }
         self.sequence = sequence
         entries.reserveCapacity(lines.count)
+        var unit = ""
         for line in lines {
             let parts = line.split(separator: UInt8(ascii: "\t"), maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let id = RecordID(string: String(decoding: parts[0], as: UTF8.self)) else {
-                return nil
-            }
-            entries[id] = Entry(unit: String(decoding: parts[1], as: UTF8.self), folded: Array(parts[2]))
+            guard parts.count == 3, let id = Self.id(hex: parts[0]) else { return nil }
+            // A commune's entries share one or two unit codes: a new string only when it changes.
+            if !unit.utf8.elementsEqual(parts[1]) { unit = String(decoding: parts[1], as: UTF8.self) }
+            entries[id] = Entry(unit: unit, folded: Array(parts[2]))
         }
+    }
+
+    /// A record id as the cache writes it: 32 hexadecimal digits (parsed without building a
+    /// string: a commune's cache holds thousands).
+    static func id(hex: some Collection<UInt8>) -> RecordID? {
+        guard hex.count == 32 else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for (position, byte) in hex.enumerated() {
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            default: return nil
+            }
+            if position < 16 { high = high << 4 | UInt64(digit) } else { low = low << 4 | UInt64(digit) }
+        }
+        return RecordID(UUID128(high: high, low: low))
+    }
+
+    static func hex(_ id: RecordID) -> String {
+        let value = id.uuid
+        func digits(_ word: UInt64) -> String {
+            let text = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }
+        return digits(value.high) + digits(value.low)
     }
 
     init() {}
@@ -42,7 +70,7 @@ struct NameCache {
         var text = "v1 \(sequence)\n"
         text.reserveCapacity(entries.count * 64)
         for (id, entry) in entries {
-            text += "\(id)\t\(entry.unit)\t\(String(decoding: entry.folded, as: UTF8.self))\n"
+            text += "\(Self.hex(id))\t\(entry.unit)\t\(String(decoding: entry.folded, as: UTF8.self))\n"
         }
         return text
     }

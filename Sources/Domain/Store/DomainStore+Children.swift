@@ -14,10 +14,10 @@ extension DomainStore {
         let candidates = cache.candidates(terms.map { Array($0.utf8) }) { includeTraces || $0 == own }
         var index = NameIndex<RecordID>()
         var byID: [RecordID: DomainRecord] = [:]
-        for id in candidates.prefix(Self.maximumRankedCandidates) {
-            guard let child = try record("children", id: id), !child.deleted, includeTraces || isOwn(child),
-                let name = child.string("full_name")
-            else { continue }
+        for (id, state) in try replica.records("children", ids: Array(candidates.prefix(Self.maximumRankedCandidates)))
+        {
+            let child = DomainRecord(collection: "children", id: id, state: state)
+            guard !child.deleted, includeTraces || isOwn(child), let name = child.string("full_name") else { continue }
             index.insert(child.id, text: name)
             byID[child.id] = child
         }

@@ -21,6 +21,15 @@ extension Replica {
         try storage.read { try $0.record(RecordKey(collection: collection, id: id)) }
     }
 
+    /// The records of `ids` that this replica holds, read in one transaction.
+    public func records(_ collection: String, ids: [RecordID]) throws -> [(RecordID, RecordState)] {
+        try storage.read { access in
+            try ids.compactMap { id in
+                try access.record(RecordKey(collection: collection, id: id)).map { (id, $0) }
+            }
+        }
+    }
+
     /// Every record of a collection, in id order, deleted ones included.
     public func records(in collection: String) throws -> [(RecordID, RecordState)] {
         try storage.read { access in
