@@ -17,7 +17,10 @@ struct NameCache {
     static let catchUpLimit = 20_000
 
     var sequence: UInt64 = 0
-    var entries: [RecordID: Entry] = [:]
+    /// In the order read: a search scans them all; an update (rare: a catch-up) finds its entry
+    /// through `positions`, built then.
+    var ids: [RecordID] = []
+    var values: [Entry] = []
 
     /// The cache as stored, or nil when absent or not readable (then it is rebuilt).
     init?(stored text: String) {
@@ -26,14 +29,16 @@ struct NameCache {
             let sequence = UInt64(String(decoding: header.dropFirst(3), as: UTF8.self))
         else { return nil }
         self.sequence = sequence
-        entries.reserveCapacity(lines.count)
+        ids.reserveCapacity(lines.count)
+        values.reserveCapacity(lines.count)
         var unit = ""
         for line in lines {
             let parts = line.split(separator: UInt8(ascii: "\t"), maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, let id = Self.id(hex: parts[0]) else { return nil }
             // A commune's entries share one or two unit codes: a new string only when it changes.
             if !unit.utf8.elementsEqual(parts[1]) { unit = String(decoding: parts[1], as: UTF8.self) }
-            entries[id] = Entry(unit: unit, folded: Array(parts[2]))
+            ids.append(id)
+            values.append(Entry(unit: unit, folded: Array(parts[2])))
         }
     }
 
@@ -68,8 +73,8 @@ struct NameCache {
 
     var stored: String {
         var text = "v1 \(sequence)\n"
-        text.reserveCapacity(entries.count * 64)
-        for (id, entry) in entries {
+        text.reserveCapacity(ids.count * 64)
+        for (id, entry) in zip(ids, values) {
             text += "\(Self.hex(id))\t\(entry.unit)\t\(String(decoding: entry.folded, as: UTF8.self))\n"
         }
         return text
@@ -82,15 +87,44 @@ struct NameCache {
         return Entry(unit: state.unit ?? "", folded: Array(folded.utf8))
     }
 
-    mutating func update(_ id: RecordID, _ state: RecordState?) {
-        entries[id] = state.flatMap(Self.entry(for:))
+    /// Brings the entries of `records` up to date (nil: the record is gone), finding each
+    /// through one index of positions.
+    mutating func update(_ records: [(RecordID, RecordState?)]) {
+        var positions: [RecordID: Int] = [:]
+        positions.reserveCapacity(ids.count)
+        for (position, id) in ids.enumerated() { positions[id] = position }
+        var removed = Set<Int>()
+        for (id, state) in records {
+            let entry = state.flatMap(Self.entry(for:))
+            if let position = positions[id] {
+                if let entry { values[position] = entry } else { removed.insert(position) }
+            } else if let entry {
+                positions[id] = ids.count
+                ids.append(id)
+                values.append(entry)
+            }
+        }
+        if !removed.isEmpty {
+            let kept = ids.indices.filter { !removed.contains($0) }
+            ids = kept.map { ids[$0] }
+            values = kept.map { values[$0] }
+        }
+    }
+
+    /// Entries for records read in full (a rebuild): no lookups.
+    mutating func append(_ records: [(RecordID, RecordState)]) {
+        for (id, state) in records {
+            guard let entry = Self.entry(for: state) else { continue }
+            ids.append(id)
+            values.append(entry)
+        }
     }
 
     /// The ids whose folded name holds every query term at the start of a syllable: the
     /// candidates the name index then ranks.
     func candidates(_ terms: [[UInt8]], units: (String) -> Bool) -> [RecordID] {
         var result: [RecordID] = []
-        for (id, entry) in entries where units(entry.unit) {
+        for (id, entry) in zip(ids, values) where units(entry.unit) {
             if terms.allSatisfy({ Self.containsSyllablePrefix(entry.folded, $0) }) { result.append(id) }
         }
         return result
@@ -136,7 +170,10 @@ extension DomainStore {
             if entries > NameCache.catchUpLimit {
                 cache = nil
             } else if after != current.sequence {
-                for id in touched { current.update(id, try replica.record("children", id: id)) }
+                let read = Dictionary(
+                    try replica.records("children", ids: Array(touched)).map { ($0.0, $0.1) },
+                    uniquingKeysWith: { first, _ in first })
+                current.update(touched.map { ($0, read[$0]) })
                 current.sequence = after
                 cache = current
                 changed = true
@@ -147,7 +184,7 @@ extension DomainStore {
             // The position first: a change landing while the records are read is then caught
             // up again next time (updating an entry twice is harmless), never missed.
             fresh.sequence = try replica.lastSequence()
-            for (id, state) in try replica.records(in: "children") { fresh.update(id, state) }
+            fresh.append(try replica.records(in: "children"))
             cache = fresh
             changed = true
         }
