@@ -380,19 +380,22 @@ extension DomainStore {
     /// most urgent first. Cases that moved to another commune are not this office's to chase.
     public func overdue(horizon: TimeInterval = 48 * 3600) throws -> [DueItem] {
         let moment = now()
-        var items: [DueItem] = []
-        // Only the children of due cases are read (a commune holds thousands of children and a
-        // few hundred cases).
-        var children: [String: DomainRecord?] = [:]
+        var due: [(DomainRecord, CaseDeadline)] = []
         for record in try records("cases") where isOwn(record) {
             guard let facts = try? facts(of: record), facts.state.isOpen else { continue }
             for deadline in CaseWorkflow.overdue(deadlines: facts.deadlines, now: moment, horizon: horizon) {
-                let key = record.string("child_id") ?? ""
-                if children[key] == nil {
-                    children[key] = try RecordID(string: key).flatMap { try self.record("children", id: $0) }
-                }
-                items.append(DueItem(caseRecord: record, child: children[key] ?? nil, deadline: deadline))
+                due.append((record, deadline))
             }
+        }
+        // Only the children of due cases are read (a commune holds thousands of children and a
+        // few hundred cases), in one transaction.
+        let childIDs = Set(due.compactMap { $0.0.string("child_id").flatMap(RecordID.init(string:)) })
+        var children: [String: DomainRecord] = [:]
+        for (id, state) in try replica.records("children", ids: Array(childIDs)) {
+            children[id.description] = DomainRecord(collection: "children", id: id, state: state)
+        }
+        let items = due.map { record, deadline in
+            DueItem(caseRecord: record, child: children[record.string("child_id") ?? ""], deadline: deadline)
         }
         return items.sorted { ($0.deadline.due, $0.caseRecord.id) < ($1.deadline.due, $1.caseRecord.id) }
     }
