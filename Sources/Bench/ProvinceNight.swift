@@ -99,6 +99,24 @@ struct ProvinceNight: AsyncParsableCommand {
                         UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0000 | UInt64(index + 1))),
                     children: childCount, seed: seed &+ UInt64(index)))
         }
+        // What the definition check alone costs a hub a change: the check its gate's admit makes.
+        let validator = Validator()
+        var checkedChanges = 0
+        let checkSeconds = try measure {
+            for night in nights {
+                for changes in [night.initial, night.night] {
+                    for change in changes {
+                        if let problem = validator.checkIncoming(
+                            collection: change.collection, set: change.set,
+                            peerVersion: DomainDefinition.current.version)
+                        {
+                            throw BenchError("the hub would refuse a generated change: \(problem)")
+                        }
+                        checkedChanges += 1
+                    }
+                }
+            }
+        }
         let hubPath = directory.appendingPathComponent("hub.sqlite").path
         let hubClock = StepClock(1_763_900_000_000)
         let hub = try Replica.initialize(
@@ -294,6 +312,7 @@ struct ProvinceNight: AsyncParsableCommand {
             "nightly_merge_s": ratio(nightSeconds),
             "raw_night_operations_per_s": Int(rawNightRate),
             "nightly_merge_vs_raw_night": ratio(nightRate / rawNightRate),
+            "definition_check_us_per_change": ratio(checkSeconds / Double(max(checkedChanges, 1)) * 1e6),
             "wire_bytes_per_change": ratio(http?.wireBytesPerChange ?? Double(wireBytes) / Double(max(wireChanges, 1))),
             "night_bytes_per_commune": http?.nightBytesPerCommune ?? wireBytes / nights.count,
             "in_process_wire_bytes_per_change": ratio(Double(wireBytes) / Double(max(wireChanges, 1))),

@@ -360,10 +360,7 @@ public struct Validator: Sendable {
     /// is (UAX #15); the ranges below are such scalars and hold Vietnamese as it is written, so
     /// the costly normalisation runs only for other text.
     static func isNFC(_ text: String) -> Bool {
-        let asItIs = text.unicodeScalars.allSatisfy { scalar in
-            scalar.value < 0x300 || nfcAsItIs.contains { $0.contains(scalar.value) }
-        }
-        if asItIs { return true }
+        if text.unicodeScalars.allSatisfy({ isNFCAsItIs($0.value) }) { return true }
         return text.utf8.elementsEqual(text.precomposedStringWithCanonicalMapping.utf8)
     }
 
@@ -371,12 +368,39 @@ public struct Validator: Sendable {
     /// quotation marks and the ellipsis, currency signs (₫).
     static let nfcAsItIs: [ClosedRange<UInt32>] = [0x0000...0x02FF, 0x1E00...0x1EFF, 0x2010...0x2027, 0x20A0...0x20C0]
 
-    /// `YYYY-MM-DD`, a day that exists: the form a node stores.
-    static func isCanonicalDate(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return false }
-        for index in [0, 1, 2, 3, 5, 6, 8, 9] where !(0x30...0x39).contains(bytes[index]) { return false }
-        return LocalDate(iso: text) != nil
+    static func isNFCAsItIs(_ scalar: UInt32) -> Bool {
+        scalar < 0x300 || nfcAsItIs.contains { $0.contains(scalar) }
+    }
+
+    /// `YYYY-MM-DD`, a day that exists: the form a node stores. Read from the bytes, as a hub
+    /// reads every date it is pushed.
+    static func isCanonicalDate(_ text: String) -> Bool { isCanonicalDate(utf8: text.utf8) }
+
+    static func isCanonicalDate(utf8: some Collection<UInt8>) -> Bool {
+        guard utf8.count == 10 else { return false }
+        var parts = (year: 0, month: 0, day: 0)
+        for (index, byte) in utf8.enumerated() {
+            if index == 4 || index == 7 {
+                guard byte == 0x2D else { return false }
+                continue
+            }
+            guard (0x30...0x39).contains(byte) else { return false }
+            let digit = Int(byte - 0x30)
+            switch index {
+            case 0..<4: parts.year = parts.year * 10 + digit
+            case 5..<7: parts.month = parts.month * 10 + digit
+            default: parts.day = parts.day * 10 + digit
+            }
+        }
+        guard (1...12).contains(parts.month), parts.day >= 1 else { return false }
+        let leap = (parts.year % 4 == 0 && parts.year % 100 != 0) || parts.year % 400 == 0
+        let days =
+            switch parts.month {
+            case 2: leap ? 29 : 28
+            case 4, 6, 9, 11: 30
+            default: 31
+            }
+        return parts.day <= days
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, a moment that exists, in UTC: the form a node stores (what
@@ -384,7 +408,7 @@ public struct Validator: Sendable {
     static func isCanonicalInstant(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard bytes.count == 20, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x5A,
-            isCanonicalDate(String(decoding: bytes[0..<10], as: UTF8.self))
+            isCanonicalDate(utf8: bytes[0..<10])
         else { return false }
         func number(_ at: Int) -> Int? {
             guard (0x30...0x39).contains(bytes[at]), (0x30...0x39).contains(bytes[at + 1]) else { return nil }
@@ -413,7 +437,8 @@ public struct Validator: Sendable {
         guard let collection = definition.collection(name) else {
             return newer ? nil : "unknown collection \"\(name)\""
         }
-        for slot in set where !ReservedField.isReserved(slot.name) {
+        // The slots themselves: FieldMap's own iterator is not specialised across modules.
+        for slot in set.elements where !ReservedField.isReserved(slot.name) {
             guard let field = collection.field(slot.name) else {
                 if newer { continue }
                 return "unknown field \(name).\(slot.name)"
@@ -435,17 +460,23 @@ public struct Validator: Sendable {
     static func canonicalProblem(_ value: FieldValue, as field: FieldDefinition, lenientCodes: Bool) -> String? {
         switch field.type {
         case .text(let max), .longText(let max):
-            // A hub checks every text of every change it is pushed: the cheap tests first.
+            // A hub checks every text of every change it is pushed: one pass over the scalars for
+            // control characters (general category Cc is exactly U+0000–U+001F, U+007F–U+009F)
+            // and for scalars that may not be NFC as they are; the full test only after it.
             guard case .string(let text) = value else { return "not text" }
-            if !isNFC(text) { return "text not in Unicode NFC" }
+            let multiline: Bool = if case .longText = field.type { true } else { false }
+            var composedAsItIs = true
+            for scalar in text.unicodeScalars {
+                let code = scalar.value
+                if code < 0x20 || (0x7F...0x9F).contains(code) {
+                    if multiline && (code == 0x0A || code == 0x09 || code == 0x0D) { continue }
+                    return "control character in text"
+                }
+                if composedAsItIs && !isNFCAsItIs(code) { composedAsItIs = false }
+            }
+            if !composedAsItIs && !isNFC(text) { return "text not in Unicode NFC" }
             // At least one byte a character: the grapheme count only when the bytes are over.
             if text.utf8.count > max && text.count > max { return "text over \(max) characters" }
-            let multiline: Bool = if case .longText = field.type { true } else { false }
-            // General category Cc is exactly U+0000–U+001F and U+007F–U+009F.
-            for scalar in text.unicodeScalars where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
-                if multiline && (scalar == "\n" || scalar == "\t" || scalar == "\r") { continue }
-                return "control character in text"
-            }
             return nil
         case .date:
             guard case .string(let text) = value, isCanonicalDate(text) else { return "not a date YYYY-MM-DD" }
