@@ -24,7 +24,9 @@ struct NameCache {
 
     /// The cache as stored, or nil when absent or not readable (then it is rebuilt).
     init?(stored text: String) {
-        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)[...]
+        // One copy into contiguous bytes: slicing an array is far cheaper than a string's view.
+        let bytes = Array(text.utf8)
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)[...]
         guard let header = lines.popFirst(), header.starts(with: "v1 ".utf8),
             let sequence = UInt64(String(decoding: header.dropFirst(3), as: UTF8.self))
         else { return nil }
