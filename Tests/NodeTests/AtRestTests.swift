@@ -101,6 +101,10 @@ import Testing
         let upstreamKey = try #require(try openReplica(node + "/replica.sqlite").setting("upstream.key"))
         let keyBytes = try #require(PeerKey(hex: upstreamKey)).bytes
 
+        // A search: its cache of folded names ("nguyen thi hong nhung") is kept in the replica.
+        let found = try Executables.node("child", "find", "nguyen thi hong", "--dir", node, "--json").ok()
+        #expect(found.stdout.contains(child))
+
         // Closed: every command has ended.
         let copies = directory.path("copies")
         try Self.copyReplica(of: node, to: copies + "/closed")
@@ -111,6 +115,8 @@ import Testing
         try openStorage(node + "/replica.sqlite").read { access in
             _ = try access.recordCount()
             _ = try Self.put(["--dir", node, "children", "full_name=\(walName)", "guardian_phone=\"\(walPhone)\""])
+            // The search catches its cache up with the new child, into the WAL too.
+            try Executables.node("child", "find", "hoang duc anh", "--dir", node).ok()
             try Self.copyReplica(of: node, to: copies + "/in-use")
         }
         #expect(Self.size(copies + "/in-use/replica.sqlite-wal") > 0, "no WAL was copied")

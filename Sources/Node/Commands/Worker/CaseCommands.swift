@@ -323,11 +323,7 @@ func decisionAction(approve: Bool, target: CaseTarget, location: NodeDirectory, 
     try working(options) {
         let store = try location.openStore()
         let id = try parseID(target.id)
-        guard let record = try store.record("cases", id: id) else {
-            throw CommandFailure(
-                code: "not_found", message: say(options, "không có hồ sơ \(id)", "no case \(id)"),
-                hint: say(options, "`case list` liệt kê các hồ sơ.", "`case list` lists the cases."))
-        }
+        let record = try existing("cases", id, store, options)
         let state = CaseState(rawValue: record.string("status") ?? "")
         if state == .closureSubmitted { return approve ? .approveClosure : .returnClosure }
         return approve ? .approvePlan : .returnPlan
@@ -377,11 +373,7 @@ struct CaseRefer: ParsableCommand {
         try working(options) {
             let store = try location.openStore()
             let caseID = try parseID(id)
-            guard let record = try store.record("cases", id: caseID) else {
-                throw CommandFailure(
-                    code: "not_found", message: say(options, "không có hồ sơ \(caseID)", "no case \(caseID)"),
-                    hint: say(options, "`case list` liệt kê các hồ sơ.", "`case list` lists the cases."))
-            }
+            let record = try existing("cases", caseID, store, options)
             if let referral {
                 let referralID = try parseID(referral)
                 var fields: [String: FieldValue] = [:]
@@ -461,11 +453,7 @@ struct CaseVisit: ParsableCommand {
         try working(options) {
             let store = try location.openStore()
             let caseID = try parseID(target.id)
-            guard let record = try store.record("cases", id: caseID) else {
-                throw CommandFailure(
-                    code: "not_found", message: say(options, "không có hồ sơ \(caseID)", "no case \(caseID)"),
-                    hint: say(options, "`case list` liệt kê các hồ sơ.", "`case list` lists the cases."))
-            }
+            let record = try existing("cases", caseID, store, options)
             if !store.isOwn(record) {
                 throw CommandFailure(
                     code: "read_only",
@@ -499,11 +487,7 @@ struct CaseShow: ParsableCommand {
         try working(options) {
             let store = try location.openStore()
             let caseID = try parseID(id)
-            guard let record = try store.record("cases", id: caseID) else {
-                throw CommandFailure(
-                    code: "not_found", message: say(options, "không có hồ sơ \(caseID)", "no case \(caseID)"),
-                    hint: say(options, "`case list` liệt kê các hồ sơ.", "`case list` lists the cases."))
-            }
+            let record = try existing("cases", caseID, store, options)
             let filed = try ["case_events", "assessments", "plans", "referrals", "visits"].map {
                 ($0, try store.filed($0, underCase: caseID, by: $0 == "plans" ? "drafted_at" : "at"))
             }

@@ -172,11 +172,7 @@ struct ChildEdit: ParsableCommand {
         try working(options) {
             let store = try location.openStore()
             let id = try parseID(id)
-            guard let child = try store.record("children", id: id) else {
-                throw CommandFailure(
-                    code: "not_found", message: say(options, "không có trẻ \(id)", "no child \(id)"),
-                    hint: say(options, "Tìm trẻ bằng `child find TÊN`.", "Find the child with `child find NAME`."))
-            }
+            let child = try existing("children", id, store, options)
             var values = try fields.fields(existing: child.values)
             if let lifecycle { values["lifecycle"] = .string(lifecycle) }
             if !endGroup.isEmpty {
@@ -253,11 +249,7 @@ struct ChildShow: ParsableCommand {
         try working(options) {
             let store = try location.openStore()
             let id = try parseID(id)
-            guard let child = try store.record("children", id: id) else {
-                throw CommandFailure(
-                    code: "not_found", message: say(options, "không có trẻ \(id)", "no child \(id)"),
-                    hint: say(options, "Tìm trẻ bằng `child find TÊN`.", "Find the child with `child find NAME`."))
-            }
+            let child = try existing("children", id, store, options)
             let cases = try store.cases(ofChild: id)
             if options.json {
                 var object = Display.json(child)

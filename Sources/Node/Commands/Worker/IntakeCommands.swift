@@ -106,11 +106,7 @@ struct IntakeAdd: ParsableCommand {
             for (name, value) in optional { if let value { fields[name] = .string(value) } }
             if let child {
                 let id = try parseID(child)
-                guard let record = try store.record("children", id: id), !record.deleted else {
-                    throw CommandFailure(
-                        code: "not_found", message: say(options, "không có trẻ \(id)", "no child \(id)"),
-                        hint: say(options, "Tìm trẻ bằng `child find TÊN`.", "Find the child with `child find NAME`."))
-                }
+                _ = try existing("children", id, store, options)
                 fields["child_id"] = .string(id.description)
             }
             let id = try store.create("intakes", fields: fields)

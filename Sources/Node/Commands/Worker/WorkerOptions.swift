@@ -72,3 +72,19 @@ func emit(_ options: WorkerOptions, text: @autoclosure () -> String, json: @auto
 func say(_ options: WorkerOptions, _ vi: String, _ en: String) -> String {
     Localized(vi: vi, en: en).text(options.lang)
 }
+
+/// A child or case the command names, or a refusal saying how to find its id. (Deleted records
+/// are not found.)
+func existing(_ collection: String, _ id: RecordID, _ store: DomainStore, _ options: WorkerOptions) throws
+    -> DomainRecord
+{
+    if let record = try store.record(collection, id: id), !record.deleted { return record }
+    if collection == "children" {
+        throw CommandFailure(
+            code: "not_found", message: say(options, "không có trẻ \(id)", "no child \(id)"),
+            hint: say(options, "Tìm trẻ bằng `child find TÊN`.", "Find the child with `child find NAME`."))
+    }
+    throw CommandFailure(
+        code: "not_found", message: say(options, "không có hồ sơ \(id)", "no case \(id)"),
+        hint: say(options, "`case list` liệt kê các hồ sơ.", "`case list` lists the cases."))
+}
