@@ -75,11 +75,7 @@ struct CommuneBench: ParsableCommand {
             profile.append(
                 try measure {
                     _ = try store.record("children", id: child)
-                    for record in try store.cases(ofChild: child) {
-                        for collection in ["case_events", "assessments", "plans", "referrals", "visits"] {
-                            _ = try store.filed(collection, underCase: record.id)
-                        }
-                    }
+                    for record in try store.cases(ofChild: child) { _ = try store.filedUnderCase(record.id) }
                 })
             profileRaw.append(try measure { _ = try raw.profile(child.description) })
         }

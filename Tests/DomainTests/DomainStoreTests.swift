@@ -150,3 +150,46 @@ import Testing
         #expect(try store.findChildren("lanh", includeTraces: true).count == 1)
     }
 }
+
+/// The sealed cache of which record is filed under which case follows new steps, edits made
+/// below the domain store, deletes and a damaged cache.
+@Suite struct FiledCacheTests {
+    @Test func aCaseShowsWhatIsFiledUnderIt() throws {
+        let replica = try makeReplica(.sqlite, origin: 1, unit: "17605")
+        let now = Instant.parse("2026-12-02T02:00:00Z")!
+        let store = DomainStore(replica: replica, now: { now })
+        let child = try store.create(
+            "children",
+            fields: [
+                "full_name": .string("Vừ Thị Mỷ"), "sex": .string("F"), "date_of_birth": .string("2015-03-02"),
+                "village": .string("Bản Pha"),
+            ])
+        let intake = try store.create(
+            "intakes",
+            fields: [
+                "received_at": .string("2026-11-30T02:00:00Z"), "received_by": .string("A"),
+                "source": .string("school"),
+                "abuse_types": .string("neglect"), "child_id": .string(child.description),
+            ])
+        let caseID = try store.openCase(intake: intake, child: nil, by: "A", at: now.addingTimeInterval(-3_600))
+        #expect(try store.filedUnderCase(caseID)["case_events"]?.map { $0.string("action") } == ["open"])
+        #expect(try replica.setting("domain.filed.v1") != nil)
+        try store.act(on: caseID, .assessInitial, input: CaseStepInput(at: now, by: "A", seriousDanger: false))
+        var filed = try store.filedUnderCase(caseID)
+        #expect(filed["case_events"]?.map { $0.string("action") } == ["open", "assess_initial"])
+        #expect(filed["assessments"]?.count == 1)
+        // A visit written below the domain store (as a sync brings it), then deleted.
+        let visit = replica.newRecordID()
+        try replica.put(
+            "visits", id: visit, unit: "17605",
+            set: ["case_id": .string(caseID.description), "at": .string("2026-12-01T02:00:00Z"), "by": .string("B")])
+        #expect(try store.filedUnderCase(caseID)["visits"]?.map(\.id) == [visit])
+        try replica.delete("visits", id: visit)
+        #expect(try store.filedUnderCase(caseID)["visits"]?.isEmpty == true)
+        // A damaged cache is rebuilt, not trusted.
+        try replica.setSetting("domain.filed.v1", "v1 7\nnot a line")
+        filed = try store.filedUnderCase(caseID)
+        #expect(filed["case_events"]?.count == 2)
+        #expect(filed["assessments"]?.count == 1)
+    }
+}

@@ -48,7 +48,23 @@ extension DomainStore {
 
     /// Records of `collection` filed under a case, oldest first.
     public func filed(_ collection: String, underCase id: RecordID, by order: String = "at") throws -> [DomainRecord] {
-        try records(collection).filter { $0.string("case_id") == id.description }
-            .sorted { ($0.string(order) ?? "", $0.id) < ($1.string(order) ?? "", $1.id) }
+        try filedUnderCase(id)[collection] ?? []
+    }
+
+    /// Everything filed under a case (history, assessments, plans, referrals, visits), by
+    /// collection, oldest first: found through the sealed cache of which record is under which
+    /// case, so only those records are opened.
+    public func filedUnderCase(_ id: RecordID) throws -> [String: [DomainRecord]] {
+        let cache = try currentFiledCache()
+        var result: [String: [DomainRecord]] = [:]
+        for (index, collection) in FiledCache.collections.enumerated() {
+            let ids = (cache.byCase[id] ?? []).filter { $0.0 == index }.map(\.1)
+            let order = collection == "plans" ? "drafted_at" : "at"
+            result[collection] = try replica.records(collection, ids: ids)
+                .map { DomainRecord(collection: collection, id: $0.0, state: $0.1) }
+                .filter { !$0.deleted && $0.string("case_id") == id.description }
+                .sorted { ($0.string(order) ?? "", $0.id) < ($1.string(order) ?? "", $1.id) }
+        }
+        return result
     }
 }

@@ -488,9 +488,8 @@ struct CaseShow: ParsableCommand {
             let store = try location.openStore()
             let caseID = try parseID(id)
             let record = try existing("cases", caseID, store, options)
-            let filed = try ["case_events", "assessments", "plans", "referrals", "visits"].map {
-                ($0, try store.filed($0, underCase: caseID, by: $0 == "plans" ? "drafted_at" : "at"))
-            }
+            let all = try store.filedUnderCase(caseID)
+            let filed = ["case_events", "assessments", "plans", "referrals", "visits"].map { ($0, all[$0] ?? []) }
             if options.json {
                 var object = Display.json(record)
                 for (collection, records) in filed {
