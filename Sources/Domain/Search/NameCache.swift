@@ -158,27 +158,19 @@ extension DomainStore {
         var cache = try replica.setting(NameCache.setting).flatMap(NameCache.init(stored:))
         var changed = false
         if var current = cache {
-            var touched = Set<RecordID>()
-            var after = current.sequence
-            var entries = 0
-            while true {
-                let page = try replica.log(after: after, limit: 5_000)
-                guard let last = page.last else { break }
-                for entry in page where entry.change.collection == "children" { touched.insert(entry.change.record) }
-                entries += page.count
-                after = last.sequence
-                if entries > NameCache.catchUpLimit { break }
-            }
-            if entries > NameCache.catchUpLimit {
+            if let (after, touched) = try touchedRecords(since: current.sequence, in: ["children"]) {
+                if after != current.sequence {
+                    let ids = touched["children"] ?? []
+                    let read = Dictionary(
+                        try replica.records("children", ids: Array(ids)).map { ($0.0, $0.1) },
+                        uniquingKeysWith: { first, _ in first })
+                    current.update(ids.map { ($0, read[$0]) })
+                    current.sequence = after
+                    cache = current
+                    changed = true
+                }
+            } else {
                 cache = nil
-            } else if after != current.sequence {
-                let read = Dictionary(
-                    try replica.records("children", ids: Array(touched)).map { ($0.0, $0.1) },
-                    uniquingKeysWith: { first, _ in first })
-                current.update(touched.map { ($0, read[$0]) })
-                current.sequence = after
-                cache = current
-                changed = true
             }
         }
         if cache == nil {
@@ -196,5 +188,27 @@ extension DomainStore {
             try? replica.setSetting(NameCache.setting, cache.stored)
         }
         return cache!
+    }
+
+    /// The records of `collections` that changed after log position `sequence`, and the log's
+    /// last position; nil when more than `NameCache.catchUpLimit` entries follow (rebuilding
+    /// the cache is then quicker than catching up).
+    func touchedRecords(since sequence: UInt64, in collections: Set<String>) throws -> (
+        UInt64, [String: Set<RecordID>]
+    )? {
+        var touched: [String: Set<RecordID>] = [:]
+        var after = sequence
+        var entries = 0
+        while true {
+            let page = try replica.log(after: after, limit: 5_000)
+            guard let last = page.last else { break }
+            for entry in page where collections.contains(entry.change.collection) {
+                touched[entry.change.collection, default: []].insert(entry.change.record)
+            }
+            entries += page.count
+            after = last.sequence
+            if entries > NameCache.catchUpLimit { return nil }
+        }
+        return (after, touched)
     }
 }

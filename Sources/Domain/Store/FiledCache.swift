@@ -69,32 +69,23 @@ extension DomainStore {
         var cache = try replica.setting(FiledCache.setting).flatMap(FiledCache.init(stored:))
         var changed = false
         if var current = cache {
-            var touched: [Int: Set<RecordID>] = [:]
-            var after = current.sequence
-            var entries = 0
-            while entries <= NameCache.catchUpLimit {
-                let page = try replica.log(after: after, limit: 5_000)
-                guard let last = page.last else { break }
-                for entry in page {
-                    if let collection = FiledCache.collections.firstIndex(of: entry.change.collection) {
-                        touched[collection, default: []].insert(entry.change.record)
+            if let (after, touched) = try touchedRecords(
+                since: current.sequence, in: Set(FiledCache.collections))
+            {
+                if after != current.sequence {
+                    for (collection, name) in FiledCache.collections.enumerated() {
+                        guard let ids = touched[name] else { continue }
+                        let read = Dictionary(
+                            try replica.records(name, ids: Array(ids)).map { ($0.0, $0.1) },
+                            uniquingKeysWith: { first, _ in first })
+                        for id in ids { current.update(id, in: collection, read[id]) }
                     }
+                    current.sequence = after
+                    cache = current
+                    changed = true
                 }
-                entries += page.count
-                after = last.sequence
-            }
-            if entries > NameCache.catchUpLimit {
+            } else {
                 cache = nil
-            } else if after != current.sequence {
-                for (collection, ids) in touched {
-                    let read = Dictionary(
-                        try replica.records(FiledCache.collections[collection], ids: Array(ids)).map { ($0.0, $0.1) },
-                        uniquingKeysWith: { first, _ in first })
-                    for id in ids { current.update(id, in: collection, read[id]) }
-                }
-                current.sequence = after
-                cache = current
-                changed = true
             }
         }
         if cache == nil {
