@@ -192,10 +192,14 @@ extension DomainStore {
 
     /// The records of `collections` that changed after log position `sequence`, and the log's
     /// last position; nil when more than `NameCache.catchUpLimit` entries follow (rebuilding
-    /// the cache is then quicker than catching up).
+    /// the cache is then quicker than catching up) or the cache claims a position the log has
+    /// not reached.
     func touchedRecords(since sequence: UInt64, in collections: Set<String>) throws -> (
         UInt64, [String: Set<RecordID>]
     )? {
+        // A cache ahead of the log (a file put back from elsewhere, a setting written by hand)
+        // would never catch up: rebuild it.
+        guard sequence <= (try replica.lastSequence()) else { return nil }
         var touched: [String: Set<RecordID>] = [:]
         var after = sequence
         var entries = 0
