@@ -62,33 +62,56 @@ func takeStep(
     role: CaseRole = .officer, configure: (inout CaseStepInput) throws -> Void = { _ in },
     filing: StepRecord = StepRecord()
 ) throws {
+    try takeSteps(
+        { _ in [action] }, target: target, worker: worker, options: options, location: location, role: role,
+        configure: configure, filing: filing)
+}
+
+/// Takes the steps `choose` names for the case as it stands (approve the plan or the closure;
+/// draft then submit), on one opened node — a passphrase is stretched once, not per step — and
+/// prints each transition.
+func takeSteps(
+    _ choose: (DomainRecord) throws -> [CaseAction], target: CaseTarget, worker: WorkerName, options: WorkerOptions,
+    location: NodeDirectory, role: CaseRole = .officer, configure: (inout CaseStepInput) throws -> Void = { _ in },
+    filing: StepRecord = StepRecord()
+) throws {
     try working(options) {
         let store = try location.openStore()
         let id = try parseID(target.id)
+        let actions = try choose(try existing("cases", id, store, options))
         var input = CaseStepInput(at: try target.moment(store, options), by: try worker.name(store), role: role)
         try configure(&input)
         let titles = try RoleTitles.of(store.replica)
         let title = role == .chairman ? titles.chairman.text(options.lang) : titles.officer.text(options.lang)
-        let transition = try store.act(on: id, action, input: input, filing: filing, roleTitle: title)
+        var lines: [String] = []
+        for action in actions {
+            let transition = try store.act(on: id, action, input: input, filing: filing, roleTitle: title)
+            lines += stepLines(transition, id: id, store: store, options: options)
+        }
         guard let record = try store.record("cases", id: id) else { return }
         if options.json {
             printJSON(Display.json(record))
             return
         }
-        var lines = [
-            say(
-                options, "Hồ sơ \(id): \(transition.from.label.vi) → \(transition.state.label.vi)",
-                "Case \(id): \(transition.from.label.en) → \(transition.state.label.en)")
-        ]
-        for deadline in transition.deadlines where deadline.met == nil {
-            lines.append(
-                "  " + say(options, "Hạn", "Due")
-                    + ": \(deadline.kind.label(rules: store.rules).text(options.lang)) — \(Instant.display(deadline.due))"
-            )
-        }
-        for warning in transition.warnings { lines.append("  ! " + warning.text(options.lang)) }
         print(lines.joined(separator: "\n"))
     }
+}
+
+/// A transition as the worker reads it: from, to, the deadlines it set, its warnings.
+func stepLines(_ transition: CaseTransition, id: RecordID, store: DomainStore, options: WorkerOptions) -> [String] {
+    var lines = [
+        say(
+            options, "Hồ sơ \(id): \(transition.from.label.vi) → \(transition.state.label.vi)",
+            "Case \(id): \(transition.from.label.en) → \(transition.state.label.en)")
+    ]
+    for deadline in transition.deadlines where deadline.met == nil {
+        lines.append(
+            "  " + say(options, "Hạn", "Due")
+                + ": \(deadline.kind.label(rules: store.rules).text(options.lang)) — \(Instant.display(deadline.due))"
+        )
+    }
+    for warning in transition.warnings { lines.append("  ! " + warning.text(options.lang)) }
+    return lines
 }
 
 struct CaseOpen: ParsableCommand {
@@ -268,16 +291,14 @@ struct CasePlan: ParsableCommand {
             }
             if goals == nil && action.isEmpty && !submit { return }
         }
-        if goals != nil || !actions.isEmpty {
-            try takeStep(
-                .draftPlan, target: target, worker: worker, options: options, location: location,
-                filing: StepRecord(goals: goals, actions: actions.isEmpty ? nil : actions))
-        }
-        if submit {
-            try takeStep(.submitPlan, target: target, worker: worker, options: options, location: location)
-        }
         if goals == nil && actions.isEmpty && !submit && done.isEmpty {
             throw ValidationError("Give --goals and --action to draft, --submit to submit, or --done N.")
+        }
+        let steps = (goals != nil || !actions.isEmpty ? [CaseAction.draftPlan] : []) + (submit ? [.submitPlan] : [])
+        if !steps.isEmpty {
+            try takeSteps(
+                { _ in steps }, target: target, worker: worker, options: options, location: location,
+                filing: StepRecord(goals: goals, actions: actions.isEmpty ? nil : actions))
         }
     }
 }
@@ -292,8 +313,10 @@ struct CaseApprove: ParsableCommand {
     @OptionGroup var target: CaseTarget
 
     func run() throws {
-        let action = try decisionAction(approve: true, target: target, location: location, options: options)
-        try takeStep(action, target: target, worker: worker, options: options, location: location, role: .chairman)
+        try takeSteps(
+            { [decisionAction(approve: true, $0)] }, target: target, worker: worker, options: options,
+            location: location,
+            role: .chairman)
     }
 }
 
@@ -308,26 +331,19 @@ struct CaseReturn: ParsableCommand {
     @Option(help: "Why it is returned.") var reason: String
 
     func run() throws {
-        let action = try decisionAction(approve: false, target: target, location: location, options: options)
         let reason = reason
-        try takeStep(
-            action, target: target, worker: worker, options: options, location: location, role: .chairman,
-            configure: { $0.reason = reason })
+        try takeSteps(
+            { [decisionAction(approve: false, $0)] }, target: target, worker: worker, options: options,
+            location: location, role: .chairman, configure: { $0.reason = reason })
     }
 }
 
 /// Approve or return: the plan's when a plan waits, the closure's when a closure does.
-func decisionAction(approve: Bool, target: CaseTarget, location: NodeDirectory, options: WorkerOptions) throws
-    -> CaseAction
-{
-    try working(options) {
-        let store = try location.openStore()
-        let id = try parseID(target.id)
-        let record = try existing("cases", id, store, options)
-        let state = CaseState(rawValue: record.string("status") ?? "")
-        if state == .closureSubmitted { return approve ? .approveClosure : .returnClosure }
-        return approve ? .approvePlan : .returnPlan
+func decisionAction(approve: Bool, _ record: DomainRecord) -> CaseAction {
+    if CaseState(rawValue: record.string("status") ?? "") == .closureSubmitted {
+        return approve ? .approveClosure : .returnClosure
     }
+    return approve ? .approvePlan : .returnPlan
 }
 
 struct CaseClose: ParsableCommand {
