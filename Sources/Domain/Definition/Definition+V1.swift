@@ -2,7 +2,7 @@
 /// định 56/2017. Field names are the stored names (ASCII); labels are what workers read.
 extension DomainDefinition {
     /// The definition this release writes.
-    public static let current = version1
+    public static let current = version2
 
     public static let version1 = DomainDefinition(
         version: 1,

@@ -169,6 +169,14 @@ public enum Enumerations {
             v("communication", "Truyền thông", "communication session"), v("training", "Tập huấn", "training"),
             v("child_forum", "Diễn đàn trẻ em", "child forum"), v("other", "Khác", "other"),
         ])
+
+    /// Where a unit's periodic report stands (DHIS2's approval levels, one level above the unit).
+    public static let approvalStatus = Enumeration(
+        "approval_status",
+        [
+            v("submitted", "Đã gửi", "submitted"), v("approved", "Đã phê duyệt", "approved"),
+            v("returned", "Bị trả lại", "returned"),
+        ])
 }
 
 extension Enumerations {
