@@ -128,3 +128,18 @@ extension Replica {
         }.joined()
     }
 }
+
+extension Replica {
+    /// Every live record of a collection, one at a time in id order, in one read transaction:
+    /// what a report reads, without holding a province's records in memory at once.
+    public func forEachLiveRecord(
+        in collection: String, _ body: (RecordID, RecordState) throws -> Void
+    ) throws {
+        try storage.read { access in
+            try access.forEachRecord(collection: collection) { stored in
+                let state = try RecordState(encoded: stored.stateBytes)
+                if !state.isDeleted { try body(stored.key.id, state) }
+            }
+        }
+    }
+}
