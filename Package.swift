@@ -44,7 +44,8 @@ let package = Package(
         ),
         .target(
             name: "Domain",
-            dependencies: ["SyncCore"],
+            // Crypto: the aggregates' record ids are name-based (SHA-256 of unit, period, cell).
+            dependencies: ["SyncCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,0 +1,210 @@
+import Crypto
+public import Foundation
+public import SyncCore
+
+/// Indicator values as records of the `aggregates` collection: what a hub whose upstream policy
+/// is `aggregates` (or `redacted`, where the records it sends lack the personal fields many
+/// indicators rest on — a date of birth, an Article 10 group) sends up in place of the records
+/// they count. One record per unit, standard period, indicator and cell; its id is derived from
+/// them and from the hub that computed it, so recomputing writes the same records and only
+/// changed values travel. The records belong to the computing hub's unit (they describe its
+/// communes, they are not theirs, and no commune node receives them).
+///
+/// For each unit and period the total of 0201 (children) is always written, zero or not: it
+/// marks the unit and period as covered, so a hub reading them knows to take these figures and
+/// not its own (redacted, or absent) records for that unit.
+public enum Aggregates {
+    public static let collection = "aggregates"
+    /// The indicator whose total marks a unit and period as covered.
+    static let coverage = "0201"
+
+    /// The record of one cell computed by `source`.
+    public static func recordID(source: String, unit: String, period: String, indicator: String, key: String)
+        -> RecordID
+    {
+        let digest = SHA256.hash(data: Data("tre.aggregates.v1|\(source)|\(unit)|\(period)|\(indicator)|\(key)".utf8))
+        var bytes = Array(digest.prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8: a name-based UUID of our own
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return RecordID(UUID128(bytes: bytes))
+    }
+
+    /// Writes `figures` (computed here from records) as this hub's aggregates for every unit they
+    /// hold, in one transaction, changing only the values that differ from what is stored; a
+    /// cell that went back to zero is written as zero. Returns how many records were written.
+    @discardableResult
+    public static func refresh(
+        replica: Replica, source: String, figures: [ReportPeriod: Figures], bands: AgeBands, now: Date
+    ) throws -> Int {
+        // What this hub wrote before: id → value.
+        var stored: [RecordID: (unit: String, period: String, value: Int64)] = [:]
+        try replica.forEachLiveRecord(in: collection) { id, state in
+            guard state.value("source")?.stringValue == source, case .int(let value) = state.value("value"),
+                let unit = state.value("unit")?.stringValue, let period = state.value("period")?.stringValue
+            else { return }
+            stored[id] = (unit, period, value)
+        }
+        let computedAt = Instant.format(now)
+        let bandsText = bands.description
+        var written = 0
+        try replica.transaction { editor in
+            var seen: Set<RecordID> = []
+            for (period, periodFigures) in figures {
+                let periodCode = period.description
+                for (unit, indicators) in periodFigures.units {
+                    var cells = indicators
+                    if cells[coverage]?[""] == nil { cells[coverage, default: [:]][""] = 0 }
+                    for (indicator, values) in cells {
+                        for (key, value) in values {
+                            let id = recordID(
+                                source: source, unit: unit, period: periodCode, indicator: indicator, key: key)
+                            seen.insert(id)
+                            if let old = stored[id], old.value == Int64(value) { continue }
+                            var fields: [String: FieldValue] = [
+                                "value": .int(Int64(value)), "computed_at": .string(computedAt),
+                                "bands": .string(bandsText),
+                            ]
+                            if stored[id] == nil {
+                                fields["unit"] = .string(unit)
+                                fields["period"] = .string(periodCode)
+                                fields["indicator"] = .string(indicator)
+                                fields["source"] = .string(source)
+                                if !key.isEmpty { fields["breakdown"] = .string(key) }
+                            }
+                            if try editor.put(collection, id: id, unit: replica.unit, set: fields) != nil {
+                                written += 1
+                            }
+                        }
+                    }
+                }
+            }
+            // Cells no longer counted in a period this refresh covers: zero now.
+            let periods = Set(figures.keys.map(\.description))
+            for (id, old) in stored where !seen.contains(id) && periods.contains(old.period) && old.value != 0 {
+                try editor.put(
+                    collection, id: id, set: ["value": .int(0), "computed_at": .string(computedAt)])
+                written += 1
+            }
+        }
+        return written
+    }
+
+    /// What a hub holds of other hubs' aggregates for `periods`: the figures by period, the units
+    /// each covers, and the units whose figures used other age bands than `bands` (those cannot
+    /// be added up with this hub's, and are left out with a warning).
+    public struct Received: Sendable {
+        public var figures: [ReportPeriod: Figures] = [:]
+        public var covered: [ReportPeriod: Set<String>] = [:]
+        public var otherBands: [String: String] = [:]
+    }
+
+    public static func received(
+        replica: Replica, periods: [ReportPeriod], excludingSource own: String, bands: AgeBands,
+        tree: UnitTree? = nil
+    ) throws -> Received {
+        var result = Received()
+        let wanted = Dictionary(uniqueKeysWithValues: periods.map { ($0.description, $0) })
+        // Per unit and period, the source whose figures are taken: the nearest hub above the
+        // unit in this hub's tree (a commune re-parented keeps its old district's figures until
+        // the new one sends its own).
+        var chosen: [String: String] = [:]
+        var rows: [(period: ReportPeriod, unit: String, source: String, indicator: String, key: String, value: Int)] =
+            []
+        try replica.forEachLiveRecord(in: collection) { _, state in
+            guard let source = state.value("source")?.stringValue, source != own,
+                let periodText = state.value("period")?.stringValue, let period = wanted[periodText],
+                let unit = state.value("unit")?.stringValue, let indicator = state.value("indicator")?.stringValue,
+                case .int(let value) = state.value("value")
+            else { return }
+            let recordBands = state.value("bands")?.stringValue ?? ""
+            if recordBands != bands.description {
+                result.otherBands[unit] = recordBands
+                return
+            }
+            rows.append(
+                (period, unit, source, indicator, state.value("breakdown")?.stringValue ?? "", Int(clamping: value)))
+            let slot = "\(periodText)|\(unit)"
+            if let current = chosen[slot], current != source, let tree {
+                // Prefer the source that is an ancestor of the unit now.
+                let ancestors = Set(ancestorsOf(unit, in: tree))
+                if !ancestors.contains(current) && ancestors.contains(source) { chosen[slot] = source }
+            } else if chosen[slot] == nil {
+                chosen[slot] = source
+            }
+        }
+        for row in rows where chosen["\(row.period.description)|\(row.unit)"] == row.source {
+            if row.indicator == coverage && row.key.isEmpty { result.covered[row.period, default: []].insert(row.unit) }
+            result.figures[row.period, default: Figures()].add(
+                row.value, unit: row.unit, indicator: row.indicator, key: row.key)
+        }
+        for unit in result.otherBands.keys { for period in periods { result.covered[period]?.remove(unit) } }
+        return result
+    }
+
+    static func ancestorsOf(_ unit: String, in tree: UnitTree) -> [String] {
+        var result: [String] = []
+        var current = tree.unit(unit)?.parent
+        while let next = current, !result.contains(next) {
+            result.append(next)
+            current = tree.unit(next)?.parent
+        }
+        return result
+    }
+}
+
+/// A hub's or node's figures for some periods: computed from its records, except for the units
+/// a lower hub sent aggregates for, whose figures are those aggregates.
+public struct FigureSource: Sendable {
+    public let replica: Replica
+    public let tree: UnitTree
+    public let bands: AgeBands
+    /// This replica's unit: aggregates it wrote itself are not read back as received.
+    public let ownUnit: String
+
+    public init(replica: Replica, tree: UnitTree, bands: AgeBands, ownUnit: String) {
+        self.replica = replica
+        self.tree = tree
+        self.bands = bands
+        self.ownUnit = ownUnit
+    }
+
+    public struct Result: Sendable {
+        public let figures: [ReportPeriod: Figures]
+        /// Units whose figures are a lower hub's aggregates (for at least one period).
+        public let fromAggregates: Set<String>
+        /// Units left out: their aggregates used other age bands (unit → the bands they used).
+        public let otherBands: [String: String]
+        /// The figures computed from records only, for units no aggregates cover: what this hub
+        /// sends up as its own aggregates.
+        public let computed: [ReportPeriod: Figures]
+    }
+
+    public func figures(for periods: [ReportPeriod], within units: Set<String>? = nil) throws -> Result {
+        let computed = try IndicatorEngine(bands: bands).compute(
+            from: replica, periods: periods, includes: { units?.contains($0) ?? true })
+        let received = try Aggregates.received(
+            replica: replica, periods: periods, excludingSource: ownUnit, bands: bands, tree: tree)
+        var result: [ReportPeriod: Figures] = [:]
+        var own: [ReportPeriod: Figures] = [:]
+        var fromAggregates: Set<String> = []
+        for period in periods {
+            var figures = computed[period] ?? Figures()
+            let covered = received.covered[period] ?? []
+            for unit in covered { figures.remove(unit: unit) }
+            for unit in received.otherBands.keys { figures.remove(unit: unit) }
+            own[period] = figures
+            var incoming = Figures()
+            for (unit, indicators) in received.figures[period]?.units ?? [:]
+            where covered.contains(unit) && (units?.contains(unit) ?? true) {
+                for (indicator, cells) in indicators {
+                    for (key, value) in cells { incoming.add(value, unit: unit, indicator: indicator, key: key) }
+                }
+                fromAggregates.insert(unit)
+            }
+            figures.merge(incoming)
+            result[period] = figures
+        }
+        return Result(
+            figures: result, fromAggregates: fromAggregates, otherBands: received.otherBands, computed: own)
+    }
+}
