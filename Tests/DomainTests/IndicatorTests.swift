@@ -227,8 +227,9 @@ import Testing
         }
         #expect(ReportPeriod.halfYear(year: 2026, half: 1).previous == .halfYear(year: 2025, half: 2))
         #expect(ReportPeriod.year(2026).previous == .year(2025))
+        // 90 days each.
         #expect(
-            ReportPeriod("2026-01-01..2026-03-31")!.previous == .range(from: day("2025-10-03"), to: day("2025-12-31")))  // 90 days each
+            ReportPeriod("2026-01-01..2026-03-31")!.previous == .range(from: day("2025-10-03"), to: day("2025-12-31")))
         #expect(ReportPeriod.halfYear(year: 2026, half: 1).due == day("2026-06-10"))
         #expect(ReportPeriod.year(2026).due == day("2026-12-10"))
         #expect(AgeBands("0-5,6-15")?.codes == ["0-5", "6-15"])
