@@ -208,3 +208,20 @@ public struct FigureSource: Sendable {
             figures: result, fromAggregates: fromAggregates, otherBands: received.otherBands, computed: own)
     }
 }
+
+extension Aggregates {
+    /// Deletes every aggregate `source` wrote (a hub whose policy became `full` sends records
+    /// again; figures left behind would be taken for its units' instead). Returns how many.
+    @discardableResult
+    public static func removeAll(replica: Replica, source: String) throws -> Int {
+        var ids: [RecordID] = []
+        try replica.forEachLiveRecord(in: collection) { id, state in
+            if state.value("source")?.stringValue == source { ids.append(id) }
+        }
+        guard !ids.isEmpty else { return 0 }
+        try replica.transaction { editor in
+            for id in ids { try editor.delete(collection, id: id) }
+        }
+        return ids.count
+    }
+}

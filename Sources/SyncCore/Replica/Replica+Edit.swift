@@ -182,6 +182,18 @@ public struct RecordEditor {
         }
     }
 
+    /// `Replica.delete`, inside the transaction: a tombstone whose context is everything seen.
+    @discardableResult
+    public mutating func delete(_ collection: String, id: RecordID) throws -> Change? {
+        let key = RecordKey(collection: collection, id: id)
+        let ownUnit = replica.unit
+        return try edit(key) { state in
+            guard let state else { throw EditError(kind: .notFound, record: key, detail: "no such record") }
+            if state.isDeleted && !state.hasConflicts { return ([:], state.unit ?? ownUnit) }
+            return ([ReservedField.deleted: .bool(true)], state.unit ?? ownUnit)
+        }
+    }
+
     /// One local edit: reads the record, lets `decide` say which fields to set and the
     /// record's unit afterwards, stamps the change and applies it.
     mutating func edit(

@@ -1,0 +1,224 @@
+import Crypto
+public import Foundation
+public import SyncCore
+
+/// A replica's reports: a unit's document for a period, its submission and approval, and — at a
+/// hub — the aggregates it sends up. Node and hub use the same code; only the unit tree differs
+/// (a node knows its own commune).
+public struct Reporting: Sendable {
+    public let replica: Replica
+    public let tree: UnitTree
+    public let bands: AgeBands
+    public let validator: Validator
+    public let now: @Sendable () -> Date
+
+    /// Settings both programs keep (sealed at rest like every setting).
+    public enum Setting {
+        public static let bands = "report.age_bands"
+        public static let threshold = "report.suppress_below"
+        public static let years = "report.aggregate_years"
+    }
+
+    public static let defaultThreshold = 5
+    public static let defaultYears = 3
+
+    public init(
+        replica: Replica, tree: UnitTree, bands: AgeBands? = nil, validator: Validator = Validator(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        self.replica = replica
+        self.tree = tree
+        self.bands = try bands ?? replica.setting(Setting.bands).flatMap(AgeBands.init) ?? .standard
+        self.validator = validator
+        self.now = now
+    }
+
+    /// The suppression threshold configured here (default 5).
+    public func threshold() throws -> Int {
+        try replica.setting(Setting.threshold).flatMap(Int.init).flatMap { (2...100).contains($0) ? $0 : nil }
+            ?? Self.defaultThreshold
+    }
+
+    public var today: LocalDate { LocalDate.today(at: now()) }
+
+    /// The half-year a report is usually about: the one today is in.
+    public var currentPeriod: ReportPeriod { .halfYear(year: today.year, half: today.month <= 6 ? 1 : 2) }
+
+    /// Figures for `period` and the one before, computed from records (and a lower hub's
+    /// aggregates for the units they cover) within `unit`'s subtree.
+    public func figures(unit: String, period: ReportPeriod) throws -> FigureSource.Result {
+        let units = Set(tree.subtree(of: unit))
+        return try FigureSource(replica: replica, tree: tree, bands: bands, ownUnit: replica.unit).figures(
+            for: [period, period.previous], within: units)
+    }
+
+    /// `unit`'s report for `period`; published (small counts hidden) with `threshold`.
+    public func document(unit: String, period: ReportPeriod, threshold: Int? = nil) throws -> ReportDocument {
+        let result = try figures(unit: unit, period: period)
+        let approval = try approval(unit: unit, period: period)
+        return ReportBuilder(tree: tree, bands: bands, threshold: threshold).build(
+            unit: unit, period: period, current: result.figures[period] ?? Figures(),
+            previous: result.figures[period.previous] ?? Figures(), generated: now(), approval: approval,
+            fromAggregates: result.fromAggregates.sorted())
+    }
+
+    // MARK: Approval
+
+    public static let approvals = "report_approvals"
+
+    /// The one approval record of a unit's report for a period: every office that writes it
+    /// writes the same record.
+    public static func approvalID(unit: String, period: ReportPeriod) -> RecordID {
+        let digest = SHA256.hash(data: Data("tre.report_approvals.v1|\(unit)|\(period)".utf8))
+        var bytes = Array(digest.prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return RecordID(UUID128(bytes: bytes))
+    }
+
+    /// Where the report stands, with the figures as they were submitted or approved.
+    public func approval(unit: String, period: ReportPeriod) throws -> ReportBuilder.ApprovalState? {
+        guard let state = try replica.record(Self.approvals, id: Self.approvalID(unit: unit, period: period)),
+            !state.isDeleted, let status = state.value("status")?.stringValue
+        else { return nil }
+        var figures: [String: Int] = [:]
+        if case .array(let cells) = state.value("figures") {
+            for case .object(let cell) in cells {
+                guard let indicator = cell["indicator"]?.stringValue, case .int(let value) = cell["value"] else {
+                    continue
+                }
+                figures[indicator + "|" + (cell["breakdown"]?.stringValue ?? "")] = Int(clamping: value)
+            }
+        }
+        func text(_ name: String) -> String? { state.value(name)?.stringValue }
+        return ReportBuilder.ApprovalState(
+            status: status, submittedAt: text("submitted_at"), submittedBy: text("submitted_by"),
+            decidedAt: text("decided_at"), decidedBy: text("decided_by"), reason: text("reason"), figures: figures)
+    }
+
+    /// A report refused: why, and what to do.
+    static func refusal(_ problem: Localized, _ accepted: Localized) -> DomainRefusal {
+        DomainRefusal(
+            code: "not_allowed", field: "report", label: Localized(vi: "Báo cáo", en: "Report"), problem: problem,
+            accepted: accepted)
+    }
+
+    /// The figures of `unit`'s report as they stand, as the approval record keeps them.
+    func snapshot(unit: String, period: ReportPeriod) throws -> FieldValue {
+        let result = try figures(unit: unit, period: period)
+        let cells = ReportBuilder(tree: tree, bands: bands).cells(
+            of: unit, in: result.figures[period] ?? Figures())
+        let snapshot = ReportBuilder.snapshot(cells)
+        return .array(
+            snapshot.keys.sorted().map { compound in
+                let parts = compound.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+                var cell: [String: FieldValue] = [
+                    "indicator": .string(String(parts[0])), "value": .int(Int64(snapshot[compound]!)),
+                ]
+                if parts.count == 2, !parts[1].isEmpty { cell["breakdown"] = .string(String(parts[1])) }
+                return .object(cell)
+            })
+    }
+
+    /// The unit sends its report for approval (again, after a return): the figures as they stand
+    /// now are kept with it.
+    public func submit(unit: String, period: ReportPeriod, by person: String) throws {
+        guard period.isStandard else {
+            throw Self.refusal(
+                Localized(
+                    vi: "chỉ báo cáo 6 tháng hoặc năm mới được gửi duyệt",
+                    en: "only half-year and year reports are submitted"),
+                Localized(vi: "Dùng --period 2026-H1, 2026-H2 hoặc 2026.", en: "Use --period 2026-H1, 2026-H2 or 2026.")
+            )
+        }
+        if let current = try approval(unit: unit, period: period), current.status == "approved" {
+            throw Self.refusal(
+                Localized(vi: "báo cáo này đã được phê duyệt", en: "this report is already approved"),
+                Localized(
+                    vi:
+                        "Sửa số liệu vẫn được ghi nhận và hiển thị cho người phê duyệt; cấp trên có thể trả lại để gửi lại.",
+                    en:
+                        "Edits are still kept and shown to the approver; the level above can return it to be sent again."
+                ))
+        }
+        try write(
+            unit: unit, period: period,
+            [
+                "status": "submitted", "submitted_at": .string(Instant.format(now())), "submitted_by": .string(person),
+                "figures": try snapshot(unit: unit, period: period),
+            ])
+    }
+
+    /// The level above approves a unit's submitted report, as its figures stand now.
+    public func approve(unit: String, period: ReportPeriod, by person: String) throws {
+        try decide(unit: unit, period: period, by: person, status: "approved", reason: nil)
+    }
+
+    /// The level above returns a submitted (or approved) report, saying why.
+    public func sendBack(unit: String, period: ReportPeriod, by person: String, reason: String) throws {
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Self.refusal(
+                Localized(vi: "cần ghi lý do trả lại", en: "a return needs its reason"),
+                Localized(vi: "Thêm --reason \"…\".", en: "Add --reason \"…\"."))
+        }
+        try decide(unit: unit, period: period, by: person, status: "returned", reason: reason)
+    }
+
+    func decide(unit: String, period: ReportPeriod, by person: String, status: String, reason: String?) throws {
+        guard unit != replica.unit else {
+            throw Self.refusal(
+                Localized(
+                    vi: "một đơn vị không tự phê duyệt báo cáo của mình", en: "a unit does not decide on its own report"
+                ),
+                Localized(vi: "Cấp trên phê duyệt báo cáo này.", en: "The level above decides on this report."))
+        }
+        guard let current = try approval(unit: unit, period: period),
+            current.status == "submitted" || (status == "returned" && current.status == "approved")
+        else {
+            throw Self.refusal(
+                Localized(vi: "báo cáo chưa được gửi duyệt", en: "the report has not been submitted"),
+                Localized(
+                    vi: "Đơn vị gửi báo cáo bằng `tre-node report submit` (hoặc `tre-hub report submit`).",
+                    en: "The unit submits it with `tre-node report submit` (or `tre-hub report submit`)."))
+        }
+        var fields: [String: FieldValue] = [
+            "status": .string(status), "decided_at": .string(Instant.format(now())), "decided_by": .string(person),
+        ]
+        if status == "approved" { fields["figures"] = try snapshot(unit: unit, period: period) }
+        fields["reason"] = reason.map { .string($0) } ?? .null
+        try write(unit: unit, period: period, fields)
+    }
+
+    func write(unit: String, period: ReportPeriod, _ fields: [String: FieldValue]) throws {
+        let id = Self.approvalID(unit: unit, period: period)
+        try replica.transaction { editor in
+            let existing = try editor.record(Self.approvals, id: id).flatMap { $0.isDeleted ? nil : $0 }
+            var set = fields
+            if existing == nil {
+                set["unit"] = .string(unit)
+                set["period"] = .string(period.description)
+                set = set.filter { $0.value != .null }
+            }
+            let current = existing.map { DomainRecord(collection: Self.approvals, id: id, state: $0).values }
+            let checked = try validator.checkLocalWrite(
+                collection: Self.approvals, existing: current, set: set, today: today)
+            try editor.put(Self.approvals, id: id, unit: existing == nil ? unit : nil, set: checked)
+        }
+    }
+
+    // MARK: Aggregates
+
+    /// Recomputes this hub's aggregates for the standard periods of the last `years` years (and
+    /// the one before the first, so every period has its previous) and writes what changed.
+    @discardableResult
+    public func refreshAggregates(years: Int? = nil) throws -> Int {
+        let count = try years ?? replica.setting(Setting.years).flatMap(Int.init) ?? Self.defaultYears
+        var periods = ReportPeriod.standard(years: max(1, min(count, 20)), endingWith: today)
+        if let first = periods.first { periods.insert(first.previous, at: 0) }
+        periods.append(ReportPeriod.year(periods[0].start.year - 1))
+        let result = try FigureSource(replica: replica, tree: tree, bands: bands, ownUnit: replica.unit).figures(
+            for: Array(Set(periods)))
+        return try Aggregates.refresh(
+            replica: replica, source: replica.unit, figures: result.computed, bands: bands, now: now())
+    }
+}
