@@ -142,6 +142,59 @@ import Testing
         #expect(one.hasMore)
     }
 
+    /// A hub under the `aggregates` upstream policy pushes only some collections: the filter
+    /// keeps exactly their entries on both stores — alone, with `excludingVia`, in pages of one,
+    /// and with units, where a move into them brings no history of another collection.
+    @Test(arguments: StoreKind.allCases)
+    func filtersByCollection(kind: StoreKind) throws {
+        let hub = try makeReplica(kind, origin: 1, unit: "415")
+        let node = try makeReplica(kind, origin: 2, unit: "17605")
+        let upstream = testOrigin(40)
+        // Written in this order; the test's expectations are the sequences it assigns by hand.
+        try node.put("children", id: testRecord(1), unit: "17605", set: ["sex": "F"])  // 1
+        try node.put("aggregates", id: testRecord(2), unit: "17605", set: ["value": 3])  // 2
+        try hub.apply(node.allChanges(), via: node.origin)
+        try hub.put("report_approvals", id: testRecord(3), unit: "415", set: ["status": "submitted"])  // 3
+        try hub.put("cases", id: testRecord(4), unit: "17605", set: ["status": "received"])  // 4
+        let above = try makeReplica(kind, origin: 40, unit: "40")
+        try above.put("aggregates", id: testRecord(5), unit: "415", set: ["value": 7])  // 5, from the province
+        try hub.apply(try above.allChanges(), via: upstream)
+        try hub.put("aggregates", id: testRecord(2), set: ["value": 4])  // 6
+        try hub.put("children", id: testRecord(1), unit: "17608", set: [:])  // 7: a move
+
+        func sequences(_ filter: LogFilter, maxEntries: Int = 100) throws -> (seen: [UInt64], pages: Int) {
+            var cursor: UInt64 = 0
+            var seen: [UInt64] = []
+            var pages = 0
+            while true {
+                let page = try hub.outgoingPage(
+                    after: cursor, filter: filter, maxEntries: maxEntries, maxBytes: 1 << 20)
+                // Histories a move brings are the record's, so of its collection too.
+                #expect(page.entries.allSatisfy { filter.collections?.contains($0.change.collection) ?? true })
+                seen += page.entries.map(\.sequence)
+                #expect(page.through >= cursor)
+                cursor = page.through
+                pages += 1
+                if !page.hasMore { break }
+            }
+            #expect(cursor == 7, "a page after the last kept entry still reaches the log's end")
+            return (seen, pages)
+        }
+        let figures: Set<String> = ["aggregates", "report_approvals"]
+        #expect(try sequences(LogFilter(collections: figures)).seen == [2, 3, 5, 6])
+        #expect(try sequences(LogFilter(excludingVia: upstream, collections: figures)).seen == [2, 3, 6])
+        #expect(
+            try sequences(LogFilter(excludingVia: upstream, collections: figures), maxEntries: 1).seen == [2, 3, 6])
+        #expect(try sequences(LogFilter(collections: ["children"])).seen == [1, 7])
+        #expect(try sequences(LogFilter(collections: [])).seen == [])
+        #expect(try sequences(LogFilter(excludingVia: upstream)).seen == [1, 2, 3, 4, 6, 7])
+        // The move of the child into 17608 brings its history (the child's creation), and only
+        // when children are wanted.
+        #expect(try sequences(LogFilter(units: ["17608"], collections: ["children"])).seen == [1, 7])
+        #expect(try sequences(LogFilter(units: ["17608"], collections: figures)).seen == [])
+        #expect(try sequences(LogFilter(units: ["17605"], collections: figures)).seen == [2, 6])
+    }
+
     @Test(arguments: StoreKind.allCases)
     func settingsAreKeptAndCleared(kind: StoreKind) throws {
         let replica = try makeReplica(kind, origin: 1)

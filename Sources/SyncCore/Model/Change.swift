@@ -133,11 +133,18 @@ public struct LogFilter: Hashable, Sendable {
     public var excludingVia: OriginID?
     /// Only changes made by this origin.
     public var onlyOrigin: OriginID?
+    /// Only changes to records of these collections (nil: all). A record's history is of its
+    /// own collection, so what `Replica.outgoingPage` adds for a move stays within them.
+    public var collections: Set<String>?
 
-    public init(units: Set<String>? = nil, excludingVia: OriginID? = nil, onlyOrigin: OriginID? = nil) {
+    public init(
+        units: Set<String>? = nil, excludingVia: OriginID? = nil, onlyOrigin: OriginID? = nil,
+        collections: Set<String>? = nil
+    ) {
         self.units = units
         self.excludingVia = excludingVia
         self.onlyOrigin = onlyOrigin
+        self.collections = collections
     }
 
     public static let all = LogFilter()
@@ -147,6 +154,7 @@ public struct LogFilter: Hashable, Sendable {
             return false
         }
         if let onlyOrigin, entry.change.dot.origin != onlyOrigin { return false }
+        if let collections, !collections.contains(entry.change.collection) { return false }
         if let units {
             return units.contains(entry.unit) || entry.previousUnit.map(units.contains) == true
         }

@@ -347,6 +347,12 @@ extension SQLiteStorage {
                 conditions.append(list.isEmpty ? "0" : "(unit IN (\(marks)) OR previous_unit IN (\(marks)))")
                 arguments += list + list
             }
+            if let collections = filter.collections {
+                let list = collections.sorted()
+                let marks = Array(repeating: "?", count: list.count).joined(separator: ", ")
+                conditions.append(list.isEmpty ? "0" : "collection IN (\(marks))")
+                arguments += list
+            }
             let cursor = try Row.fetchCursor(
                 db,
                 sql:
