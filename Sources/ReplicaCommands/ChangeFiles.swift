@@ -45,10 +45,12 @@ public enum ChangeFiles {
     }
 
     /// The push a sync would send now: `replica`'s log entries after `after` that `filter`
-    /// keeps, in sets of at most 2,000 changes, sealed with the key its upstream gave it. An
-    /// empty push is one empty set: the file still says who wrote it and up to where.
+    /// keeps, in sets of at most 2,000 changes, sealed with the key its upstream gave it, each
+    /// change's values as `transform` makes them (`Syncer.pushTransform`). An empty push is one
+    /// empty set: the file still says who wrote it and up to where.
     public static func push(
-        from replica: Replica, upstream: Upstream, filter: LogFilter, after: UInt64, dictionary: WireDictionary?
+        from replica: Replica, upstream: Upstream, filter: LogFilter, after: UInt64, dictionary: WireDictionary?,
+        transform: (@Sendable (Change) -> Change)? = nil
     ) throws -> Export {
         var sets: [[UInt8]] = []
         var cursor = after
@@ -63,7 +65,8 @@ public enum ChangeFiles {
                 after: cursor, filter: filter, maxEntries: maxSetChanges, maxBytes: maxSetBytes)
             let to = max(page.through, cursor)
             let set = ChangeSet(
-                kind: .push, sender: replica.origin, from: cursor, to: to, changes: page.entries.map(\.change))
+                kind: .push, sender: replica.origin, from: cursor, to: to,
+                changes: page.entries.map { Syncer.outgoing($0.change, transform) })
             sets.append(set.encode(key: upstream.key, dictionary: dictionary))
             changes += page.entries.count
             cursor = to

@@ -22,6 +22,13 @@ public struct Syncer: Sendable {
     public var maxPullBytes = 1 << 20
     /// The preset dictionary pushes are compressed with and pulls may use.
     public let dictionary: WireDictionary?
+    /// What each pushed change carries instead of its values, or nil to send them as they are:
+    /// a relaying hub's upstream policy (`redacted` replaces personal values with null). Only
+    /// the `set` it returns is used — the dot, stamp, context, record and unit go as logged, so
+    /// the receiver merges the change where it belongs and later changes naming it do not wait
+    /// for it. It must keep every field (a change sets at least one). The engine knows no
+    /// domain: the caller says what to remove.
+    public var pushTransform: (@Sendable (Change) -> Change)?
     /// A hub's gate for its pulls from the hub above: the pulled changes are trusted, but the
     /// parked changes of its own peers that they make ready are judged for those peers.
     public var pullGate: (@Sendable () throws -> any ChangeGate)?
@@ -77,7 +84,8 @@ public struct Syncer: Sendable {
                     action = session.handle(.pushPageRead(page))
                 case .sendPush(let from, let to, let entries):
                     let set = ChangeSet(
-                        kind: .push, sender: replica.origin, from: from, to: to, changes: entries.map(\.change))
+                        kind: .push, sender: replica.origin, from: from, to: to,
+                        changes: entries.map { Self.outgoing($0.change, pushTransform) })
                     let response = try await client.send(
                         "POST", "/v1/push", query: "epoch=\(logEpoch)&definition=\(definition)",
                         body: set.encode(key: upstream.key, dictionary: dictionary),
@@ -175,6 +183,14 @@ public struct Syncer: Sendable {
             }
             throw error
         }
+    }
+
+    /// `change` as it goes up under `transform`: its values replaced, its identity kept.
+    public static func outgoing(_ change: Change, _ transform: (@Sendable (Change) -> Change)?) -> Change {
+        guard let transform else { return change }
+        var sent = change
+        sent.set = transform(change).set
+        return sent
     }
 
     /// Where to push from again when the hub acknowledges less than `cursor` (its answer is

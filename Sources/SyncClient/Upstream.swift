@@ -61,6 +61,17 @@ public struct Upstream: Sendable {
         }
     }
 
+    /// Makes the next sync push this replica's whole log again (what its filter keeps), as a
+    /// log of a new epoch: the hub above keeps the position it acknowledged per epoch and
+    /// answers a set with the larger of that and the set's end, so with the old epoch it would
+    /// move the cursor past entries it never received (those an earlier filter left out).
+    /// What it holds comes back as duplicates, which it skips. For a hub whose upstream policy
+    /// changed; in the caller's transaction.
+    public static func restartPush(in access: any StorageAccess) throws {
+        try access.setSetting(Name.pushCursor, nil)
+        try access.setSetting(Name.logEpoch, nil)
+    }
+
     public func save(to replica: Replica) throws {
         try replica.storage.write { access in
             try access.setSetting(Name.url, url.absoluteString)
