@@ -15,11 +15,20 @@ public struct DefinitionGate<Inner: ChangeGate>: ChangeGate {
     /// The definition version each sender declared (`definition=N` on its requests; 1, the
     /// version of releases that did not declare one, when it never did).
     public let declaredVersion: (OriginID?) -> Int
+    /// Whether a sender is a lower hub, which may relay under the `redacted` upstream policy:
+    /// its null for a personal field passes, even a required one (a node's never does). Such a
+    /// hub could already write any well-typed value into its subtree's records; what it gains
+    /// is leaving a name or a date of birth empty there (see ARCHITECTURE.md).
+    public let clearsPersonal: (OriginID?) -> Bool
 
-    public init(_ inner: Inner, validator: Validator = Validator(), declaredVersion: @escaping (OriginID?) -> Int) {
+    public init(
+        _ inner: Inner, validator: Validator = Validator(), declaredVersion: @escaping (OriginID?) -> Int,
+        clearsPersonal: @escaping (OriginID?) -> Bool = { _ in false }
+    ) {
         self.inner = inner
         self.validator = validator
         self.declaredVersion = declaredVersion
+        self.clearsPersonal = clearsPersonal
     }
 
     public func admit(_ change: Change, via: OriginID?) -> AuthorizationError? {
@@ -27,7 +36,8 @@ public struct DefinitionGate<Inner: ChangeGate>: ChangeGate {
         if inner.trusts(via) { return nil }
         guard
             let problem = validator.checkIncoming(
-                collection: change.collection, set: change.set, peerVersion: declaredVersion(via))
+                collection: change.collection, set: change.set, peerVersion: declaredVersion(via),
+                personalMayBeNull: clearsPersonal(via))
         else { return nil }
         return AuthorizationError(kind: .invalidValue, dot: change.dot, record: change.key, detail: problem)
     }

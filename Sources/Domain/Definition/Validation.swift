@@ -432,7 +432,12 @@ public struct Validator: Sendable {
 
     /// Checks a change that arrived from a peer declaring `peerVersion` of the definition.
     /// Returns what is wrong (in English, for the set-aside list; never a value), or nil.
-    public func checkIncoming(collection name: String, set: FieldMap<FieldValue>, peerVersion: Int) -> String? {
+    /// `personalMayBeNull`: the peer is a lower hub, which may relay under the `redacted` policy,
+    /// so null is accepted for every field that policy removes (`Redaction.removes`), required
+    /// ones too; from a node, a required field is never cleared.
+    public func checkIncoming(
+        collection name: String, set: FieldMap<FieldValue>, peerVersion: Int, personalMayBeNull: Bool = false
+    ) -> String? {
         let newer = peerVersion > definition.version
         guard let collection = definition.collection(name) else {
             return newer ? nil : "unknown collection \"\(name)\""
@@ -444,7 +449,9 @@ public struct Validator: Sendable {
                 return "unknown field \(name).\(slot.name)"
             }
             if slot.value == .null {
-                if field.required { return "\(name).\(slot.name) is required and cannot be cleared" }
+                if field.required && !(personalMayBeNull && Redaction.removes(field)) {
+                    return "\(name).\(slot.name) is required and cannot be cleared"
+                }
                 continue
             }
             if let problem = Self.canonicalProblem(slot.value, as: field, lenientCodes: newer) {
