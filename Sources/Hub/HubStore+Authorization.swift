@@ -66,11 +66,19 @@ extension HubStore {
         for peer: Peer?, declaring definition: Int? = nil, now: UInt64, maximumFutureMillis: UInt64,
         trusting upstream: OriginID? = nil
     ) throws -> HubGate {
-        let direct = try writer.read { db in
-            Set(
-                try Data.fetchAll(db, sql: "SELECT origin FROM hub_peers").filter { $0.count == 16 }.map {
-                    OriginID(UUID128(bytes: $0))
-                })
+        // Every peer enrolled here, and which of them are lower hubs (revoked ones too: a
+        // revoked hub's parked changes have no scope and are set aside anyway).
+        let (direct, lowerHubs) = try writer.read { db in
+            var direct = Set<OriginID>()
+            var hubs = Set<OriginID>()
+            for row in try Row.fetchAll(db, sql: "SELECT origin, kind FROM hub_peers") {
+                let bytes: Data = row["origin"]
+                guard bytes.count == 16 else { continue }
+                let origin = OriginID(UUID128(bytes: bytes))
+                direct.insert(origin)
+                if (row["kind"] as String?) == HubStore.Kind.hub.rawValue { hubs.insert(origin) }
+            }
+            return (direct, hubs)
         }
         var scopes: [OriginID: PeerScope] = [:]
         if let peer { scopes[peer.origin] = try scope(of: peer, directPeers: direct) }
@@ -96,7 +104,9 @@ extension HubStore {
         ) { via in
             via.flatMap { scopes[$0] }
         }
-        return HubGate(rule) { via in via.flatMap { versions[$0] } ?? 1 }
+        return HubGate(
+            rule, declaredVersion: { via in via.flatMap { versions[$0] } ?? 1 },
+            clearsPersonal: { via in via.map(lowerHubs.contains) ?? false })
     }
 
     /// Records a request's nonce and the peer's last contact, in one transaction. False when
@@ -126,15 +136,19 @@ extension HubStore {
 }
 
 extension HubStore {
-    /// The sync with the hub above: everything not from it goes up; what comes down is applied
-    /// as judged there, while the parked changes of this hub's own peers that it makes ready
-    /// are judged here, for those peers.
+    /// The sync with the hub above: what is not from it goes up as this hub's upstream policy
+    /// says (every change, changes with personal values removed, or only the aggregates'); what
+    /// comes down is applied as judged there, while the parked changes of this hub's own peers
+    /// that it makes ready are judged here, for those peers. `transport` nil: HTTP.
     func syncer(
-        to upstream: Upstream, maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis
+        to upstream: Upstream, maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis,
+        transport: (any HubTransport)? = nil
     ) throws -> Syncer {
+        let policy = try upstreamPolicy()
         var syncer = try Syncer(
-            replica: replica, upstream: upstream, pushFilter: LogFilter(excludingVia: upstream.hubOrigin),
-            dictionary: WireVocabulary.dictionary, definition: try relayedDefinition())
+            replica: replica, upstream: upstream, pushFilter: policy.filter(excludingVia: upstream.hubOrigin),
+            dictionary: WireVocabulary.dictionary, definition: try relayedDefinition(), transport: transport)
+        syncer.pushTransform = policy.transform()
         syncer.pullGate = { [self] in
             try self.gate(
                 for: nil, now: self.replica.time.nowMillis(), maximumFutureMillis: maximumFutureMillis,

@@ -10,7 +10,8 @@ struct TreHub: AsyncParsableCommand {
         commandName: "tre-hub",
         abstract: "A district or province Tre hub: merges its communes' changes and edits as one more origin.",
         subcommands: [
-            Init.self, UnitsCommand.self, Enroll.self, Nodes.self, Serve.self, SyncUpstream.self, Status.self,
+            Init.self, UnitsCommand.self, Enroll.self, Nodes.self, Serve.self, SyncUpstream.self, Policy.self,
+            Status.self,
             StateHash.self, RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, Changes.self,
             SetAside.self, BackupCommand<HubDatabase>.self, RestoreCommand<HubDatabase>.self,
         ])

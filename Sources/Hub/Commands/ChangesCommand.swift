@@ -25,7 +25,8 @@ extension TreHub.Changes {
             discussion: """
                 A hub writes a file for one recipient only, sealed with that recipient's key: with --unit, \
                 the changes of that unit's scope that its enrolled node (or lower hub) would receive on a \
-                pull; with --upstream, the changes a sync would push to the hub above.
+                pull; with --upstream, the changes a sync would push to the hub above, under this hub's \
+                upstream policy (`tre-hub policy show`).
                 """)
 
         @OptionGroup var location: HubDatabase
@@ -63,10 +64,12 @@ extension TreHub.Changes {
                             code: "no_upstream", message: "this hub has no upstream to write a push for",
                             hint: "A hub gets one at init with --upstream URL --enrolment CODE.")
                     }
+                    // What a sync would push: the upstream policy holds on a USB stick too.
+                    let policy = try hub.upstreamPolicy()
                     export = try ChangeFiles.push(
-                        from: hub.replica, upstream: above, filter: LogFilter(excludingVia: above.hubOrigin),
+                        from: hub.replica, upstream: above, filter: policy.filter(excludingVia: above.hubOrigin),
                         after: try after ?? Upstream.pushCursor(of: hub.replica),
-                        dictionary: WireVocabulary.dictionary)
+                        dictionary: WireVocabulary.dictionary, transform: policy.transform())
                     recipient = "the hub above (\(above.hubUnit))"
                 } else if let unit {
                     let peer = try recipientPeer(hub, unit: unit)

@@ -48,8 +48,10 @@ extension TreHub {
                 let counts = try hub.replica.counts()
                 let peers = try hub.peers()
                 let upstream = try Upstream.load(from: hub.replica)
-                let sync = try upstream.map { _ in
-                    try SyncStatus.load(from: hub.replica, pushFilter: LogFilter(excludingVia: upstream!.hubOrigin))
+                // What will go: under `aggregates`, only the aggregates' changes are waiting.
+                let policy = try upstream.map { _ in try hub.upstreamPolicy() }
+                let sync = try upstream.map { upstream in
+                    try SyncStatus.load(from: hub.replica, pushFilter: try hub.upstreamFilter(upstream))
                 }
                 if output.json {
                     printJSON([
@@ -59,6 +61,7 @@ extension TreHub {
                         "units": String(try hub.unitCount()), "peers": String(peers.count),
                         "upstream": upstream?.url.absoluteString ?? "",
                         "waiting_upstream": sync.map { String($0.waiting) } ?? "",
+                        "upstream_policy": policy?.rawValue ?? "",
                     ])
                     return
                 }
@@ -77,8 +80,9 @@ extension TreHub {
                     let revoked = peer.revokedAt.map { ", revoked \(formatTime($0))" } ?? ""
                     print("  \(peer.kind) \(peer.unit) \(peer.name.isEmpty ? "" : "\(peer.name) ")\(last)\(revoked)")
                 }
-                if let upstream, let sync {
+                if let upstream, let sync, let policy {
                     print("upstream  \(upstream.url) (\(upstream.hubUnit)): \(sync.waiting) changes waiting")
+                    print("policy    \(policy.rawValue): \(policy.summary) (`policy set` to change)")
                 }
             }
         }

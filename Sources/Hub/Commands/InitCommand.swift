@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import ReplicaCommands
 import SyncClient
@@ -30,6 +31,14 @@ extension TreHub {
         @Option(help: "The one-time enrolment code (of kind hub) the hub above gave for this hub's unit.")
         var enrolment: String?
 
+        @Option(
+            help: """
+                With --upstream: what this hub sends to the hub above — full (every record, the default), \
+                redacted (personal fields removed) or aggregates (only aggregates and report_approvals). \
+                `tre-hub policy set` changes it later.
+                """)
+        var policy: String?
+
         @Option(help: "Protect the hub's data at rest with this key file (made if absent, 0600).")
         var protectWithKeyFile: String?
 
@@ -48,6 +57,9 @@ extension TreHub {
             if (upstream == nil) != (enrolment == nil) {
                 throw ValidationError("--upstream and --enrolment go together.")
             }
+            if policy != nil && upstream == nil {
+                throw ValidationError("--policy is what this hub sends to the hub above: it goes with --upstream.")
+            }
             if upstream == nil && unit == nil {
                 throw ValidationError("Give --unit CODE (or --upstream URL --enrolment CODE, which set it).")
             }
@@ -61,6 +73,8 @@ extension TreHub {
                         .alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
                 }
                 if let unit { try checkUnit(unit) }
+                // Checked before the enrolment code is used.
+                let chosenPolicy = try policy.map(TreHub.Policy.parse)
                 // Checked before the code is used; a new key file is made only once it is.
                 let folder = location.replicaFolder
                 var passphrase: String?
@@ -96,7 +110,8 @@ extension TreHub {
                         at: path, unit: enrolled?.unit ?? unit!, name: name, origin: enrolled?.origin, role: .hub,
                         protection: protection)
                     try enrolled?.upstream.save(to: replica)
-                    _ = try HubStore.create(replica: replica, storage: replica.storage as! SQLiteStorage)
+                    let hub = try HubStore.create(replica: replica, storage: replica.storage as! SQLiteStorage)
+                    if let chosenPolicy { try hub.setUpstreamPolicy(chosenPolicy) }
                 } catch {
                     if (error as? StoreError)?.kind != .alreadyInitialized {
                         removeReplicaFiles(at: path)
@@ -110,6 +125,7 @@ extension TreHub {
                     printJSON([
                         "origin": replica.origin.description, "unit": replica.unit, "db": location.db,
                         "protection": protection?.rawValue ?? "none",
+                        "upstream_policy": enrolled == nil ? "" : (chosenPolicy ?? .standard).rawValue,
                     ])
                 } else {
                     print(
@@ -117,6 +133,8 @@ extension TreHub {
                             + (protection.map { ", protected at rest by \($0)" } ?? ""))
                     if let upstream = enrolled?.upstream {
                         print("enrolled at \(upstream.url) (unit \(upstream.hubUnit)) as \(replica.origin)")
+                        let sends = chosenPolicy ?? .standard
+                        print("upstream policy: \(sends.rawValue) — \(sends.summary) (`tre-hub policy set` to change)")
                     }
                 }
             }
