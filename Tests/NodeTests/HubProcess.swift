@@ -9,6 +9,8 @@ final class HubProcess: @unchecked Sendable {
     let database: String
     private let output = Pipe()
     private let errors: FileHandle
+    private let lock = NSLock()
+    private var printed = Data()
 
     init(database: String, logFile: String, port: UInt16 = 0, extra: [String] = []) throws {
         self.database = database
@@ -37,7 +39,22 @@ final class HubProcess: @unchecked Sendable {
             throw HarnessError("tre-hub serve did not start: \(text)")
         }
         url = String(text[range])
+        // Whatever it prints after that line is kept too (`standardOutput`), so the pipe never
+        // fills and a test can read everything the hub said.
+        lock.withLock { printed = line }
+        let thread = Thread { [weak self] in
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { return }
+                guard let self else { return }
+                self.lock.withLock { self.printed.append(chunk) }
+            }
+        }
+        thread.start()
     }
+
+    /// Everything the hub printed on its standard output so far (its log goes to `logFile`).
+    var standardOutput: String { lock.withLock { String(decoding: printed, as: UTF8.self) } }
 
     var port: UInt16 { UInt16(url.split(separator: ":").last!)! }
 
