@@ -200,7 +200,7 @@ import Testing
             #expect((cases.first?["fields"] as? [String: Any])?["status"] as? String == "received")
         }
 
-        try Self.theUSBPushFollowsThePolicyToo(world, policy: policy)
+        let carried = try Self.theUSBPushFollowsThePolicyToo(world, policy: policy)
         if policy == "redacted" {
             try Self.aProvinceEditReachesTheCommuneWithItsPersonalValues(world, child: child)
         }
@@ -210,11 +210,13 @@ import Testing
             #expect(set.stdout.contains("(was aggregates)"), "\(set.stdout)")
             let waiting = try #require(
                 try json(try world.hub(world.districtDB, "status", "--json")) as? [String: String])
-            #expect(waiting["waiting_upstream"] == String(communeChanges + 2) && waiting["upstream_policy"] == "full")
+            #expect(
+                waiting["waiting_upstream"] == String(communeChanges + carried + 2)
+                    && waiting["upstream_policy"] == "full")
             try world.syncUp()
             let now = try world.provinceRecords("children")
-            #expect(now.records.count == 1)
-            #expect(now.text.contains(Self.name))
+            #expect(now.records.count == 2)
+            #expect(now.text.contains(Self.name) && now.text.contains(Self.carriedName))
         }
     }
 
@@ -246,9 +248,14 @@ import Testing
 }
 
 extension UpstreamPolicyProcessTests {
+    static let carriedName = "Lò Thị Bích Phượng Xa"
+    static let carriedVillage = "Bản Xa Mạc Lìn"
+
     /// `changes export --upstream`, the push carried on a USB stick, is what a sync would push:
-    /// its sets, opened with the link's key, hold the same collections and values.
-    static func theUSBPushFollowsThePolicyToo(_ world: World, policy: String) throws {
+    /// its sets, opened with the link's key, hold the same collections and values; and a child
+    /// registered after the night's sync reaches the province that way, through its definition
+    /// check. Returns how many changes the commune made for it.
+    static func theUSBPushFollowsThePolicyToo(_ world: World, policy: String) throws -> Int {
         let out = world.directory.path("upstream.trechg")
         _ = try world.hub(world.districtDB, "changes", "export", "--upstream", "--after", "0", "--out", out)
         let district = try Replica(
@@ -276,6 +283,32 @@ extension UpstreamPolicyProcessTests {
                 #expect(change.set["full_name"].map { $0 == .null } ?? true)
             }
         }
+
+        // A new child, carried: only its changes are in the file (after the push cursor), and
+        // the province takes a lower hub's nulls on this path too.
+        let child = try world.worker(
+            "child", "add", "--name", carriedName, "--sex", "M", "--born", "01/02/2018", "--village", carriedVillage)
+        let pushed = try #require(
+            try json(try Executables.node("sync", "--dir", world.node, "--json").ok("node sync")) as? [String: Int])
+        let later = world.directory.path("later.trechg")
+        _ = try world.hub(world.districtDB, "changes", "export", "--upstream", "--out", later)
+        _ = try world.hub(world.provinceDB, "changes", "import", later)
+        #expect(try world.setAsideAtProvince() == 0)
+        let held = try world.provinceRecords("children")
+        let arrived = held.records.first { $0["id"] as? String == child }?["fields"] as? [String: Any]
+        let carriedValues = [carriedName, carriedVillage]
+        switch policy {
+        case "full":
+            #expect(arrived?["full_name"] as? String == carriedName)
+            #expect(revealed(carriedValues, in: try fileBytes(world.provinceDB)) == carriedValues)
+        case "redacted":
+            #expect(arrived?["sex"] as? String == "M" && arrived?["full_name"] is NSNull)
+            #expect(revealed(carriedValues, in: try fileBytes(world.provinceDB)) == [])
+        default:
+            #expect(arrived == nil)
+            #expect(revealed(carriedValues, in: try fileBytes(world.provinceDB)) == [])
+        }
+        return try #require(pushed["pushed"])
     }
 }
 
