@@ -6,10 +6,12 @@ extension ReportRender {
     /// SVG, nothing fetched), A4 portrait with 15 mm margins, laid out as a Vietnamese
     /// administrative document — the issuing committee and the national heading side by side,
     /// the place and date, the title and period, the notes (suppression, aggregates, approval
-    /// and the figures changed since), a table per indicator (this period, the previous one, the
-    /// target; by unit below when there are units), a chart for each share with a target, and
-    /// the signature block: the person who prepared it and the chairman, with room to sign and
-    /// stamp. A table is kept on one page with its title and header where it fits.
+    /// and the figures changed since), each indicator under its target with one table (this
+    /// period and the previous one; the total, each breakdown under its heading, then the units
+    /// below when there are any), a chart for each share with a target, and the signature
+    /// block: the person who prepared it and the chairman, with room to sign and stamp. A table
+    /// is never split from its title and header: it moves whole to the next page (and, longer
+    /// than a page, repeats its header).
     ///
     /// `place` is the place written before the date (`Pà Cò, ngày 05 tháng 7 năm 2026`); by
     /// default the unit's name without its level (`Xã`, `Huyện`, `Tỉnh`, …). The date is the day
@@ -141,18 +143,15 @@ struct HTMLPage {
             }
             out += "<td class=\"num\">\(xmlEscaped(style.cell(row.previous)))</td></tr>\n"
         }
-        out += "</tbody>\n</table>\n"
         if !section.byUnit.isEmpty {
-            out += "<table class=\"figures by-unit\">\n<thead><tr><th>\(t(vi: "Đơn vị", en: "Unit"))</th>"
-            out += "<th>\(xmlEscaped(style.heading(document.period)))</th>"
-            out += "<th>\(xmlEscaped(style.heading(document.previous)))</th></tr></thead>\n<tbody>\n"
+            out += "<tr class=\"group\"><td colspan=\"3\">\(t(vi: "Theo đơn vị", en: "By unit"))</td></tr>\n"
             for figure in section.byUnit {
-                out += "<tr><td>\(xmlEscaped(style.unit(figure.unit)))</td>"
+                out += "<tr class=\"depth-1 unit\"><td>\(xmlEscaped(style.unit(figure.unit)))</td>"
                 out += "<td class=\"num\">\(xmlEscaped(style.cell(figure.value)))</td>"
                 out += "<td class=\"num\">\(xmlEscaped(style.cell(figure.previous)))</td></tr>\n"
             }
-            out += "</tbody>\n</table>\n"
         }
+        out += "</tbody>\n</table>\n"
         if indicator.isShare, section.target != nil {
             out += "<figure class=\"chart\">\n"
             out += ReportRender.svg(document, section: section, language: style.language)
@@ -187,44 +186,47 @@ struct HTMLPage {
     static let css = """
         @page { size: A4; margin: 15mm; }
         * { box-sizing: border-box; }
-        body { font-family: "Times New Roman", "Noto Serif", "DejaVu Serif", serif; font-size: 13pt;
-          line-height: 1.35; color: #000; background: #fff; margin: 0 auto; max-width: 180mm; }
+        body { font-family: "Times New Roman", "Noto Serif", "DejaVu Serif", serif; font-size: 12pt;
+          line-height: 1.3; color: #000; background: #fff; margin: 0 auto; max-width: 180mm; }
         .strong { font-weight: bold; }
-        table.heading { width: 100%; border-collapse: collapse; }
+        table.heading { width: 100%; border-collapse: collapse; font-size: 12pt; }
         table.heading td { vertical-align: top; text-align: center; padding: 0; }
         table.heading td.issuer { width: 40%; }
+        table.heading td.nation { width: 60%; }
+        table.heading td.nation .strong { white-space: nowrap; }
         .rule { width: 35%; margin: 2pt auto 4pt; border-top: 1px solid #000; }
         .date { font-style: italic; margin-top: 6pt; }
-        h1 { font-size: 14pt; text-align: center; margin: 16pt 0 4pt; }
-        p.period { text-align: center; font-style: italic; margin: 0 0 10pt; }
-        ul.notes, .changes ul { margin: 0 0 8pt; padding-left: 18pt; font-size: 12pt; }
-        .changes p { margin: 4pt 0; font-size: 12pt; }
-        section.indicator { break-inside: avoid; page-break-inside: avoid; margin: 0 0 10pt; }
-        h2 { font-size: 13pt; margin: 10pt 0 2pt; break-after: avoid; page-break-after: avoid; }
-        h2 .measure { font-weight: normal; font-size: 11pt; }
-        p.target { margin: 0 0 4pt; font-size: 11pt; }
+        h1 { font-size: 14pt; text-align: center; margin: 14pt 0 4pt; }
+        p.period { text-align: center; font-style: italic; margin: 0 0 8pt; }
+        ul.notes, .changes ul { margin: 0 0 6pt; padding-left: 18pt; font-size: 11pt; }
+        .changes p { margin: 4pt 0; font-size: 11pt; }
+        section.indicator { margin: 0 0 8pt; }
+        h2 { font-size: 12pt; margin: 8pt 0 2pt; break-after: avoid; page-break-after: avoid; }
+        h2 .measure { font-weight: normal; font-size: 10pt; }
+        p.target { margin: 0 0 3pt; font-size: 10pt; break-after: avoid; page-break-after: avoid; }
         .met { color: #276749; font-weight: bold; }
         .not-met { color: #9c4221; font-weight: bold; }
-        table.figures { width: 100%; border-collapse: collapse; font-size: 11pt; margin: 0 0 4pt; }
-        table.figures th, table.figures td { border: 1px solid #000; padding: 2pt 5pt; }
-        table.figures th { background: #eee; text-align: center; }
+        table.figures { width: 100%; border-collapse: collapse; font-size: 10pt; line-height: 1.2;
+          margin: 0 0 4pt; break-inside: avoid; page-break-inside: avoid; }
+        table.figures th, table.figures td { border: 1px solid #000; padding: 1pt 4pt; }
+        table.figures th { background: #eee; text-align: center; white-space: nowrap; }
         table.figures thead { display: table-header-group; }
         table.figures tr { break-inside: avoid; page-break-inside: avoid; }
-        td.num { text-align: right; white-space: nowrap; width: 28%; }
+        td.num { text-align: right; white-space: nowrap; width: 24%; }
         td.changed { font-weight: bold; }
-        .approved { font-weight: normal; font-size: 9pt; }
+        .approved { font-weight: normal; font-size: 8pt; }
         tr.depth-0 td { font-weight: bold; }
         tr.group td { font-style: italic; background: #f7f7f7; }
-        tr.depth-1 td:first-child { padding-left: 16pt; }
-        tr.depth-2 td:first-child { padding-left: 30pt; }
+        tr.depth-1 td:first-child { padding-left: 14pt; }
+        tr.depth-2 td:first-child { padding-left: 26pt; }
         figure.chart { margin: 4pt 0; break-inside: avoid; page-break-inside: avoid; }
         figure.chart svg { width: 100%; height: auto; }
-        table.signatures { width: 100%; margin-top: 18pt; border-collapse: collapse;
+        table.signatures { width: 100%; margin-top: 16pt; border-collapse: collapse;
           break-inside: avoid; page-break-inside: avoid; }
         table.signatures td { width: 50%; text-align: center; vertical-align: top; }
         .hint { font-style: italic; }
         .space { height: 30mm; }
-        p.footer { font-size: 9pt; color: #555; margin-top: 12pt; }
+        p.footer { font-size: 8pt; color: #555; margin-top: 12pt; }
 
         """
 }
