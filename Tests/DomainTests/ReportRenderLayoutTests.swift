@@ -157,6 +157,23 @@ import Testing
         #expect(!english.contains("<Sơn>") && !english.contains("<SƠN>"))
     }
 
+    @Test func controlCharactersInANameReachNoTerminalAndNoChart() throws {
+        let name = "Xã \u{1B}[2J\u{1B}]0;pwned\u{07}Bản\u{0}\u{202E}Lạ"
+        let tree = UnitTree([
+            .init(code: "1", name: "Huyện", parent: nil), .init(code: "2", name: name, parent: "1"),
+        ])
+        var figures = Figures()
+        figures.add(7, unit: "2", indicator: "0201", key: "")
+        let document = ReportBuilder(tree: tree, bands: .standard).build(
+            unit: "1", period: F.period, current: figures, previous: Figures(), generated: F.generated)
+        let table = ReportRender.table(document)
+        #expect(!table.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0 == "\u{202E}" })
+        #expect(table.contains("Xã \u{FFFD}[2J"))
+        let svg = try chart(document, "0201")
+        #expect(svg.named("rect", class: "bar").count == 1)
+        #expect(!ReportRender.html(document).unicodeScalars.contains { $0.value < 0x09 || $0 == "\u{1B}" })
+    }
+
     /// The lines of a table: from its header line through the first blank line, or through the
     /// line starting with `until`.
     func table(_ text: String, header: String, until: String? = nil) -> [String] {

@@ -22,18 +22,22 @@ extension ReportRender {
     }
 }
 
-/// `&`, `<`, `>`, `"` and `'` as entities: text and attribute values safe in XML and HTML.
+/// `&`, `<`, `>`, `"` and `'` as entities: text and attribute values safe in XML and HTML. A
+/// character XML 1.0 does not allow at all (a control character other than tab, LF and CR;
+/// U+FFFE, U+FFFF) becomes `�`, so a name from data cannot make a chart unreadable.
 func xmlEscaped(_ text: String) -> String {
     var result = ""
     result.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
+    for scalar in text.unicodeScalars {
+        switch scalar {
         case "&": result += "&amp;"
         case "<": result += "&lt;"
         case ">": result += "&gt;"
         case "\"": result += "&quot;"
         case "'": result += "&#39;"
-        default: result.append(character)
+        case "\t", "\n", "\r": result.unicodeScalars.append(scalar)
+        case "\u{0}"..."\u{1F}", "\u{FFFE}", "\u{FFFF}": result += "\u{FFFD}"
+        default: result.unicodeScalars.append(scalar)
         }
     }
     return result
@@ -208,7 +212,13 @@ struct SVGChart {
     func legend(at y: Double, hidden: Bool) -> String {
         let document = style.document
         var out = "<g class=\"legend\" font-size=\"11\" fill=\"#2d3748\">"
-        out += "<rect x=\"16\" y=\"\(n(y - 9))\" width=\"14\" height=\"10\" fill=\"#2b6cb0\"/>"
+        if target == nil {
+            out += "<rect x=\"16\" y=\"\(n(y - 9))\" width=\"14\" height=\"10\" fill=\"#2b6cb0\"/>"
+        } else {
+            // Green where the target is met, orange where not.
+            out += "<rect x=\"16\" y=\"\(n(y - 9))\" width=\"7\" height=\"10\" fill=\"#2f855a\"/>"
+            out += "<rect x=\"23\" y=\"\(n(y - 9))\" width=\"7\" height=\"10\" fill=\"#c05621\"/>"
+        }
         out += "<text x=\"36\" y=\"\(n(y))\">\(xmlEscaped(style.text(document.period.label)))</text>"
         out += "<rect x=\"200\" y=\"\(n(y - 6))\" width=\"14\" height=\"4\" fill=\"#a0aec0\"/>"
         out += "<text x=\"220\" y=\"\(n(y))\">\(xmlEscaped(style.text(document.previous.label)))</text>"
