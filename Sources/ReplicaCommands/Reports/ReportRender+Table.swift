@@ -75,7 +75,8 @@ extension ReportRender {
         var lines = [
             "\(style.text(vi: "Theo đơn vị", en: "By unit")) · \(style.text(style.document.period.label))"
         ]
-        lines += columns(head: [style.text(vi: "Đơn vị", en: "Unit")] + sections.map(\.indicator.code), rows: rows)
+        lines += columns(
+            head: [style.text(vi: "Đơn vị", en: "Unit")] + sections.map(\.indicator.code), rows: rows, labelWidth: 30)
         lines += sections.map { "  " + style.title($0.indicator) }
         return lines
     }
