@@ -114,7 +114,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DomainTests",
-            dependencies: ["Domain", "SyncCore", "TestSupport"],
+            // ReplicaCommands: the report renderers, tested on documents the builder makes.
+            dependencies: ["Domain", "SyncCore", "TestSupport", "ReplicaCommands"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
