@@ -145,6 +145,7 @@ extension HubStore {
         transport: (any HubTransport)? = nil
     ) throws -> Syncer {
         let policy = try upstreamPolicy()
+        try prepareUpstream(policy)
         var syncer = try Syncer(
             replica: replica, upstream: upstream, pushFilter: policy.filter(excludingVia: upstream.hubOrigin),
             dictionary: WireVocabulary.dictionary, definition: try relayedDefinition(), transport: transport)

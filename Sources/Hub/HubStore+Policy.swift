@@ -31,13 +31,25 @@ extension HubStore {
     /// policy (the stored text when unreadable).
     @discardableResult
     func setUpstreamPolicy(_ policy: UpstreamPolicy) throws -> String {
-        try replica.storage.write { access in
+        let previous = try replica.storage.write { access in
             let previous = try access.setting(Self.policySetting) ?? UpstreamPolicy.standard.rawValue
             guard previous != policy.rawValue else { return previous }
             try access.setSetting(Self.policySetting, policy.rawValue)
             try Upstream.restartPush(in: access)
             return previous
         }
+        // Records go up whole again: figures this hub sent in their place would be taken
+        // for its units' instead of the records (their deletion goes up too).
+        if policy == .full { try Aggregates.removeAll(replica: replica, source: replica.unit) }
+        return previous
+    }
+
+    /// What a push upward needs first: under `redacted` and `aggregates`, this hub's indicator
+    /// values brought up to date as `aggregates` records (the hub above counts with them, since
+    /// the records it receives lack the personal fields indicators rest on, or are not sent).
+    func prepareUpstream(_ policy: UpstreamPolicy) throws {
+        guard policy.redacts else { return }
+        try reporting().refreshAggregates()
     }
 
     /// The entries an upstream sync pushes to `upstream` under this hub's policy.

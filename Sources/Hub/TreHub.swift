@@ -13,7 +13,7 @@ struct TreHub: AsyncParsableCommand {
             Init.self, UnitsCommand.self, Enroll.self, Nodes.self, Serve.self, SyncUpstream.self, Policy.self,
             Status.self,
             StateHash.self, RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, Changes.self,
-            SetAside.self, BackupCommand<HubDatabase>.self, RestoreCommand<HubDatabase>.self,
+            SetAside.self, Report.self, BackupCommand<HubDatabase>.self, RestoreCommand<HubDatabase>.self,
         ])
 
     static func main() async { await asyncMainWithExitCodes() }

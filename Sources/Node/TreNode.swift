@@ -11,7 +11,7 @@ struct TreNode: AsyncParsableCommand {
         abstract: "A commune's Tre node: its records, offline, and their sync with the district hub.",
         subcommands: [
             Init.self, Child.self, Intake.self, Case.self, Overdue.self, Activity.self, Sync.self, Status.self,
-            Config.self, RecordCommand<NodeDirectory>.self, ConflictsCommand<NodeDirectory>.self,
+            Config.self, Report.self, RecordCommand<NodeDirectory>.self, ConflictsCommand<NodeDirectory>.self,
             StateHashCommand<NodeDirectory>.self, Changes.self, Rejected.self,
             BackupCommand<NodeDirectory>.self, RestoreCommand<NodeDirectory>.self,
         ])

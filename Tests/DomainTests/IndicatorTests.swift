@@ -262,4 +262,25 @@ import Testing
             #expect(all.filter(hidden.contains).count != 1, "a lone hidden cell in \(group)")
         }
     }
+
+    @Test func aShareByUnitIsHiddenWhereItsCountIsHiddenAsAComplementToo() {
+        let tree = UnitTree([
+            .init(code: "176", name: "Huyện", parent: nil), .init(code: "17605", name: "A", parent: "176"),
+            .init(code: "17608", name: "B", parent: "176"), .init(code: "17611", name: "C", parent: "176"),
+        ])
+        var figures = Figures()
+        for (unit, abused, children) in [("17605", 2, 300), ("17608", 12, 500), ("17611", 30, 700)] {
+            figures.add(abused, unit: unit, indicator: "0101", key: "")
+            figures.add(children, unit: unit, indicator: "0201", key: "")
+        }
+        let document = ReportBuilder(tree: tree, bands: .standard, threshold: 5).build(
+            unit: "176", period: Self.h1, current: figures, previous: Figures(), generated: Date())
+        let counts = document.section("0101")!.byUnit.map(\.value)
+        // 2 is hidden; 12, the smallest other, is hidden as its complement.
+        #expect(counts == [.suppressed, .suppressed, .count(30)])
+        let shares = document.section("0102")!.byUnit.map(\.value)
+        // 12 of 500 children would be 2.4 %: hidden with its count.
+        #expect(shares == [.suppressed, .suppressed, .share(30.0 * 100 / 700)])
+        #expect(document.section("0101")!.total.value == .count(44))
+    }
 }

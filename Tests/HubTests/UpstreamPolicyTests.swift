@@ -127,7 +127,10 @@ import Testing
         #expect(try world.district.store.setUpstreamPolicy(.redacted) == "full")
         #expect(try world.district.store.upstreamPolicy() == .redacted)
         let report = try await world.syncUp()
-        #expect(report.pushed == 3)
+        // The three changes, and the district's indicator values computed before the push.
+        let computed = try world.district.replica.records(in: "aggregates").count
+        #expect(computed > 0)
+        #expect(report.pushed == 3 + computed)
 
         // Every change arrived, with its dot: the province holds the versions the district does,
         // nothing parked or set aside.
@@ -177,7 +180,9 @@ import Testing
         try world.district.store.setUpstreamPolicy(.full)
         try node.put("children", id: child, set: ["village": "Bản Mới Phìn"])
         try await world.sync(node, peer, with: world.district)
-        #expect(try world.waiting() == 4)
+        // The log again: its four changes, the aggregates and their deletion (records go up
+        // whole now, so the figures sent in their place are taken back).
+        #expect(try world.waiting() == 4 + 2 * computed)
         try await world.syncUp()
         #expect(try world.waiting() == 0)
         let after = try #require(try province.record("children", id: child))
@@ -198,36 +203,37 @@ import Testing
         try await world.sync(node, peer, with: world.district)
         let district = world.district.replica
         try world.district.store.setUpstreamPolicy(.aggregates)
-        for (number, indicator) in [(11, "0101"), (12, "0102")] {
-            try district.put(
-                "aggregates", id: testRecord(UInt64(number)), unit: "415",
-                set: [
-                    "unit": "17605", "period": "2026-H1", "indicator": .string(indicator), "breakdown": "", "value": 3,
-                    "source": "415", "bands": "0-2,3-5,6-10,11-15", "computed_at": "2026-07-01T00:00:00Z",
-                ])
-        }
         try district.put(
             "report_approvals", id: testRecord(13), unit: "415",
             set: ["unit": "415", "period": "2026-H1", "status": "returned", "reason": "Thiếu số liệu Huồi Tụ Phìn"])
-        #expect(try world.waiting() == 3)
+        // The approval waits; the figures are computed when the push starts.
+        #expect(try world.waiting() == 1)
         let report = try await world.syncUp(maxPushChanges: 1)
-        #expect(report.pushed == 3 && report.pushSets >= 3)
+        let computed = try district.records(in: "aggregates").count
+        #expect(computed > 0)
+        #expect(report.pushed == computed + 1 && report.pushSets >= 3)
         #expect(try world.waiting() == 0)
         let province = world.province.replica
         #expect(try province.records(in: "children").isEmpty)
-        #expect(try province.records(in: "aggregates").count == 2)
-        #expect(try province.record("aggregates", id: testRecord(11))?.value("value") == 3)
+        #expect(try province.records(in: "aggregates").count == computed)
+        let reports = try Reporting(replica: province, tree: try world.province.store.unitTree())
+        let counted = try reports.document(unit: "17605", period: .halfYear(year: 2026, half: 1))
+        #expect(counted.section("0201")?.total.value == .count(5), "the five children, from the aggregates")
+        #expect(counted.fromAggregates == ["17605"])
         let approval = try #require(try province.record("report_approvals", id: testRecord(13)))
         #expect(approval.value("status") == "returned" && approval.value("reason") == .null)
         #expect(revealed(["Thiếu số liệu Huồi Tụ Phìn", Self.name], in: try fileBytes(world.provincePath)) == [])
 
-        // Full: the five children wait too, and go up two by two.
+        // Full: the five children wait too, and the aggregates' deletion (records count now),
+        // and go up two by two.
         #expect(try world.district.store.setUpstreamPolicy(.full) == "aggregates")
-        #expect(try world.waiting() == 8)
+        #expect(try world.waiting() == 5 + 1 + 2 * computed)
         try await world.syncUp(maxPushChanges: 2)
         #expect(try world.waiting() == 0)
         #expect(try province.records(in: "children").count == 5)
         #expect(try province.record("children", id: testRecord(5))?.value("full_name") == .string("\(Self.name) 5"))
+        #expect(try province.records(in: "aggregates").allSatisfy { $0.1.isDeleted })
+        #expect(try reports.document(unit: "17605", period: .halfYear(year: 2026, half: 1)).fromAggregates.isEmpty)
         #expect(try province.setAsideEntries().isEmpty && province.counts().parked == 0)
         // Setting the same policy again changes nothing (no resend).
         #expect(try world.district.store.setUpstreamPolicy(.full) == "full")

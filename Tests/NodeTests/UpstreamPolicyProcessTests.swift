@@ -130,10 +130,6 @@ import Testing
         let pushed = try #require(
             try json(try Executables.node("sync", "--dir", world.node, "--json").ok("node sync")) as? [String: Int])
         _ = try world.hub(
-            world.districtDB, "record", "put", "aggregates", "--id", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a01", "--unit",
-            "415", "unit=\"17605\"", "period=2026-H1", "indicator=0101", "breakdown=", "value=3", "source=\"415\"",
-            "bands=0-2,3-5,6-10,11-15", "computed_at=2026-07-01T00:00:00Z")
-        _ = try world.hub(
             world.districtDB, "record", "put", "report_approvals", "--id", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a02",
             "--unit", "415", "unit=\"415\"", "period=2026-H1", "status=returned", "reason=\(reason)")
         return (child, try #require(pushed["pushed"]))
@@ -151,14 +147,19 @@ import Testing
         #expect(shown["policy"] == policy)
         let status = try #require(try json(try world.hub(world.districtDB, "status", "--json")) as? [String: String])
         #expect(status["upstream_policy"] == policy)
-        // The commune's changes and the district's two records: under `aggregates` only the two.
-        let going = policy == "aggregates" ? 2 : communeChanges + 2
+        // The commune's changes and the district's approval record: under `aggregates` only the
+        // approval (the district's indicator values are computed when the push starts).
+        let going = policy == "aggregates" ? 1 : communeChanges + 1
         #expect(status["waiting_upstream"] == String(going))
         #expect(try world.hub(world.districtDB, "status").stdout.contains("policy    \(policy)"))
 
         world.proxy.capture(true)
         let report = try world.syncUp()
-        #expect(report["pushed"] == going)
+        let computed = try #require(
+            try json(try world.hub(world.districtDB, "record", "list", "aggregates", "--json")) as? [[String: Any]]
+        ).count
+        #expect((computed > 0) == (policy != "full"), "aggregates computed under \(policy)")
+        #expect(report["pushed"] == going + computed)
         let link = String(decoding: world.proxy.capturedBytes, as: UTF8.self)
         #expect(link.contains("POST /v1/push") && link.contains("GET /v1/pull"), "the proxy saw the sync")
 
@@ -181,9 +182,15 @@ import Testing
         let (children, intakes, cases, aggregates, approvals) = (
             records[0].records, records[1].records, records[2].records, records[3].records, records[4].records
         )
-        #expect(aggregates.count == 1 && approvals.count == 1)
-        let figures = aggregates.first?["fields"] as? [String: Any]
-        #expect((figures?["value"] as? Int) == 3 && figures?["indicator"] as? String == "0101")
+        #expect(aggregates.count == computed && approvals.count == 1)
+        if policy != "full" {
+            // The commune's one child (born 2016), counted by the district for the first half.
+            let children = aggregates.compactMap { $0["fields"] as? [String: Any] }.first {
+                $0["indicator"] as? String == "0201" && $0["unit"] as? String == "17605"
+                    && $0["period"] as? String == "2026-H1" && $0["breakdown"] == nil
+            }
+            #expect(children?["value"] as? Int == 1)
+        }
         let approval = approvals.first?["fields"] as? [String: Any]
         #expect(approval?["status"] as? String == "returned")
         #expect((approval?["reason"] as? String == Self.reason) == (policy == "full"))
@@ -210,8 +217,10 @@ import Testing
             #expect(set.stdout.contains("(was aggregates)"), "\(set.stdout)")
             let waiting = try #require(
                 try json(try world.hub(world.districtDB, "status", "--json")) as? [String: String])
+            // The commune's changes, the carried ones, the approval, and the aggregates (made,
+            // updated, and now deleted: records count again).
             #expect(
-                waiting["waiting_upstream"] == String(communeChanges + carried + 2)
+                Int(waiting["waiting_upstream"] ?? "") ?? 0 > communeChanges + carried + 1 + computed
                     && waiting["upstream_policy"] == "full")
             try world.syncUp()
             let now = try world.provinceRecords("children")
@@ -273,7 +282,9 @@ extension UpstreamPolicyProcessTests {
             collections
                 == (policy == "aggregates"
                     ? ["aggregates", "report_approvals"]
-                    : ["children", "intakes", "cases", "case_events", "aggregates", "report_approvals"]))
+                    : policy == "full"
+                        ? ["children", "intakes", "cases", "case_events", "report_approvals"]
+                        : ["children", "intakes", "cases", "case_events", "aggregates", "report_approvals"]))
         let values = changes.map(\.set.dictionary.description).joined()
         #expect(
             Self.planted.filter { values.contains($0) } == (policy == "full" ? Self.planted : []),

@@ -34,6 +34,13 @@ public struct DefinitionGate<Inner: ChangeGate>: ChangeGate {
     public func admit(_ change: Change, via: OriginID?) -> AuthorizationError? {
         if let refusal = inner.admit(change, via: via) { return refusal }
         if inner.trusts(via) { return nil }
+        // A node only submits its unit's report: approving or returning it is the level
+        // above's, which a node is not (a lower hub relays its staff's decisions on its units).
+        if change.collection == Collections.reportApprovals.name, !clearsPersonal(via),
+            let problem = Reporting.nodeDecisionProblem(change.set)
+        {
+            return AuthorizationError(kind: .notPermitted, dot: change.dot, record: change.key, detail: problem)
+        }
         guard
             let problem = validator.checkIncoming(
                 collection: change.collection, set: change.set, peerVersion: declaredVersion(via),

@@ -94,12 +94,14 @@ public struct Target: Sendable, Hashable {
 
     public var label: Localized {
         let number = Self.format(percent)
+        // Vietnamese writes a decimal comma: 4,5 %.
+        let vi = number.replacingOccurrences(of: ".", with: ",")
         return switch comparison {
-        case .atMost: Localized(vi: "dưới \(number) % (\(year))", en: "under \(number) % (\(year))")
+        case .atMost: Localized(vi: "dưới \(vi) % (\(year))", en: "under \(number) % (\(year))")
         case .atLeast:
             percent >= 100
-                ? Localized(vi: "\(number) % (\(year))", en: "\(number) % (\(year))")
-                : Localized(vi: "trên \(number) % (\(year))", en: "over \(number) % (\(year))")
+                ? Localized(vi: "\(vi) % (\(year))", en: "\(number) % (\(year))")
+                : Localized(vi: "trên \(vi) % (\(year))", en: "over \(number) % (\(year))")
         }
     }
 

@@ -72,6 +72,9 @@ public struct ReportBuilder: Sendable {
 
         var hiddenNow: [String: Set<String>] = [:]
         var hiddenBefore: [String: Set<String>] = [:]
+        // The units below whose count is hidden, by indicator (as primary or as complement).
+        var hiddenUnitsNow: [String: Set<String>] = [:]
+        var hiddenUnitsBefore: [String: Set<String>] = [:]
         var sections: [ReportDocument.Section] = []
         var approvedChanges: [ReportDocument.Approval.Change] = []
         let approvedFigures = approval?.figures
@@ -91,6 +94,10 @@ public struct ReportBuilder: Sendable {
                 hideBefore = Suppression.hidden(valuesBefore + unitsBefore, groups: groups, threshold: threshold)
                 hiddenNow[indicator.code] = Set(hideNow.filter { $0 < keys.count }.map { keys[$0] })
                 hiddenBefore[indicator.code] = Set(hideBefore.filter { $0 < keys.count }.map { keys[$0] })
+                hiddenUnitsNow[indicator.code] = Set(
+                    hideNow.filter { $0 >= keys.count }.map { parts[$0 - keys.count].0.code })
+                hiddenUnitsBefore[indicator.code] = Set(
+                    hideBefore.filter { $0 >= keys.count }.map { parts[$0 - keys.count].0.code })
             }
             var rows: [ReportDocument.Row] = []
             for (index, key) in keys.enumerated() {
@@ -145,15 +152,15 @@ public struct ReportBuilder: Sendable {
             sections.insert(
                 .init(
                     indicator: indicator, target: indicator.target(for: year), rows: rows,
-                    byUnit: threshold == nil
-                        ? byUnit
-                        : byUnit.map { figure in
-                            // A unit's share would show a hidden count of it: published shares by unit
-                            // are hidden where that unit's numerator is small.
-                            let count = parts.first { $0.0 == figure.unit }?.1[numerator]?[""] ?? 0
-                            let hide = count > 0 && count < (threshold ?? 0)
-                            return hide ? .init(unit: figure.unit, value: .suppressed, previous: .suppressed) : figure
-                        }), at: position)
+                    byUnit: byUnit.map { figure in
+                        // A unit's share would give its hidden count back (a complement too).
+                        let code = figure.unit.code
+                        return ReportDocument.UnitFigure(
+                            unit: figure.unit,
+                            value: hiddenUnitsNow[numerator]?.contains(code) == true ? .suppressed : figure.value,
+                            previous: hiddenUnitsBefore[numerator]?.contains(code) == true
+                                ? .suppressed : figure.previous)
+                    }), at: position)
         }
 
         // Cells approved that no longer appear at all (a breakdown emptied since).

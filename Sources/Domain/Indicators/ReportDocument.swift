@@ -92,4 +92,11 @@ public struct ReportDocument: Sendable {
 
     /// The section of `code`.
     public func section(_ code: String) -> Section? { sections.first { $0.indicator.code == code } }
+
+    /// The same document with only the indicator `code`.
+    public func only(_ code: String) -> ReportDocument {
+        ReportDocument(
+            unit: unit, period: period, previous: previous, generated: generated, bands: bands, threshold: threshold,
+            sections: sections.filter { $0.indicator.code == code }, approval: approval, fromAggregates: fromAggregates)
+    }
 }

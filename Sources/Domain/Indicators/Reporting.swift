@@ -76,6 +76,19 @@ public struct Reporting: Sendable {
         return RecordID(UUID128(bytes: bytes))
     }
 
+    /// Why a node may not make this change to a report's approval, or nil: a node's every write
+    /// of it is a submission (status `submitted`, no decision, no reason), so a commune can
+    /// neither approve its own figures nor change the approved ones unseen.
+    public static func nodeDecisionProblem(_ set: FieldMap<FieldValue>) -> String? {
+        guard set["status"] == .string("submitted") else {
+            return "report_approvals: a commune only submits its report (status submitted); the level above decides"
+        }
+        for field in ["decided_at", "decided_by", "reason"] where set[field] != nil && set[field] != .null {
+            return "report_approvals.\(field): a commune only submits its report; the level above decides"
+        }
+        return nil
+    }
+
     /// Where the report stands, with the figures as they were submitted or approved.
     public func approval(unit: String, period: ReportPeriod) throws -> ReportBuilder.ApprovalState? {
         guard let state = try replica.record(Self.approvals, id: Self.approvalID(unit: unit, period: period)),

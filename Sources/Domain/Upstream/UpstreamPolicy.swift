@@ -43,7 +43,7 @@ public enum UpstreamPolicy: String, CaseIterable, Sendable {
     public var summary: String {
         switch self {
         case .full: "every record as it is"
-        case .redacted: "every record, personal fields removed"
+        case .redacted: "every record, personal fields removed, and the indicator values (aggregates)"
         case .aggregates: "only aggregates and report_approvals, personal fields removed; no child, report or case"
         }
     }

@@ -66,6 +66,7 @@ extension TreHub.Changes {
                     }
                     // What a sync would push: the upstream policy holds on a USB stick too.
                     let policy = try hub.upstreamPolicy()
+                    try hub.prepareUpstream(policy)
                     export = try ChangeFiles.push(
                         from: hub.replica, upstream: above, filter: policy.filter(excludingVia: above.hubOrigin),
                         after: try after ?? Upstream.pushCursor(of: hub.replica),

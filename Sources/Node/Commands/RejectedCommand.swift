@@ -76,6 +76,12 @@ extension TreNode {
                         "Correct the value on this computer and sync, and tell the district, giving the change's id: "
                         + "its staff accept the old change so that the correction applies after it (the record's "
                         + "later changes wait with it).")
+            case "not_permitted":
+                Explanation(
+                    what: "Máy xã không được tự phê duyệt hay trả lại báo cáo của xã; chỉ được gửi báo cáo.",
+                    todo: "Gửi báo cáo bằng `tre-node report submit`; huyện phê duyệt hoặc trả lại.",
+                    whatEnglish: "A commune's node may not approve or return the commune's report; it only submits it.",
+                    todoEnglish: "Submit it with `tre-node report submit`; the district approves or returns it.")
             case "forged_origin":
                 Explanation(
                     what: "Thay đổi này không được ghi trên máy này.",

@@ -43,6 +43,9 @@ public struct AuthorizationError: Error, Hashable, Sendable, CustomStringConvert
         /// version the sender declared). The detail names the collection, the field and what
         /// is wrong, never the value.
         case invalidValue = "invalid_value"
+        /// A change the sender's kind may not make, whatever its scope: a commune's node
+        /// deciding on its own report (approving or returning it is the level above's).
+        case notPermitted = "not_permitted"
     }
 
     public let kind: Kind

@@ -1,10 +1,8 @@
-public import ArgumentParser
+import ArgumentParser
 import Domain
 import Foundation
 import ReplicaCommands
 import SyncCore
-
-extension Language: ExpressibleByArgument {}
 
 /// The options every worker's command takes: the language it speaks and JSON for scripts.
 struct WorkerOptions: ParsableArguments {
