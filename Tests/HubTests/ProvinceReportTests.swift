@@ -125,6 +125,21 @@ import Testing
             #expect(atProvince.fromAggregates.isEmpty)
         } else {
             #expect(Set(atProvince.fromAggregates) == ["17605", "17608"], "\(policy)")
+            // Figures the district did not send are refused, never made up from what is here: a
+            // range of days, a half-year older than the years it keeps, other age bands.
+            for period in [ReportPeriod("2026-01-01..2026-03-31")!, .halfYear(year: 2020, half: 1)] {
+                #expect(throws: DomainRefusal.self, "\(policy) \(period)") {
+                    try provinceReports.document(unit: "40", period: period)
+                }
+            }
+            let otherBands = try Reporting(
+                replica: world.province.store.replica, tree: try world.province.store.unitTree(),
+                bands: AgeBands("0-5,6-15"), now: { now })
+            #expect(throws: DomainRefusal.self) { try otherBands.document(unit: "415", period: Self.period) }
+            // The commune under the province is not the district's: any period works for it.
+            #expect(throws: Never.self) {
+                try provinceReports.document(unit: "17900", period: ReportPeriod("2026-01-01..2026-03-31")!)
+            }
         }
         return (Self.cells(atProvince), Self.cells(atDistrict))
     }

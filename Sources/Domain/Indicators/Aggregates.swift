@@ -47,11 +47,17 @@ public enum Aggregates {
         let computedAt = Instant.format(now)
         let bandsText = bands.description
         var written = 0
+        // Every unit counted in any period is marked covered in every period, zero or not: a
+        // commune whose children were all born later has no cell in an old period, and the hub
+        // above must take that zero from here, not from the (redacted) records it holds.
+        let counted = Set(figures.values.flatMap(\.units.keys))
         try replica.transaction { editor in
             var seen: Set<RecordID> = []
             for (period, periodFigures) in figures {
                 let periodCode = period.description
-                for (unit, indicators) in periodFigures.units {
+                var units = periodFigures.units
+                for unit in counted where units[unit] == nil { units[unit] = [:] }
+                for (unit, indicators) in units {
                     var cells = indicators
                     if cells[coverage]?[""] == nil { cells[coverage, default: [:]][""] = 0 }
                     for (indicator, values) in cells {
@@ -141,6 +147,19 @@ public enum Aggregates {
         return result
     }
 
+    /// The units some other hub sends aggregates for (in any period): their records here, if
+    /// any, are not the whole of them.
+    public static func aggregatedUnits(replica: Replica, excludingSource own: String) throws -> Set<String> {
+        var units: Set<String> = []
+        try replica.forEachLiveRecord(in: collection) { _, state in
+            guard let source = state.value("source")?.stringValue, source != own,
+                let unit = state.value("unit")?.stringValue
+            else { return }
+            units.insert(unit)
+        }
+        return units
+    }
+
     static func ancestorsOf(_ unit: String, in tree: UnitTree) -> [String] {
         var result: [String] = []
         var current = tree.unit(unit)?.parent
@@ -177,6 +196,10 @@ public struct FigureSource: Sendable {
         /// The figures computed from records only, for units no aggregates cover: what this hub
         /// sends up as its own aggregates.
         public let computed: [ReportPeriod: Figures]
+        /// The units whose figures for each period are a lower hub's aggregates.
+        public let covered: [ReportPeriod: Set<String>]
+
+        public func coveredIn(_ period: ReportPeriod) -> Set<String> { covered[period] ?? [] }
     }
 
     public func figures(for periods: [ReportPeriod], within units: Set<String>? = nil) throws -> Result {
@@ -205,7 +228,8 @@ public struct FigureSource: Sendable {
             result[period] = figures
         }
         return Result(
-            figures: result, fromAggregates: fromAggregates, otherBands: received.otherBands, computed: own)
+            figures: result, fromAggregates: fromAggregates, otherBands: received.otherBands, computed: own,
+            covered: received.covered)
     }
 }
 

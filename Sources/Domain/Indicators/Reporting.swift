@@ -48,8 +48,46 @@ public struct Reporting: Sendable {
     /// aggregates for the units they cover) within `unit`'s subtree.
     public func figures(unit: String, period: ReportPeriod) throws -> FigureSource.Result {
         let units = Set(tree.subtree(of: unit))
-        return try FigureSource(replica: replica, tree: tree, bands: bands, ownUnit: replica.unit).figures(
+        let result = try FigureSource(replica: replica, tree: tree, bands: bands, ownUnit: replica.unit).figures(
             for: [period, period.previous], within: units)
+        // A unit a lower hub sends only figures for (its records here, if any, lack the personal
+        // fields indicators rest on) can be reported only for the periods it sent: never
+        // silently from what is here.
+        let aggregated = try Aggregates.aggregatedUnits(replica: replica, excludingSource: replica.unit)
+            .intersection(units)
+        let otherBands = aggregated.filter { result.otherBands[$0] != nil }.sorted()
+        if let first = otherBands.first {
+            let theirs = result.otherBands[first] ?? ""
+            throw Self.refusal(
+                Localized(
+                    vi:
+                        "số liệu của \(tree.name(first)) (\(first)) theo nhóm tuổi \(theirs), khác nhóm tuổi ở đây (\(bands))",
+                    en:
+                        "\(tree.name(first)) (\(first)) sent figures by the age bands \(theirs), not this hub's (\(bands))"
+                ),
+                Localized(
+                    vi:
+                        "Dùng cùng nhóm tuổi với cấp dưới: `report settings --bands \(theirs)` (hoặc --bands khi lập báo cáo).",
+                    en: "Use the lower hub's bands: `report settings --bands \(theirs)` (or --bands on the report)."))
+        }
+        let missing = aggregated.subtracting(result.coveredIn(period)).sorted()
+        if !missing.isEmpty {
+            let names = missing.prefix(5).map { "\(tree.name($0)) (\($0))" }.joined(separator: ", ")
+            let more = missing.count > 5 ? " …" : ""
+            throw Self.refusal(
+                Localized(
+                    vi: "cấp dưới chỉ gửi số liệu tổng hợp 6 tháng và năm của \(names)\(more); kỳ \(period) không có",
+                    en:
+                        "a lower hub sends only half-year and year figures for \(names)\(more); it sent none for \(period)"
+                ),
+                Localized(
+                    vi:
+                        "Chọn kỳ 6 tháng hoặc năm (2026-H1, 2026-H2, 2026) trong số năm cấp dưới lưu (`report settings --years`).",
+                    en:
+                        "Ask for a half-year or a year (2026-H1, 2026-H2, 2026) within the years the lower hub keeps (`report settings --years`)."
+                ))
+        }
+        return result
     }
 
     /// `unit`'s report for `period`; published (small counts hidden) with `threshold`.
