@@ -41,6 +41,13 @@ public struct DefinitionGate<Inner: ChangeGate>: ChangeGate {
         {
             return AuthorizationError(kind: .notPermitted, dot: change.dot, record: change.key, detail: problem)
         }
+        // Aggregates are a hub's figures for its subtree; a hub reading them takes them in place
+        // of its records, so a node's would replace any unit's figures (they name the unit).
+        if change.collection == Collections.aggregates.name, !clearsPersonal(via) {
+            return AuthorizationError(
+                kind: .notPermitted, dot: change.dot, record: change.key,
+                detail: "aggregates: only a hub computes indicator values; a commune sends its records")
+        }
         guard
             let problem = validator.checkIncoming(
                 collection: change.collection, set: change.set, peerVersion: declaredVersion(via),

@@ -111,13 +111,12 @@ public enum Aggregates {
         var result = Received()
         let wanted = Dictionary(uniqueKeysWithValues: periods.map { ($0.description, $0) })
         // Per unit and period, the source whose figures are taken: the nearest hub above the
-        // unit in this hub's tree (a commune re-parented keeps its old district's figures until
-        // the new one sends its own).
+        // unit in this hub's tree (only hubs above it now are read: `claimedSource`).
         var chosen: [String: String] = [:]
         var rows: [(period: ReportPeriod, unit: String, source: String, indicator: String, key: String, value: Int)] =
             []
         try replica.forEachLiveRecord(in: collection) { _, state in
-            guard let source = state.value("source")?.stringValue, source != own,
+            guard let source = claimedSource(state, tree: tree), source != own,
                 let periodText = state.value("period")?.stringValue, let period = wanted[periodText],
                 let unit = state.value("unit")?.stringValue, let indicator = state.value("indicator")?.stringValue,
                 case .int(let value) = state.value("value")
@@ -149,15 +148,30 @@ public enum Aggregates {
 
     /// The units some other hub sends aggregates for (in any period): their records here, if
     /// any, are not the whole of them.
-    public static func aggregatedUnits(replica: Replica, excludingSource own: String) throws -> Set<String> {
+    public static func aggregatedUnits(replica: Replica, excludingSource own: String, tree: UnitTree? = nil) throws
+        -> Set<String>
+    {
         var units: Set<String> = []
         try replica.forEachLiveRecord(in: collection) { _, state in
-            guard let source = state.value("source")?.stringValue, source != own,
+            guard let source = claimedSource(state, tree: tree), source != own,
                 let unit = state.value("unit")?.stringValue
             else { return }
             units.insert(unit)
         }
         return units
+    }
+
+    /// The hub that computed an aggregate, when it may speak for the unit the record names: the
+    /// record is owned by that hub's unit (as `refresh` writes it, and as the write rule lets only
+    /// that hub and those above it write), and the unit is that hub's or below it in `tree`.
+    /// Anything else (a record a node wrote, or a lower hub's figures for a unit outside its
+    /// subtree) is no figure of anyone's, and nil.
+    static func claimedSource(_ state: RecordState, tree: UnitTree?) -> String? {
+        guard let source = state.value("source")?.stringValue, state.unit == source,
+            let unit = state.value("unit")?.stringValue
+        else { return nil }
+        guard let tree, unit != source else { return source }
+        return ancestorsOf(unit, in: tree).contains(source) ? source : nil
     }
 
     static func ancestorsOf(_ unit: String, in tree: UnitTree) -> [String] {

@@ -1,0 +1,107 @@
+import Foundation
+import SyncClient
+import SyncCore
+import ReplicaCommands
+import TestSupport
+import Testing
+
+@testable import Domain
+@testable import Hub
+
+/// An outside review of reports and upstream policies (review 11): each attack mounted through
+/// the sync (`Syncer` → `HubServer.handle`), each first seen succeeding.
+@Suite struct ReviewReportAttackTests {
+    static let period = ReportPeriod.halfYear(year: 2026, half: 1)
+
+    static func children(_ node: Replica, unit: String, count: Int) throws {
+        for number in 0..<count {
+            try node.put(
+                "children", id: node.newRecordID(), unit: unit,
+                set: [
+                    "full_name": .string("Trẻ \(unit) \(number)"), "sex": number % 2 == 0 ? "F" : "M",
+                    "date_of_birth": "2018-05-05", "village": "Bản Mới",
+                ])
+        }
+    }
+
+    /// An aggregate as a hub writes it, with the given claims.
+    static func forged(unit: String, source: String, value: Int64, bands: String = AgeBands.standard.description)
+        -> [String: FieldValue]
+    {
+        [
+            "unit": .string(unit), "period": "2026-H1", "indicator": "0201", "value": .int(value),
+            "source": .string(source), "bands": .string(bands), "computed_at": "2026-07-01T00:00:00Z",
+        ]
+    }
+
+    /// A tampered commune node writes `aggregates` records, which nothing at the hub checked: one
+    /// claiming its neighbour 17608's children, one claiming 17900 (a commune of another branch,
+    /// under the province), one claiming to be the district's own figures, and one with other
+    /// age bands. Each used to replace the real figures of the unit it names — at the district
+    /// and, once relayed, at the province — or make their reports refuse altogether.
+    @Test func aCommuneNodeCannotWriteAggregatesThatReplaceOtherUnitsFigures() async throws {
+        let world = try UpstreamPolicyTests.World()
+        let (neighbour, neighbourPeer) = try world.district.enrolReplica(unit: "17608", clock: world.clock)
+        try Self.children(neighbour, unit: "17608", count: 3)
+        try await world.sync(neighbour, neighbourPeer, with: world.district)
+        let (direct, directPeer) = try world.province.enrolReplica(unit: "17900", clock: world.clock)
+        try Self.children(direct, unit: "17900", count: 2)
+        try await world.sync(direct, directPeer, with: world.province)
+
+        let (tampered, tamperedPeer) = try world.district.enrolReplica(unit: "17605", clock: world.clock)
+        try Self.children(tampered, unit: "17605", count: 1)
+        for fields in [
+            Self.forged(unit: "17608", source: "17605", value: 999),
+            Self.forged(unit: "17900", source: "17605", value: 777),
+            Self.forged(unit: "17608", source: "415", value: 555),
+            Self.forged(unit: "17605", source: "17605", value: 1, bands: "0-15"),
+        ] {
+            try tampered.put("aggregates", id: tampered.newRecordID(), unit: "17605", set: fields)
+        }
+        try await world.sync(tampered, tamperedPeer, with: world.district)
+        try await world.syncUp()
+
+        let now = Date()
+        let district = try Reporting(
+            replica: world.district.replica, tree: try world.district.store.unitTree(), now: { now })
+        let province = try Reporting(
+            replica: world.province.replica, tree: try world.province.store.unitTree(), now: { now })
+        #expect(try world.district.replica.records(in: "aggregates").allSatisfy { $0.1.unit == "415" })
+        #expect(try world.district.replica.setAsideEntries().map(\.code) == Array(repeating: "not_permitted", count: 4))
+        for (reporting, unit, children) in [
+            (district, "17608", 3), (district, "415", 4), (province, "17608", 3), (province, "17900", 2),
+            (province, "40", 6),
+        ] {
+            let document = try? reporting.document(unit: unit, period: Self.period)
+            #expect(document?.section("0201")?.rows.first?.value == .count(children), "\(unit)")
+        }
+    }
+
+    /// A dishonest district relays figures for a commune outside its subtree (17900, under the
+    /// province) and figures owned by one of its communes in its own name: the province takes
+    /// neither, and still reports 17900 from its records.
+    @Test func aLowerHubsFiguresCountOnlyForItsOwnSubtree() async throws {
+        let world = try UpstreamPolicyTests.World()
+        let (direct, directPeer) = try world.province.enrolReplica(unit: "17900", clock: world.clock)
+        try Self.children(direct, unit: "17900", count: 2)
+        try await world.sync(direct, directPeer, with: world.province)
+        let (node, peer) = try world.district.enrolReplica(unit: "17605", clock: world.clock)
+        try Self.children(node, unit: "17605", count: 3)
+        try await world.sync(node, peer, with: world.district)
+        try world.district.replica.put(
+            "aggregates", id: world.district.replica.newRecordID(), unit: "415",
+            set: Self.forged(unit: "17900", source: "415", value: 777))
+        try world.district.replica.put(
+            "aggregates", id: world.district.replica.newRecordID(), unit: "17605",
+            set: Self.forged(unit: "17605", source: "415", value: 555))
+        try await world.syncUp()
+        #expect(try world.province.replica.records(in: "aggregates").count == 2)
+        let now = Date()
+        let province = try Reporting(
+            replica: world.province.replica, tree: try world.province.store.unitTree(), now: { now })
+        for (unit, children) in [("17900", 2), ("17605", 3), ("40", 5)] {
+            let document = try? province.document(unit: unit, period: Self.period)
+            #expect(document?.section("0201")?.rows.first?.value == .count(children), "\(unit)")
+        }
+    }
+}
