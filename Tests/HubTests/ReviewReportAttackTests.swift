@@ -104,4 +104,46 @@ import Testing
             #expect(document?.section("0201")?.rows.first?.value == .count(children), "\(unit)")
         }
     }
+
+    /// A commune in which 8 children are in special circumstances (6 girls, 2 boys) and 5 of the
+    /// girls have a case handled in the period: 0103 by sex hides the boys (2) and, as the
+    /// complement, the girls (6); 0104 by sex shows 5 girls, 0 boys.
+    static func specialCircumstances(_ node: Replica, unit: String) throws {
+        for number in 0..<8 {
+            let child = node.newRecordID()
+            try node.put(
+                "children", id: child, unit: unit,
+                set: [
+                    "full_name": .string("Trẻ \(number)"), "sex": number < 6 ? "F" : "M",
+                    "date_of_birth": "2018-05-05", "village": "Bản Mới",
+                    "circumstances": .array([.object(["group": "a", "since": "2021-05-01"])]),
+                ])
+            guard number < 5 else { continue }
+            try node.put(
+                "cases", id: node.newRecordID(), unit: unit,
+                set: [
+                    "child_id": .string(child.description), "received_at": "2026-03-02T03:00:00Z",
+                    "case_type": "neglect", "status": "received",
+                ])
+        }
+    }
+
+    /// A published table's share gives back a count hidden as a complement: 0105 (0104 over
+    /// 0103) for girls is 5 / 6 = 83,3 %, shown because its numerator is, so 0103's girls are 6
+    /// and its boys, hidden as a small count, are 8 − 6 = 2. The same holds for 0102, 0203 and
+    /// 0205 whenever 0201 or 0103 has a cell hidden as a complement and the numerator is shown.
+    @Test func aPublishedShareDoesNotGiveBackADenominatorHiddenAsAComplement() async throws {
+        let world = try UpstreamPolicyTests.World()
+        let (node, _) = try world.district.enrolReplica(unit: "17605", clock: world.clock)
+        try Self.specialCircumstances(node, unit: "17605")
+        let reporting = try Reporting(replica: node, tree: UnitTree(single: "17605", name: "Mường Lống"))
+        let document = try reporting.document(unit: "17605", period: Self.period, threshold: 5)
+        func row(_ code: String, _ key: String) -> ReportDocument.Cell? {
+            document.section(code)?.rows.first { $0.key == key }?.value
+        }
+        #expect(row("0103", "sex=M") == .suppressed)
+        #expect(row("0103", "sex=F") == .suppressed, "the complement")
+        #expect(row("0104", "sex=F") == .count(5))
+        #expect(row("0105", "sex=F") == .suppressed, "5 / 83,3 % = 6 girls, so 2 boys")
+    }
 }

@@ -129,7 +129,8 @@ public struct ReportBuilder: Sendable {
                 .init(indicator: indicator, target: indicator.target(for: year), rows: rows, byUnit: byUnit))
         }
 
-        // Shares, from the two counts at every level; hidden where their numerator is.
+        // Shares, from the two counts at every level; hidden where their numerator or their
+        // denominator is (a denominator hidden as a complement is its numerator over the share).
         for indicator in Catalogue.indicators {
             guard case .share(let numerator, let denominator) = indicator.measure else { continue }
             func share(_ cells: [String: [String: Int]], _ key: String, hidden: Set<String>?) -> ReportDocument.Cell {
@@ -137,12 +138,16 @@ public struct ReportBuilder: Sendable {
                 let over = cells[denominator]?[key] ?? 0
                 return .share(over == 0 ? nil : Double(cells[numerator]?[key] ?? 0) * 100 / Double(over))
             }
+            func hidden(_ cells: [String: Set<String>]) -> Set<String>? {
+                guard threshold != nil else { return nil }
+                return (cells[numerator] ?? []).union(cells[denominator] ?? [])
+            }
             let keys = indicator.keys(bands: bands).filter { !$0.contains(Dimension.unknown) }
             let rows = keys.map { key in
                 ReportDocument.Row(
                     key: key, label: label(key), depth: key.isEmpty ? 0 : key.contains(",") ? 2 : 1,
-                    value: share(now, key, hidden: hiddenNow[numerator]),
-                    previous: share(before, key, hidden: hiddenBefore[numerator]), approved: nil)
+                    value: share(now, key, hidden: hidden(hiddenNow)),
+                    previous: share(before, key, hidden: hidden(hiddenBefore)), approved: nil)
             }
             let byUnit = parts.map { part in
                 ReportDocument.UnitFigure(
@@ -153,12 +158,13 @@ public struct ReportBuilder: Sendable {
                 .init(
                     indicator: indicator, target: indicator.target(for: year), rows: rows,
                     byUnit: byUnit.map { figure in
-                        // A unit's share would give its hidden count back (a complement too).
+                        // A unit's share would give its hidden count back (a complement too), or
+                        // its hidden denominator.
                         let code = figure.unit.code
                         return ReportDocument.UnitFigure(
                             unit: figure.unit,
-                            value: hiddenUnitsNow[numerator]?.contains(code) == true ? .suppressed : figure.value,
-                            previous: hiddenUnitsBefore[numerator]?.contains(code) == true
+                            value: hidden(hiddenUnitsNow)?.contains(code) == true ? .suppressed : figure.value,
+                            previous: hidden(hiddenUnitsBefore)?.contains(code) == true
                                 ? .suppressed : figure.previous)
                     }), at: position)
         }
