@@ -131,11 +131,15 @@ import Testing
             "break-inside: avoid", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
             "ỦY BAN NHÂN DÂN", "HUYỆN MAI CHÂU", "BÁO CÁO", "SỐ LIỆU VỀ TRẺ EM VÀ CÔNG TÁC BẢO VỆ TRẺ EM",
             "6 tháng đầu năm 2026", "Mai Châu, ngày 05 tháng 7 năm 2026", "NGƯỜI LẬP BIỂU", "(Ký, ghi rõ họ tên)",
-            "CHỦ TỊCH", "(Ký tên, đóng dấu)", "Đã phê duyệt", "2.534", "(đã duyệt: 2.530)", "&lt;5",
+            "CHỦ TỊCH", "(Ký tên, đóng dấu)", "Đã phê duyệt", "2.534", "&lt;5",
             "Mục tiêu: dưới 4 % (2030)", "<svg xmlns=\"http://www.w3.org/2000/svg\"",
         ] {
             #expect(html.contains(part), "\(part)")
         }
+        // The approved figure beside a changed one: on the exact page only (published, it could
+        // give a hidden cell back).
+        #expect(!html.contains("(đã duyệt: 2.530)"))
+        #expect(ReportRender.html(F.district()).contains("(đã duyệt: 2.530)"))
         #expect(html.contains(F.escaped(F.hostile) + " (17611)"))
         #expect(!html.contains(F.hostile) && !html.contains("<Sơn>"))
         // Nothing external, and every `<` opens a tag: none comes from data.
@@ -195,7 +199,9 @@ import Testing
         #expect(text.contains("Đơn vị: Huyện Mai Châu (176)"))
         #expect(text.contains("Ngày lập: 05/07/2026"))
         #expect(text.contains("Phê duyệt: Đã phê duyệt"))
-        #expect(text.contains("0201 Số trẻ em · Tổng số: 2.530 → 2.534"))
+        #expect(!text.contains("2.530"), "published: no approved figure beside today's")
+        let exact = ReportRender.table(F.district())
+        #expect(exact.contains("0201 Số trẻ em · Tổng số: 2.530 → 2.534"))
         #expect(text.contains("Số liệu tổng hợp từ cấp dưới: \(F.decomposed) (17608)"))
         #expect(text.contains("<5"))
         // Every block: the header and its rows as wide as each other, figures right-aligned.
@@ -211,7 +217,9 @@ import Testing
         #expect(blocks == Catalogue.indicators.count)
         let children = table(text, header: "0201 Số trẻ em")
         let total = try #require(children.first { $0.hasPrefix("  Tổng số") })
-        #expect(total.contains(" 2.534 (đã duyệt: 2.530) ") && total.hasSuffix(" 2.505"))
+        #expect(total.contains(" 2.534 ") && total.hasSuffix(" 2.505"))
+        let exactTotal = try #require(table(exact, header: "0201 Số trẻ em").first { $0.hasPrefix("  Tổng số") })
+        #expect(exactTotal.contains(" 2.534 (đã duyệt: 2.530) ") && exactTotal.hasSuffix(" 2.505"))
         // Each breakdown under its heading, so the two `Khác` of 0101 (kind, setting) differ.
         let abused = table(text, header: "0101 ")
         #expect(abused.contains { $0.hasPrefix("  Hình thức xâm hại ") })

@@ -146,4 +146,40 @@ import Testing
         #expect(row("0104", "sex=F") == .count(5))
         #expect(row("0105", "sex=F") == .suppressed, "5 / 83,3 % = 6 girls, so 2 boys")
     }
+
+    /// A published table prints, beside a figure changed since approval, the approved figure,
+    /// and lists every change as "then → now": exact counts, even where the cell is hidden.
+    @Test func aPublishedTableShowsNoHiddenCountBesideAFigureChangedSinceApproval() async throws {
+        let world = try UpstreamPolicyTests.World()
+        let (node, peer) = try world.district.enrolReplica(unit: "17605", clock: world.clock)
+        try Self.children(node, unit: "17605", count: 3)
+        let now = Date()
+        let commune = try Reporting(replica: node, tree: UnitTree(single: "17605", name: "Mường Lống"), now: { now })
+        try commune.submit(unit: "17605", period: Self.period, by: "Cán bộ xã")
+        try await world.sync(node, peer, with: world.district)
+        let district = try Reporting(
+            replica: world.district.replica, tree: try world.district.store.unitTree(), now: { now })
+        try district.approve(unit: "17605", period: Self.period, by: "Trưởng phòng")
+        // A child registered late: the commune now has 4 children (3 girls), shown as "<5".
+        try Self.children(node, unit: "17605", count: 1)
+        try await world.sync(node, peer, with: world.district)
+
+        let published = try district.document(unit: "17605", period: Self.period, threshold: 5)
+        #expect(published.section("0201")?.rows.first?.value == .suppressed)
+        for section in published.sections {
+            for row in section.rows where row.value == .suppressed {
+                #expect(row.approved == nil, "\(section.indicator.code) \(row.key): approved \(row.approved ?? 0)")
+            }
+        }
+        for change in published.approval?.changes ?? [] {
+            let shown = published.section(change.indicator)?.rows.first { $0.key == change.key }?.value
+            #expect(shown != .suppressed, "\(change.indicator) \(change.key): \(change.then) → \(change.now)")
+            #expect(!(1..<5).contains(change.then) && !(1..<5).contains(change.now))
+        }
+        let text = ReportRender.table(published, language: .en)
+        #expect(!text.contains("approved: 3"), "\(text)")
+        // The exact report, the approver's, still shows the change.
+        let exact = try district.document(unit: "17605", period: Self.period)
+        #expect(exact.approval?.changes.contains { $0.indicator == "0201" && $0.key == "" && $0.now == 4 } == true)
+    }
 }

@@ -77,7 +77,10 @@ public struct ReportBuilder: Sendable {
         var hiddenUnitsBefore: [String: Set<String>] = [:]
         var sections: [ReportDocument.Section] = []
         var approvedChanges: [ReportDocument.Approval.Change] = []
-        let approvedFigures = approval?.figures
+        // A published table shows where the report stands, never the figures approved or
+        // submitted beside today's: exact, they would give back a hidden cell (or, by their
+        // difference, the small count an edit changed). The approver reads the exact report.
+        let approvedFigures = threshold == nil ? approval?.figures : nil
         let year = period.end.year
 
         for indicator in Catalogue.indicators where !indicator.isShare {
