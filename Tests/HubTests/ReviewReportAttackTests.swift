@@ -182,4 +182,32 @@ import Testing
         let exact = try district.document(unit: "17605", period: Self.period)
         #expect(exact.approval?.changes.contains { $0.indicator == "0201" && $0.key == "" && $0.now == 4 } == true)
     }
+
+    /// A tampered commune writes the approval record of its neighbour's report first (the id is
+    /// derived from the unit and the period, so anyone can compute it), owned by itself: the
+    /// district then shows 17608's report as submitted with figures 17605 chose, the honest
+    /// submission of 17608 is set aside as a claim of a record it does not own, and the
+    /// district's decision on 17608 goes to 17605's node.
+    @Test func aCommuneCannotWriteTheApprovalRecordOfAnotherCommune() async throws {
+        let world = try UpstreamPolicyTests.World()
+        let (tampered, tamperedPeer) = try world.district.enrolReplica(unit: "17605", clock: world.clock)
+        let id = Reporting.approvalID(unit: "17608", period: Self.period)
+        try tampered.put(
+            "report_approvals", id: id, unit: "17605",
+            set: ["status": "submitted", "figures": .array([.object(["indicator": "0201", "value": 0])])])
+        try await world.sync(tampered, tamperedPeer, with: world.district)
+
+        let (honest, honestPeer) = try world.district.enrolReplica(unit: "17608", clock: world.clock)
+        try Self.children(honest, unit: "17608", count: 3)
+        let now = Date()
+        let commune = try Reporting(replica: honest, tree: UnitTree(single: "17608", name: "Huồi Tụ"), now: { now })
+        try commune.submit(unit: "17608", period: Self.period, by: "Cán bộ xã")
+        try await world.sync(honest, honestPeer, with: world.district)
+
+        let district = try Reporting(
+            replica: world.district.replica, tree: try world.district.store.unitTree(), now: { now })
+        #expect(try world.district.replica.setAsideEntries().map(\.code) == ["not_permitted"])
+        #expect(try world.district.replica.record("report_approvals", id: id)?.unit == "17608")
+        #expect(try district.approval(unit: "17608", period: Self.period)?.figures["0201|"] == 3)
+    }
 }

@@ -38,6 +38,7 @@ public struct DefinitionGate<Inner: ChangeGate>: ChangeGate {
         // above's, which a node is not (a lower hub relays its staff's decisions on its units).
         if change.collection == Collections.reportApprovals.name, !clearsPersonal(via),
             let problem = Reporting.nodeDecisionProblem(change.set)
+                ?? Reporting.nodeRecordProblem(change.record, unit: change.unit, set: change.set)
         {
             return AuthorizationError(kind: .notPermitted, dot: change.dot, record: change.key, detail: problem)
         }

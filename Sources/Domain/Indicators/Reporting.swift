@@ -127,6 +127,30 @@ public struct Reporting: Sendable {
         return nil
     }
 
+    /// Why a node may not write this record of `report_approvals`, or nil: it must be the record
+    /// of a report of the node's own unit (`unit`, the change's owning unit) — its id derived
+    /// from that unit and a period, the `unit` and `period` it names those. Otherwise a commune
+    /// could create its neighbour's record first (the id is public), own it, and so show its own
+    /// figures as the neighbour's and have the neighbour's submission refused as a claim.
+    public static func nodeRecordProblem(_ id: RecordID, unit: String, set: FieldMap<FieldValue>) -> String? {
+        let refusal = "report_approvals: a commune submits only its own unit's report"
+        if let named = set["unit"], named != .string(unit) { return refusal }
+        if let period = set["period"] {
+            guard let text = period.stringValue, let parsed = ReportPeriod(text), parsed.isStandard,
+                approvalID(unit: unit, period: parsed) == id
+            else { return refusal }
+            return nil
+        }
+        // No period named (a later submission): the id must still be one of the unit's reports.
+        for year in 2000...2100 {
+            for period in [ReportPeriod.halfYear(year: year, half: 1), .halfYear(year: year, half: 2), .year(year)]
+            where approvalID(unit: unit, period: period) == id {
+                return nil
+            }
+        }
+        return refusal
+    }
+
     /// Where the report stands, with the figures as they were submitted or approved.
     public func approval(unit: String, period: ReportPeriod) throws -> ReportBuilder.ApprovalState? {
         guard let state = try replica.record(Self.approvals, id: Self.approvalID(unit: unit, period: period)),
