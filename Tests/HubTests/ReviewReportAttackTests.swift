@@ -210,4 +210,34 @@ import Testing
         #expect(try world.district.replica.record("report_approvals", id: id)?.unit == "17608")
         #expect(try district.approval(unit: "17608", period: Self.period)?.figures["0201|"] == 3)
     }
+
+    /// A commune whose report was approved sends it again as `submitted` with figures of its own
+    /// choosing (what `report submit` refuses, written straight into its replica): the gate
+    /// checks only that a node's write is a submission, so the district's approval and the
+    /// figures it approved are replaced without a conflict — the approver sees a fresh
+    /// submission, and the approved figures, with the edit that should show beside them, are gone.
+    @Test func aCommuneCannotTurnAnApprovedReportBackIntoASubmission() async throws {
+        let world = try UpstreamPolicyTests.World()
+        let (node, peer) = try world.district.enrolReplica(unit: "17605", clock: world.clock)
+        try Self.children(node, unit: "17605", count: 3)
+        let now = Date()
+        let commune = try Reporting(replica: node, tree: UnitTree(single: "17605", name: "Mường Lống"), now: { now })
+        try commune.submit(unit: "17605", period: Self.period, by: "Cán bộ xã")
+        try await world.sync(node, peer, with: world.district)
+        let district = try Reporting(
+            replica: world.district.replica, tree: try world.district.store.unitTree(), now: { now })
+        try district.approve(unit: "17605", period: Self.period, by: "Trưởng phòng")
+        try await world.sync(node, peer, with: world.district)
+        #expect(try commune.approval(unit: "17605", period: Self.period)?.status == "approved")
+
+        try node.put(
+            "report_approvals", id: Reporting.approvalID(unit: "17605", period: Self.period),
+            set: ["status": "submitted", "figures": .array([.object(["indicator": "0201", "value": 40])])])
+        try await world.sync(node, peer, with: world.district)
+        withKnownIssue("a node's resubmission is judged without the record's state") {
+            let approval = try district.approval(unit: "17605", period: Self.period)
+            #expect(approval?.status == "approved")
+            #expect(approval?.figures["0201|"] == 3)
+        }
+    }
 }
