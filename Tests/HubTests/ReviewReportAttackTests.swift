@@ -240,4 +240,39 @@ import Testing
             #expect(approval?.figures["0201|"] == 3)
         }
     }
+
+    /// Numbers no definition allows, stored all the same (a hub operator's `set-aside accept`
+    /// stores a refused value as sent; a tampered node's replica holds what it wrote): two
+    /// activities of Int64.max people and an aggregate of Int64.max overflowed the sums and
+    /// trapped the report — and, at a redacting hub, every `sync-upstream`, which computes its
+    /// aggregates first. Dates no calendar has are not counted, never a trap.
+    @Test func hostileNumbersAndDatesInRecordsDoNotTrapAReport() async throws {
+        let world = try UpstreamPolicyTests.World()
+        let district = world.district.replica
+        for _ in 0..<2 {
+            try district.put(
+                "activities", id: district.newRecordID(), unit: "17605",
+                set: [
+                    "date": "2026-04-15", "kind": "communication", "children_male": .int(Int64.max),
+                    "families": .int(Int64.max),
+                ])
+        }
+        for born in ["0000-00-00", "9999-99-99", "0000-01-01", "9999-12-31", "2026-02-31"] {
+            try district.put(
+                "children", id: district.newRecordID(), unit: "17608",
+                set: ["full_name": "Trẻ", "sex": "F", "date_of_birth": .string(born), "village": "Bản"])
+        }
+        for (unit, source) in [("17605", "415"), ("17608", "415")] {
+            var fields = Self.forged(unit: unit, source: source, value: Int64.max)
+            fields["indicator"] = "0302"
+            try district.put("aggregates", id: district.newRecordID(), unit: "415", set: fields)
+        }
+        let reporting = try Reporting(replica: district, tree: try world.district.store.unitTree())
+        let document = try reporting.document(unit: "415", period: Self.period)
+        #expect(document.section("0303")?.rows.first?.value.count ?? 0 > 0)
+        try world.district.store.setUpstreamPolicy(.aggregates)
+        try await world.syncUp()
+        let province = try Reporting(replica: world.province.replica, tree: try world.province.store.unitTree())
+        _ = try province.document(unit: "40", period: Self.period)
+    }
 }

@@ -15,6 +15,9 @@ public import SyncCore
 /// not its own (redacted, or absent) records for that unit.
 public enum Aggregates {
     public static let collection = "aggregates"
+    /// The largest value the definition allows (`Collections.aggregates`): a stored value past
+    /// it (a set-aside change accepted as sent) is read as it, so sums cannot overflow.
+    static let maximumValue: Int64 = 1_000_000_000
     /// The indicator whose total marks a unit and period as covered.
     static let coverage = "0201"
 
@@ -127,7 +130,10 @@ public enum Aggregates {
                 return
             }
             rows.append(
-                (period, unit, source, indicator, state.value("breakdown")?.stringValue ?? "", Int(clamping: value)))
+                (
+                    period, unit, source, indicator, state.value("breakdown")?.stringValue ?? "",
+                    Int(clamping: min(max(0, value), maximumValue))
+                ))
             let slot = "\(periodText)|\(unit)"
             if let current = chosen[slot], current != source, let tree {
                 // Prefer the source that is an ancestor of the unit now.

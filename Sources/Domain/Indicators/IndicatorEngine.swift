@@ -238,7 +238,9 @@ public struct IndicatorEngine: Sendable {
                 let day = state.value("date")?.stringValue.flatMap(DayNumbers.date)
             else { return }
             func number(_ name: String) -> Int {
-                if case .int(let value) = state.value(name) { return Int(clamping: max(0, value)) }
+                // Bounded as the definition bounds it: a value stored against it (a set-aside
+                // change accepted as sent) cannot overflow the sums.
+                if case .int(let value) = state.value(name) { return Int(clamping: min(max(0, value), 100_000)) }
                 return 0
             }
             let kind = state.value("kind")?.stringValue ?? "other"
