@@ -1,7 +1,7 @@
 import Foundation
+import ReplicaCommands
 import SyncClient
 import SyncCore
-import ReplicaCommands
 import TestSupport
 import Testing
 
@@ -212,10 +212,11 @@ import Testing
     }
 
     /// A commune whose report was approved sends it again as `submitted` with figures of its own
-    /// choosing (what `report submit` refuses, written straight into its replica): the gate
-    /// checks only that a node's write is a submission, so the district's approval and the
-    /// figures it approved are replaced without a conflict — the approver sees a fresh
-    /// submission, and the approved figures, with the edit that should show beside them, are gone.
+    /// choosing (what `report submit` refuses, written straight into its replica). First seen
+    /// replacing the district's approval and the figures it approved without a conflict (the
+    /// gate judges a node's write without the record's state); now the approved figures are the
+    /// approver's own field, which a node's write may not touch, so they and the comparison with
+    /// them survive, and the approver sees the report back for a decision.
     @Test func aCommuneCannotTurnAnApprovedReportBackIntoASubmission() async throws {
         let world = try UpstreamPolicyTests.World()
         let (node, peer) = try world.district.enrolReplica(unit: "17605", clock: world.clock)
@@ -234,11 +235,24 @@ import Testing
             "report_approvals", id: Reporting.approvalID(unit: "17605", period: Self.period),
             set: ["status": "submitted", "figures": .array([.object(["indicator": "0201", "value": 40])])])
         try await world.sync(node, peer, with: world.district)
-        withKnownIssue("a node's resubmission is judged without the record's state") {
-            let approval = try district.approval(unit: "17605", period: Self.period)
-            #expect(approval?.status == "approved")
-            #expect(approval?.figures["0201|"] == 3)
-        }
+        // The write is a submission (a node may make one), so the report reads as submitted
+        // again — the approver sees it back — but the approval is not lost: the approved figures
+        // are the approver's own field, which no node may write, and the report is still
+        // compared with them.
+        let approval = try #require(try district.approval(unit: "17605", period: Self.period))
+        #expect(approval.status == "submitted")
+        #expect(approval.approvedFigures?["0201|"] == 3)
+        #expect(approval.figures["0201|"] == 3)
+        #expect(approval.decidedBy == "Trưởng phòng")
+        #expect(try district.document(unit: "17605", period: Self.period).approval?.changes.isEmpty == true)
+
+        // Writing the approved figures themselves is set aside.
+        try node.put(
+            "report_approvals", id: Reporting.approvalID(unit: "17605", period: Self.period),
+            set: ["status": "submitted", "approved_figures": .array([.object(["indicator": "0201", "value": 40])])])
+        try await world.sync(node, peer, with: world.district)
+        #expect(try world.district.replica.setAsideEntries().map(\.code).last == "not_permitted")
+        #expect(try district.approval(unit: "17605", period: Self.period)?.approvedFigures?["0201|"] == 3)
     }
 
     /// Numbers no definition allows, stored all the same (a hub operator's `set-aside accept`

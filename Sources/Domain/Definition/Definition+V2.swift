@@ -11,6 +11,14 @@ extension DomainDefinition {
 
 private func l(_ vi: String, _ en: String) -> Localized { Localized(vi: vi, en: en) }
 
+/// A report's figures as kept with its approval: every cell that was not zero.
+private let figureList = FieldType.list(
+    [
+        FieldDefinition("indicator", l("Chỉ tiêu", "Indicator"), .text(maxLength: 16), required: true),
+        FieldDefinition("breakdown", l("Phân tổ", "Breakdown"), .text(maxLength: 200)),
+        FieldDefinition("value", l("Giá trị", "Value"), .integer(0...1_000_000_000), required: true),
+    ], maxCount: 20_000)
+
 extension Collections {
     /// One indicator value: its identity is the unit it counts, the period, the indicator and the
     /// breakdown cell (the record id is derived from them, so every hub that computes the same
@@ -31,8 +39,8 @@ extension Collections {
 
     /// A unit's report for a period, as its approver sees it: submitted by the unit, approved or
     /// returned (with a reason) by the level above. `figures` keeps every cell as it stood when
-    /// it was submitted or approved, so a later edit that changes a figure is shown, never
-    /// refused.
+    /// it was submitted, `approved_figures` as it stood when approved — a hub's field, which no
+    /// node may write — so a later edit that changes a figure is shown, never refused.
     public static let reportApprovals: CollectionDefinition = CollectionDefinition(
         name: "report_approvals", label: l("Phê duyệt báo cáo", "Report approvals"),
         fields: [
@@ -47,13 +55,8 @@ extension Collections {
             FieldDefinition(
                 "reason", l("Lý do trả lại", "Reason for return"), .text(maxLength: 500), personal: true),
             FieldDefinition(
-                "figures", l("Số liệu khi gửi/duyệt", "Figures when submitted or approved"),
-                .list(
-                    [
-                        FieldDefinition("indicator", l("Chỉ tiêu", "Indicator"), .text(maxLength: 16), required: true),
-                        FieldDefinition("breakdown", l("Phân tổ", "Breakdown"), .text(maxLength: 200)),
-                        FieldDefinition(
-                            "value", l("Giá trị", "Value"), .integer(0...1_000_000_000), required: true),
-                    ], maxCount: 20_000)),
+                "approved_figures", l("Số liệu khi phê duyệt", "Figures when approved"), figureList),
+            FieldDefinition(
+                "figures", l("Số liệu khi gửi", "Figures when submitted"), figureList),
         ])
 }

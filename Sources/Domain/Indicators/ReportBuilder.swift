@@ -31,12 +31,16 @@ public struct ReportBuilder: Sendable {
     public struct ApprovalState: Sendable {
         public let status: String
         public let submittedAt, submittedBy, decidedAt, decidedBy, reason: String?
-        /// indicator|key → value, as submitted or approved.
+        /// indicator|key → value, as approved while an approval stands, else as submitted: what
+        /// the report now is compared with.
         public let figures: [String: Int]
+        /// As approved (the approver's own field), when the report was approved and not returned
+        /// since — also when its unit wrote it back to "submitted".
+        public let approvedFigures: [String: Int]?
 
         public init(
             status: String, submittedAt: String?, submittedBy: String?, decidedAt: String?, decidedBy: String?,
-            reason: String?, figures: [String: Int]
+            reason: String?, figures: [String: Int], approvedFigures: [String: Int]? = nil
         ) {
             self.status = status
             self.submittedAt = submittedAt
@@ -45,6 +49,7 @@ public struct ReportBuilder: Sendable {
             self.decidedBy = decidedBy
             self.reason = reason
             self.figures = figures
+            self.approvedFigures = approvedFigures
         }
     }
 

@@ -121,7 +121,7 @@ public struct Reporting: Sendable {
         guard set["status"] == .string("submitted") else {
             return "report_approvals: a commune only submits its report (status submitted); the level above decides"
         }
-        for field in ["decided_at", "decided_by", "reason"] where set[field] != nil && set[field] != .null {
+        for field in ["decided_at", "decided_by", "reason", "approved_figures"] where set[field] != nil {
             return "report_approvals.\(field): a commune only submits its report; the level above decides"
         }
         return nil
@@ -156,19 +156,26 @@ public struct Reporting: Sendable {
         guard let state = try replica.record(Self.approvals, id: Self.approvalID(unit: unit, period: period)),
             !state.isDeleted, let status = state.value("status")?.stringValue
         else { return nil }
-        var figures: [String: Int] = [:]
-        if case .array(let cells) = state.value("figures") {
+        func cells(_ field: String) -> [String: Int]? {
+            guard case .array(let cells) = state.value(field) else { return nil }
+            var figures: [String: Int] = [:]
             for case .object(let cell) in cells {
                 guard let indicator = cell["indicator"]?.stringValue, case .int(let value) = cell["value"] else {
                     continue
                 }
                 figures[indicator + "|" + (cell["breakdown"]?.stringValue ?? "")] = Int(clamping: value)
             }
+            return figures
         }
         func text(_ name: String) -> String? { state.value(name)?.stringValue }
+        // The figures a report is compared with: those approved, while an approval stands (a
+        // hub's field: a commune that writes its report back to "submitted" cannot replace
+        // them), else those submitted.
+        let approved = cells("approved_figures")
         return ReportBuilder.ApprovalState(
             status: status, submittedAt: text("submitted_at"), submittedBy: text("submitted_by"),
-            decidedAt: text("decided_at"), decidedBy: text("decided_by"), reason: text("reason"), figures: figures)
+            decidedAt: text("decided_at"), decidedBy: text("decided_by"), reason: text("reason"),
+            figures: approved ?? cells("figures") ?? [:], approvedFigures: approved)
     }
 
     /// A report refused: why, and what to do.
@@ -259,7 +266,9 @@ public struct Reporting: Sendable {
         var fields: [String: FieldValue] = [
             "status": .string(status), "decided_at": .string(Instant.format(now())), "decided_by": .string(person),
         ]
-        if status == "approved" { fields["figures"] = try snapshot(unit: unit, period: period) }
+        // Approving keeps the figures as they stand in the approver's own field; returning
+        // withdraws an approval, so the next submission is compared with what it submits.
+        fields["approved_figures"] = status == "approved" ? try snapshot(unit: unit, period: period) : .null
         fields["reason"] = reason.map { .string($0) } ?? .null
         try write(unit: unit, period: period, fields)
     }
