@@ -229,15 +229,17 @@ struct ReportStatus: ParsableCommand {
                 let status =
                     Enumerations.approvalStatus.value(row["status"]!)?.label.text(lang)
                     ?? Localized(vi: "chưa gửi", en: "not submitted").text(lang)
-                var line = "  \(row["unit"]!)  \(row["name"]!)  \(status)"
-                if let by = row["by"], !by.isEmpty { line += " (\(by))" }
+                // Names and reasons come from data (another office's): nothing in them drives the
+                // terminal.
+                var line = "  \(terminalSafe(row["unit"]!))  \(terminalSafe(row["name"]!))  \(status)"
+                if let by = row["by"], !by.isEmpty { line += " (\(terminalSafe(by)))" }
                 if row["changed"] != "0" {
                     line += Localized(
                         vi: " — \(row["changed"]!) số liệu đã thay đổi sau khi duyệt",
                         en: " — \(row["changed"]!) figures changed since approval"
                     ).text(lang)
                 }
-                if let reason = row["reason"], !reason.isEmpty { line += ": \(reason)" }
+                if let reason = row["reason"], !reason.isEmpty { line += ": \(terminalSafe(reason))" }
                 print(line)
             }
         }

@@ -235,7 +235,7 @@ struct ReportStyle {
 
 /// Text safe to print on a terminal: a control or format character (an escape sequence, a
 /// carriage return, a bidirectional override — unit names come from data) becomes `�`.
-func terminalSafe(_ text: String) -> String {
+public func terminalSafe(_ text: String) -> String {
     guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
     var result = String.UnicodeScalarView()
     for scalar in text.unicodeScalars { result.append(isUnsafe(scalar) ? "\u{FFFD}" : scalar) }
