@@ -55,10 +55,12 @@ public struct IndicatorEngine: Sendable {
             return steps.last { $0.0 <= day }?.1 ?? "received"
         }
 
-        /// The day it ended in (the last step into an end), if it had ended by `day`.
+        /// The day it ended in (the last step into an end), if it had ended by `day`. Without a
+        /// trail, the day of the step it stands at, as `step(at:)` takes it: a closing moment
+        /// left from before a reopening is not when a later transfer ended it.
         func endedDay(by day: Int) -> Int? {
             guard let step = step(at: day), IndicatorEngine.ended.contains(step) else { return nil }
-            if steps.isEmpty { return closedDay ?? statusDay ?? received }
+            if steps.isEmpty { return statusDay ?? closedDay ?? received }
             return steps.last { $0.0 <= day }?.0
         }
     }
