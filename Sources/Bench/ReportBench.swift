@@ -23,7 +23,10 @@ struct ReportBench: ParsableCommand {
     var year = 2026
     @Option(help: "Times each side runs (in turn); the best of each is compared.") var runs = 3
     @Flag(help: "2 districts × 3 communes × 300 children: a smoke run in seconds.") var quick = false
-    @Option(name: .customLong("measure"), help: .hidden) var measureFolder: String?
+    @Option(help: "Build the province in this folder and keep it (for `--measure` runs on the same files).")
+    var keep: String?
+    @Option(name: .customLong("measure"), help: "Only measure the province built in this folder (`--keep`).")
+    var measureFolder: String?
 
     var shape: (districts: Int, communes: Int, children: Int) {
         quick ? (2, 3, 300) : (districts, communes, children)
@@ -63,9 +66,11 @@ struct ReportBench: ParsableCommand {
             return
         }
         let (districtCount, communeCount, childCount) = shape
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tre-report-\(UUID().uuidString)")
+        let folder =
+            keep.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("tre-report-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        defer { if keep == nil { try? FileManager.default.removeItem(at: folder) } }
         let files = Files(folder: folder)
         let started = ContinuousClock.now
 

@@ -38,7 +38,8 @@ struct ReportCommune {
     /// A case of `child` (born on day `born`), received on or after its birth.
     static func newCase(child: RecordID, born: Int, _ generator: inout ChildGenerator) -> [String: FieldValue] {
         let today = ChildGenerator.todayDays
-        let received = generator.int(max(born, firstCaseDay)...(today - 1))
+        let earliest = max(born, firstCaseDay)
+        let received = generator.int(earliest...max(earliest, today - 1))
         var fields: [String: FieldValue] = [
             "child_id": .string(child.description), "case_type": .string(generator.pick(caseTypes)),
             "received_at": .string(instant(received, &generator)),

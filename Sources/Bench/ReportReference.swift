@@ -49,7 +49,7 @@ final class ReportReference {
         insertChild = try insert("children", Self.childColumns)
         insertCase = try insert("cases", Self.caseColumns)
         queries = (
-            try db.prepare(Self.childrenSQL(bands)), try db.prepare(Self.casesSQL),
+            try db.prepare(Self.childrenSQL), try db.prepare(Self.casesSQL),
             try db.prepare(Self.abusedSQL(bands)), try db.prepare(Self.typesSQL)
         )
     }
@@ -105,27 +105,28 @@ final class ReportReference {
     /// ?1 the period's first day, ?2 its last (`YYYY-MM-DD`).
     static let ended = "('closed', 'not_substantiated', 'transferred')"
 
-    /// Children at the period's end by unit, sex, age band, circumstance group (when in one
-    /// then) and whether such a child had a case handled in the period (received by its end and
-    /// not ended before its start), with how many are registered, insured and at risk.
-    static func childrenSQL(_ bands: AgeBands) -> String {
-        """
-        SELECT unit, sex, band, grp, grp IS NOT NULL AND id IN (
+    /// Children at the period's end by unit, sex, age in whole years (from the date's text: the
+    /// years between, one less before the birthday), circumstance group (when in one then) and
+    /// whether such a child had a case handled in the period (received by its end and not ended
+    /// before its start), with how many are registered, insured and at risk. Grouped by age, each
+    /// expression computed once a row; ages outside 0–15 are left out when rolled into bands.
+    static let childrenSQL = """
+        SELECT unit, sex, age, grp, CASE WHEN grp IS NOT NULL THEN id IN (
                 SELECT child_id FROM cases
                 WHERE date(received_at, '+7 hours') <= ?2
                   AND NOT (coalesce(status, 'received') IN \(ended)
-                           AND date(coalesce(status_at, closed_at, received_at), '+7 hours') < ?1)),
+                           AND date(coalesce(status_at, closed_at, received_at), '+7 hours') < ?1)) END,
             count(*), sum(birth_registered = 1), sum(health_insurance = 1), sum(at_risk = 1)
-        FROM (SELECT id, unit, coalesce(sex, 'unknown') AS sex, \(band(bands, born: "date_of_birth", on: "?2")) AS band,
+        FROM (SELECT id, unit, coalesce(sex, 'unknown') AS sex,
+                  CAST(substr(?2, 1, 4) AS INTEGER) - CAST(substr(date_of_birth, 1, 4) AS INTEGER)
+                      - (substr(?2, 6, 5) < substr(date_of_birth, 6, 5)) AS age,
                   CASE WHEN coalesce(circumstance_since, '') <= ?2 AND coalesce(circumstance_until, '9999') >= ?2
                        THEN circumstance_group END AS grp,
                   birth_registered, health_insurance, at_risk
               FROM children
               WHERE date_of_birth <= ?2 AND coalesce(lifecycle, '') NOT IN ('moved_away', 'deceased'))
-        WHERE band IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5
         """
-    }
 
     /// Cases by unit, type, whether received in the period, the step they stood at by its end
     /// (NULL: not received yet), whether that step was taken within the period, and the
@@ -174,7 +175,8 @@ final class ReportReference {
                 figures.addCells(count, unit: unit, indicator: code, values)
             }
             try rows(queries.children, start, end) { row in
-                let (unit, sex, band, count) = (row.text(0), row.text(1), row.text(2), row.int(5))
+                guard let band = bands.code(age: row.int(2)) else { return }
+                let (unit, sex, count) = (row.text(0), row.text(1), row.int(5))
                 add(count, unit, "0201", [.sex: [sex], .age: [band]])
                 add(row.int(6), unit, "0202", [.sex: [sex]])
                 add(row.int(7), unit, "0204", [.sex: [sex]])
