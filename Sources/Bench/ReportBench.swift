@@ -19,6 +19,7 @@ struct ReportBench: ParsableCommand {
     @Option(help: "Communes per district (or in the province when --districts 0).") var communes = 20
     @Option(help: "Children per commune.") var children = 2_500
     @Option(help: "Seed of the generated data.") var seed: UInt64 = 1
+    @Option(help: "Percent of children with a case (the WORKLOAD's 1 %).") var casePercent = 1
     @Option(help: "The report's year: its first half-year, beside the second half of the year before.")
     var year = 2026
     @Option(help: "Times each side runs (in turn); the best of each is compared.") var runs = 3
@@ -33,8 +34,9 @@ struct ReportBench: ParsableCommand {
     }
 
     func validate() throws {
-        guard districts >= 0, communes > 0, children >= 100, runs >= 1 else {
-            throw ValidationError("--districts ≥ 0, --communes ≥ 1, --children ≥ 100 and --runs ≥ 1.")
+        guard districts >= 0, communes > 0, children >= 100, runs >= 1, (0...100).contains(casePercent) else {
+            throw ValidationError(
+                "--districts ≥ 0, --communes ≥ 1, --children ≥ 100, --runs ≥ 1, --case-percent 0–100.")
         }
     }
 
@@ -75,7 +77,9 @@ struct ReportBench: ParsableCommand {
         let started = ContinuousClock.now
 
         var built: [String: Any] = [:]
-        let buildSeconds = try measure { built = try Self.build(files, shape: shape, seed: seed) }
+        let buildSeconds = try measure {
+            built = try Self.build(files, shape: shape, casePercent: casePercent, seed: seed)
+        }
 
         // The report and the queries, in a process of their own.
         let process = Process()
@@ -101,7 +105,7 @@ struct ReportBench: ParsableCommand {
         result["benchmark"] = "report"
         result["parameters"] = [
             "districts": districtCount, "communes_per_district": communeCount, "children_per_commune": childCount,
-            "seed": seed, "quick": quick, "runs": runs,
+            "seed": seed, "quick": quick, "runs": runs, "case_percent": casePercent,
         ]
         result["build_s"] = (buildSeconds * 100).rounded() / 100
         result["elapsed_s"] = Double((ContinuousClock.now - started).components.seconds)
@@ -111,25 +115,28 @@ struct ReportBench: ParsableCommand {
     /// Every commune made on its own replica and pushed to the hub in sets of 2,000 changes
     /// (as the province night's initial load: the hub's gate, definition check included), and
     /// its live rows written to the reference's tables; one commune in memory at a time.
-    static func build(_ files: Files, shape: (districts: Int, communes: Int, children: Int), seed: UInt64) throws
-        -> [String: Any]
-    {
+    static func build(
+        _ files: Files, shape: (districts: Int, communes: Int, children: Int), casePercent: Int = 1, seed: UInt64
+    ) throws -> [String: Any] {
         let hub = try Replica.initialize(
-            storage: try SQLiteStorage(path: files.hub), origin: OriginID(UUID128(high: 0x0190_0000_0000_7000, low: 0x44)),
+            storage: try SQLiteStorage(path: files.hub),
+            origin: OriginID(UUID128(high: 0x0190_0000_0000_7000, low: 0x44)),
             unit: "44", time: StepClock(1_763_900_000_000))
         let reference = try ReportReference(path: files.reference, bands: .standard)
         var (children, cases, changes) = (0, 0, 0)
         for (index, unit) in ProvinceNight.units(districts: shape.districts, communes: shape.communes).enumerated() {
             let origin = OriginID(UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0000 | UInt64(index + 1)))
             let commune = try ReportCommune.make(
-                unit: unit.code, origin: origin, children: shape.children, seed: seed &+ UInt64(index))
+                unit: unit.code, origin: origin, children: shape.children, casePercent: casePercent,
+                seed: seed &+ UInt64(index))
             let scope = PeerScope(origin: origin, units: [unit.code], relays: false)
             var start = 0
             while start < commune.changes.count {
                 let set = Array(commune.changes[start..<min(start + ProvinceNight.setSize, commune.changes.count)])
                 let report = try hub.apply(set, via: origin, gate: ProvinceNight.gate(hub, scope))
                 guard report.refused.isEmpty, report.parked == 0 else {
-                    throw BenchError("the hub refused or parked a change: \(report.refused.first.map { "\($0)" } ?? "")")
+                    throw BenchError(
+                        "the hub refused or parked a change: \(report.refused.first.map { "\($0)" } ?? "")")
                 }
                 start += ProvinceNight.setSize
             }
@@ -147,7 +154,9 @@ struct ReportBench: ParsableCommand {
     }
 
     /// The report and the queries in turn, `runs` times each; the figures cross-checked.
-    static func measureReport(_ files: Files, shape: (districts: Int, communes: Int, children: Int), year: Int, runs: Int)
+    static func measureReport(
+        _ files: Files, shape: (districts: Int, communes: Int, children: Int), year: Int, runs: Int
+    )
         throws -> [String: Any]
     {
         let hub = try Replica(storage: try SQLiteStorage(path: files.hub), time: SystemTimeSource())

@@ -45,7 +45,8 @@ enum ReportCheck {
                 var shown = Set<String>()
                 for row in section.rows {
                     shown.insert(row.key)
-                    check("document \(period) \(code) [\(row.key)]", row[keyPath: value].count ?? -1, sums[row.key] ?? 0)
+                    check(
+                        "document \(period) \(code) [\(row.key)]", row[keyPath: value].count ?? -1, sums[row.key] ?? 0)
                 }
                 for (key, count) in sums where !shown.contains(key) {
                     check("document \(period) \(code) [\(key)] (no row)", 0, count)

@@ -98,7 +98,9 @@ final class ReportReference {
             "(CAST(substr(\(day), 1, 4) AS INTEGER) - CAST(substr(\(born), 1, 4) AS INTEGER)"
             + " - (substr(\(day), 6, 5) < substr(\(born), 6, 5)))"
         return "CASE"
-            + bands.bands.map { " WHEN \(age) BETWEEN \($0.lowerBound) AND \($0.upperBound) THEN '\(AgeBands.code($0))'" }
+            + bands.bands.map {
+                " WHEN \(age) BETWEEN \($0.lowerBound) AND \($0.upperBound) THEN '\(AgeBands.code($0))'"
+            }
             .joined() + " END"
     }
 
