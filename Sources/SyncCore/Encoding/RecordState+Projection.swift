@@ -210,10 +210,10 @@ struct RawReader {
     }
 
     private mutating func string() throws(FormatError) -> String {
-        let utf8 = try bytes(try count())
-        guard let text = String(validating: utf8.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
-            throw fail("invalid UTF-8")
-        }
+        let utf8 = try bytes(try count()).assumingMemoryBound(to: UInt8.self)
+        // Codes, dates and moments are ASCII, valid as they are: only other text is validated.
+        if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+        guard let text = String(validating: utf8, as: UTF8.self) else { throw fail("invalid UTF-8") }
         return text
     }
 }
