@@ -109,6 +109,8 @@ let package = Package(
             name: "HubTests",
             dependencies: [
                 "SyncCore", "SyncClient", "Domain", "TestSupport", "Hub", .product(name: "GRDB", package: "GRDB.swift"),
+                // The report bench's SQL reference, run at small sizes against the engine.
+                "TreBench",
             ],
             swiftSettings: swiftSettings
         ),

@@ -8,7 +8,7 @@ struct TreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tre-bench",
         abstract: "Tre's benchmarks; every figure comes with a plain-SQLite reference from the same run.",
-        subcommands: [ProvinceNight.self, StoreApply.self, WireBench.self, CommuneBench.self])
+        subcommands: [ProvinceNight.self, StoreApply.self, WireBench.self, CommuneBench.self, ReportBench.self])
 }
 
 /// Seconds taken by `body`, on the monotonic clock.

@@ -15,6 +15,21 @@ public struct IndicatorEngine: Sendable {
 
     static let ended: Set<String> = ["closed", "not_substantiated", "transferred"]
 
+    /// The fields each collection is read for: each record's shown values of these only, read
+    /// in place from its stored state (a field the counting asks for must be listed here).
+    static let caseEventFields = ["case_id", "at", "to"]
+    static let intakeFields = ["setting", "case_id", "received_at", "source"]
+    static let caseFields = [
+        "intake_id", "child_id", "received_at", "case_type", "status", "status_at", "closed_at", "closure_reason",
+        "deadline_emergency", "deadline_plan", "deadline_decision", "deadline_placement",
+    ]
+    static let childFields = [
+        "sex", "date_of_birth", "lifecycle", "at_risk", "birth_registered", "health_insurance", "circumstances",
+    ]
+    static let activityFields = [
+        "date", "kind", "children_male", "children_female", "adults_male", "adults_female", "families",
+    ]
+
     struct Window {
         let period: ReportPeriod
         let start: Int
@@ -55,10 +70,12 @@ public struct IndicatorEngine: Sendable {
             return steps.last { $0.0 <= day }?.1 ?? "received"
         }
 
-        /// The day it ended in (the last step into an end), if it had ended by `day`.
+        /// The day it ended in (the last step into an end), if it had ended by `day`. Without a
+        /// trail, the day of the step it stands at, as `step(at:)` takes it: a closing moment
+        /// left from before a reopening is not when a later transfer ended it.
         func endedDay(by day: Int) -> Int? {
             guard let step = step(at: day), IndicatorEngine.ended.contains(step) else { return nil }
-            if steps.isEmpty { return closedDay ?? statusDay ?? received }
+            if steps.isEmpty { return statusDay ?? closedDay ?? received }
             return steps.last { $0.0 <= day }?.0
         }
     }
@@ -72,7 +89,7 @@ public struct IndicatorEngine: Sendable {
 
         // The steps of every case.
         var steps: [String: [(String, String)]] = [:]
-        try replica.forEachLiveRecord(in: "case_events") { _, state in
+        try replica.forEachLiveRecord(in: "case_events", reading: Self.caseEventFields) { _, state in
             guard let unit = state.unit, includes(unit), let caseID = state.value("case_id")?.stringValue,
                 let at = state.value("at")?.stringValue, let to = state.value("to")?.stringValue
             else { return }
@@ -83,7 +100,7 @@ public struct IndicatorEngine: Sendable {
         var intakes: [(id: String, unit: String, received: Int?, source: String, caseID: String?)] = []
         var settingOfCase: [String: String] = [:]
         var settingOfIntake: [String: String] = [:]
-        try replica.forEachLiveRecord(in: "intakes") { id, state in
+        try replica.forEachLiveRecord(in: "intakes", reading: Self.intakeFields) { id, state in
             guard let unit = state.unit, includes(unit) else { return }
             let setting = state.value("setting")?.stringValue ?? Dimension.unknown
             let caseID = state.value("case_id")?.stringValue
@@ -99,7 +116,7 @@ public struct IndicatorEngine: Sendable {
         // Cases.
         var cases: [String: CaseFacts] = [:]
         var caseOfIntake: [String: String] = [:]
-        try replica.forEachLiveRecord(in: "cases") { id, state in
+        try replica.forEachLiveRecord(in: "cases", reading: Self.caseFields) { id, state in
             guard let unit = state.unit, includes(unit) else { return }
             let key = id.description
             if let intake = state.value("intake_id")?.stringValue {
@@ -140,7 +157,7 @@ public struct IndicatorEngine: Sendable {
             }
         }
 
-        try replica.forEachLiveRecord(in: "children") { id, state in
+        try replica.forEachLiveRecord(in: "children", reading: Self.childFields) { id, state in
             let key = id.description
             let sex = state.value("sex")?.stringValue ?? Dimension.unknown
             let born = state.value("date_of_birth")?.stringValue.flatMap(DayNumbers.ymd)
@@ -233,7 +250,7 @@ public struct IndicatorEngine: Sendable {
             }
         }
 
-        try replica.forEachLiveRecord(in: "activities") { _, state in
+        try replica.forEachLiveRecord(in: "activities", reading: Self.activityFields) { _, state in
             guard let unit = state.unit, includes(unit),
                 let day = state.value("date")?.stringValue.flatMap(DayNumbers.date)
             else { return }

@@ -143,3 +143,27 @@ extension Replica {
         }
     }
 }
+
+extension Replica {
+    /// `forEachLiveRecord(in:_:)` reading only the shown value of `fields` (and the unit) of
+    /// each record, from its stored state in place: a province's report reads half a million
+    /// children, and building each whole state (every field's every value with its writer) was
+    /// most of its time. Asking the record for a field not in `fields` is a programming error.
+    public func forEachLiveRecord(
+        in collection: String, reading fields: [String], _ body: (RecordID, ProjectedRecord) throws -> Void
+    ) throws {
+        var projector = StateProjector(fields: fields)
+        try storage.read { access in
+            try access.forEachRecordState(collection: collection) { id, bytes in
+                let record: ProjectedRecord
+                do {
+                    record = try projector.read(bytes)
+                } catch {
+                    throw StoreError(
+                        .corrupt, path: "\(storage)", operation: "read \(collection)/\(id)", detail: "\(error)")
+                }
+                if !record.isDeleted { try body(id, record) }
+            }
+        }
+    }
+}

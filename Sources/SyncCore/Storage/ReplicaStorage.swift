@@ -39,6 +39,10 @@ public protocol StorageAccess {
     func putCreatedRecord(_ key: RecordKey, by change: Change) throws
     /// Every record in key order (collection bytes, then id), optionally one collection only.
     func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws
+    /// The records of one collection in id order, each with its state's bytes (opened), lent
+    /// for the call only; a store that marks deleted records may leave them out. `body` must
+    /// not scan records itself.
+    func forEachRecordState(collection: String, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void) throws
     func recordCount() throws -> Int
     func conflictedKeys() throws -> [RecordKey]
 
@@ -121,6 +125,14 @@ public protocol ReplicaStorage: Sendable {
 }
 
 extension StorageAccess {
+    public func forEachRecordState(
+        collection: String, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try forEachRecord(collection: collection) { stored in
+            try stored.stateBytes.withUnsafeBytes { try body(stored.key.id, $0) }
+        }
+    }
+
     /// Builds the state and stores it; a store that keeps encoded states writes them directly.
     public func putCreatedRecord(_ key: RecordKey, by change: Change) throws {
         guard case .applied(let state) = Merge.apply(change, to: nil) else {

@@ -190,7 +190,7 @@ extension SQLiteStorage {
             guard sqlite3_step(handle) == SQLITE_DONE else { throw lastError() }
         }
 
-        private func lastError() -> DatabaseError {
+        func lastError() -> DatabaseError {
             DatabaseError(
                 resultCode: ResultCode(rawValue: sqlite3_errcode(db.sqliteConnection)),
                 message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
