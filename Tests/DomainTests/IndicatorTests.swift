@@ -283,4 +283,34 @@ import Testing
         #expect(shares == [.suppressed, .suppressed, .share(30.0 * 100 / 700)])
         #expect(document.section("0101")!.total.value == .count(44))
     }
+
+    @Test func aCaseReopenedInThePeriodWasHandledInIt() throws {
+        let replica = try makeReplica(.sqlite, origin: 1, unit: "17605")
+        let child = testRecord(1)
+        try replica.put(
+            "children", id: child, unit: "17605",
+            set: [
+                "full_name": "Trẻ", "sex": "F", "date_of_birth": "2016-01-01", "village": "Bản",
+                "circumstances": .array([.object(["group": "a", "since": "2020-01-01"])]),
+            ])
+        try replica.put(
+            "cases", id: testRecord(2), unit: "17605",
+            set: [
+                "child_id": .string(child.description), "received_at": "2025-09-01T01:00:00Z", "status": "implementing",
+            ])
+        for (number, at, to) in [
+            (3, "2025-09-01T01:00:00Z", "received"), (4, "2025-11-01T01:00:00Z", "closed"),
+            (5, "2026-03-01T01:00:00Z", "reopened"),
+        ] as [(UInt64, String, String)] {
+            try replica.put(
+                "case_events", id: testRecord(number), unit: "17605",
+                set: ["case_id": .string(testRecord(2).description), "at": .string(at), "to": .string(to)])
+        }
+        let figures = try IndicatorEngine().compute(from: replica, periods: [Self.h1, .halfYear(year: 2025, half: 1)])
+        // Closed in November, reopened in March: handled in 2026-H1 (and open at its end).
+        #expect(cells(figures[Self.h1]!, "17605", "0104") == ["": 1, "sex=F": 1])
+        #expect(cells(figures[Self.h1]!, "17605", "0111") == ["": 1, "step=reopened": 1])
+        // Not yet received in the first half of 2025.
+        #expect(cells(figures[.halfYear(year: 2025, half: 1)]!, "17605", "0104") == [:])
+    }
 }

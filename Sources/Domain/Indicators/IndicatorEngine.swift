@@ -152,7 +152,13 @@ public struct IndicatorEngine: Sendable {
             caseChildren[child] = (Dimension.unknown, nil)
             for (index, window) in windows.enumerated() {
                 guard let received = facts.received, received <= window.end else { continue }
-                if let ended = facts.endedDay(by: window.start - 1), ended < window.start { continue }
+                // Ended before the period and not taken up again in it (a case reopened in the
+                // period was handled in it).
+                if facts.endedDay(by: window.start - 1) != nil,
+                    !facts.steps.contains(where: { $0.0 >= window.start && $0.0 <= window.end })
+                {
+                    continue
+                }
                 handled[index].insert(child)
             }
         }
