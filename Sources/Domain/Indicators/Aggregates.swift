@@ -25,11 +25,7 @@ public enum Aggregates {
     public static func recordID(source: String, unit: String, period: String, indicator: String, key: String)
         -> RecordID
     {
-        let digest = SHA256.hash(data: Data("tre.aggregates.v1|\(source)|\(unit)|\(period)|\(indicator)|\(key)".utf8))
-        var bytes = Array(digest.prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8: a name-based UUID of our own
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return RecordID(UUID128(bytes: bytes))
+        nameBasedRecordID("tre.aggregates.v1|\(source)|\(unit)|\(period)|\(indicator)|\(key)")
     }
 
     /// Writes `figures` (computed here from records) as this hub's aggregates for every unit they
@@ -268,4 +264,13 @@ extension Aggregates {
         }
         return ids.count
     }
+}
+
+/// A record id every office derives alike from a name: the first 16 bytes of its SHA-256, marked
+/// as a UUID of version 8 (a name-based UUID of our own).
+func nameBasedRecordID(_ name: String) -> RecordID {
+    var bytes = Array(SHA256.hash(data: Data(name.utf8)).prefix(16))
+    bytes[6] = (bytes[6] & 0x0F) | 0x80
+    bytes[8] = (bytes[8] & 0x3F) | 0x80
+    return RecordID(UUID128(bytes: bytes))
 }

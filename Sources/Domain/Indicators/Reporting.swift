@@ -1,4 +1,3 @@
-import Crypto
 public import Foundation
 public import SyncCore
 
@@ -107,11 +106,7 @@ public struct Reporting: Sendable {
     /// The one approval record of a unit's report for a period: every office that writes it
     /// writes the same record.
     public static func approvalID(unit: String, period: ReportPeriod) -> RecordID {
-        let digest = SHA256.hash(data: Data("tre.report_approvals.v1|\(unit)|\(period)".utf8))
-        var bytes = Array(digest.prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x80
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return RecordID(UUID128(bytes: bytes))
+        nameBasedRecordID("tre.report_approvals.v1|\(unit)|\(period)")
     }
 
     /// Why a node may not make this change to a report's approval, or nil: a node's every write

@@ -91,6 +91,27 @@ struct ReportShow: ParsableCommand {
     }
 }
 
+/// Runs a decision on one unit's report for one period: the hub opened, the unit checked to be
+/// in its tree, the period read, then `act`, then one line saying what was done.
+func decideOnReport(
+    _ location: HubDatabase, unit: String?, period: String, lang: Language, done: Localized,
+    _ act: (Reporting, String, ReportPeriod) throws -> Void
+) throws {
+    try reportWork(lang, json: false) {
+        let hub = try location.openHub()
+        let reporting = try hub.reporting()
+        var target = ReportUnit()
+        target.unit = unit
+        let code = try target.code(hub, reporting, lang)
+        var options = ReportOptions()
+        options.period = period
+        options.lang = lang
+        let parsed = try options.reportPeriod(reporting)
+        try act(reporting, code, parsed)
+        print("\(done.text(lang)): \(code), \(parsed)")
+    }
+}
+
 struct ReportSubmit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
@@ -103,18 +124,11 @@ struct ReportSubmit: ParsableCommand {
     @Option(help: "Language: vi or en.") var lang: Language = .vi
 
     func run() throws {
-        try reportWork(lang, json: false) {
-            let hub = try location.openHub()
-            let reporting = try hub.reporting()
-            let unit = try target.code(hub, reporting, lang)
-            var options = ReportOptions()
-            options.period = period
-            options.lang = lang
-            let parsed = try options.reportPeriod(reporting)
-            try reporting.submit(unit: unit, period: parsed, by: person.name)
-            print(
-                Localized(vi: "đã gửi báo cáo \(unit) kỳ \(parsed)", en: "submitted \(unit)'s report for \(parsed)")
-                    .text(lang))
+        try decideOnReport(
+            location, unit: target.unit, period: period, lang: lang,
+            done: Localized(vi: "đã gửi báo cáo", en: "submitted the report")
+        ) { reporting, unit, period in
+            try reporting.submit(unit: unit, period: period, by: person.name)
         }
     }
 }
@@ -130,21 +144,11 @@ struct ReportApprove: ParsableCommand {
     @Option(help: "Language: vi or en.") var lang: Language = .vi
 
     func run() throws {
-        try reportWork(lang, json: false) {
-            let hub = try location.openHub()
-            let reporting = try hub.reporting()
-            var target = ReportUnit()
-            target.unit = unit
-            let code = try target.code(hub, reporting, lang)
-            var options = ReportOptions()
-            options.period = period
-            options.lang = lang
-            let parsed = try options.reportPeriod(reporting)
-            try reporting.approve(unit: code, period: parsed, by: person.name)
-            print(
-                Localized(
-                    vi: "đã phê duyệt báo cáo \(code) kỳ \(parsed)", en: "approved \(code)'s report for \(parsed)"
-                ).text(lang))
+        try decideOnReport(
+            location, unit: unit, period: period, lang: lang,
+            done: Localized(vi: "đã phê duyệt báo cáo", en: "approved the report")
+        ) { reporting, unit, period in
+            try reporting.approve(unit: unit, period: period, by: person.name)
         }
     }
 }
@@ -161,20 +165,11 @@ struct ReportReturn: ParsableCommand {
     @Option(help: "Language: vi or en.") var lang: Language = .vi
 
     func run() throws {
-        try reportWork(lang, json: false) {
-            let hub = try location.openHub()
-            let reporting = try hub.reporting()
-            var target = ReportUnit()
-            target.unit = unit
-            let code = try target.code(hub, reporting, lang)
-            var options = ReportOptions()
-            options.period = period
-            options.lang = lang
-            let parsed = try options.reportPeriod(reporting)
-            try reporting.sendBack(unit: code, period: parsed, by: person.name, reason: reason)
-            print(
-                Localized(vi: "đã trả lại báo cáo \(code) kỳ \(parsed)", en: "returned \(code)'s report for \(parsed)")
-                    .text(lang))
+        try decideOnReport(
+            location, unit: unit, period: period, lang: lang,
+            done: Localized(vi: "đã trả lại báo cáo", en: "returned the report")
+        ) { reporting, unit, period in
+            try reporting.sendBack(unit: unit, period: period, by: person.name, reason: reason)
         }
     }
 }
