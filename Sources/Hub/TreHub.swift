@@ -9,6 +9,7 @@ struct TreHub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tre-hub",
         abstract: "A district or province Tre hub: merges its communes' changes and edits as one more origin.",
+        version: TreVersion.line("tre-hub"),
         subcommands: [
             Init.self, UnitsCommand.self, Enroll.self, Nodes.self, Serve.self, SyncUpstream.self, Policy.self,
             Status.self,

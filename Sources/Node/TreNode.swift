@@ -9,6 +9,7 @@ struct TreNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tre-node",
         abstract: "A commune's Tre node: its records, offline, and their sync with the district hub.",
+        version: TreVersion.line("tre-node"),
         subcommands: [
             Init.self, Child.self, Intake.self, Case.self, Overdue.self, Activity.self, Sync.self, Status.self,
             Config.self, Report.self, RecordCommand<NodeDirectory>.self, ConflictsCommand<NodeDirectory>.self,

@@ -18,7 +18,7 @@ public final class SQLiteStorage: ReplicaStorage {
     /// record, which cost a random page write per change. 3: parked changes keep the peer they
     /// came from, and refused changes are kept in `set_aside`. 4: the `protection` table (empty
     /// for an unprotected replica), so a Tre that cannot open sealed values refuses the file.
-    static let schemaVersion = 4
+    public static let schemaVersion = 4
 
     public let path: String
     package let writer: any DatabaseWriter
