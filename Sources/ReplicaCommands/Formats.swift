@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// "30s", "15m", "2h", "1d" → seconds; nil for anything else (and for more than a year).
@@ -15,7 +16,18 @@ public func parseSeconds(_ text: String) -> Int? {
     return seconds <= 366 * 86_400 ? seconds : nil
 }
 
-/// Unix milliseconds as ISO 8601, for `status`.
+/// Unix milliseconds as RFC 3339 in UTC (`2026-12-02T02:30:00Z`): what `--json` prints, for scripts.
 public func formatTime(_ millis: UInt64) -> String {
-    ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    Instant.format(Date(timeIntervalSince1970: Double(millis) / 1000))
+}
+
+/// Unix milliseconds as people read them (`02/12/2026 09:30`, in the zone of `TZ`, else
+/// Vietnam's): what text output prints.
+public func displayTime(_ millis: UInt64) -> String {
+    Instant.display(Date(timeIntervalSince1970: Double(millis) / 1000))
+}
+
+/// An RFC 3339 time as `formatTime` wrote it, shown as `displayTime` does (empty stays empty).
+public func displayTime(_ rfc3339: String) -> String {
+    Instant.parse(rfc3339).map(Instant.display) ?? rfc3339
 }

@@ -107,8 +107,25 @@ import Testing
     }
 
     @Test func displaysInVietnamsTime() {
-        #expect(Instant.display(moment("2026-12-02T02:30:00Z")) == "02/12/2026 09:30")
-        #expect(Instant.display(moment("2026-12-31T17:05:00Z")) == "01/01/2027 00:05")
+        // Vietnam's zone (nil) whatever TZ the tests run with.
+        #expect(Instant.display(moment("2026-12-02T02:30:00Z"), zone: nil) == "02/12/2026 09:30")
+        #expect(Instant.display(moment("2026-12-31T17:05:00Z"), zone: nil) == "01/01/2027 00:05")
+        // As the commands show it when TZ is unset (or empty).
+        if ProcessInfo.processInfo.environment["TZ"] ?? "" == "" {
+            #expect(Instant.display(moment("2026-12-02T02:30:00Z")) == "02/12/2026 09:30")
+        }
+    }
+
+    @Test func theZoneOfTZ() throws {
+        // Unset, empty or Vietnam's own names: Vietnam's time, needing no time-zone data.
+        for tz in [nil, "", "Asia/Ho_Chi_Minh", ":Asia/Saigon"] { #expect(Instant.zone(named: tz) == nil) }
+        for tz in ["UTC", ":UTC", "Etc/UTC", "GMT"] {
+            let zone = try #require(Instant.zone(named: tz))
+            #expect(Instant.display(moment("2026-12-31T17:05:00Z"), zone: zone) == "31/12/2026 17:05")
+        }
+        #expect(
+            Instant.display(moment("2026-12-02T02:30:00Z"), zone: TimeZone(secondsFromGMT: -5 * 3600))
+                == "01/12/2026 21:30")
     }
 }
 

@@ -43,11 +43,40 @@ public enum Instant {
         return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
     }
 
-    /// `02/12/2026 09:30`: the moment in Vietnam's time (Asia/Ho_Chi_Minh), as workers read it.
+    /// `02/12/2026 09:30`: the moment as people read it, in the time zone of `TZ` when it is
+    /// set, else Vietnam's (Asia/Ho_Chi_Minh) whatever the machine's own setting.
     public static func display(_ instant: Date) -> String {
-        let seconds = Int(instant.timeIntervalSince1970.rounded(.down)) + vietnamOffsetSeconds
+        display(instant, zone: displayZone)
+    }
+
+    /// `display` in a given zone (tests; `nil`: Vietnam's).
+    public static func display(_ instant: Date, zone: TimeZone?) -> String {
+        let offset = zone?.secondsFromGMT(for: instant) ?? vietnamOffsetSeconds
+        let seconds = Int(instant.timeIntervalSince1970.rounded(.down)) + offset
         return "\(LocalDate(daysSince1970: floorDivide(seconds, 86_400)).display) "
             + clock(floorModulo(seconds, 86_400), seconds: false)
+    }
+
+    /// The zone times are shown in: nil for Vietnam's (UTC+7 all year, no daylight saving:
+    /// known without the machine's time-zone data, which a minimal server may lack), else the
+    /// zone `TZ` names.
+    public static let displayZone: TimeZone? = zone(named: ProcessInfo.processInfo.environment["TZ"])
+
+    /// The zone a `TZ` value names: nil (Vietnam's) when unset or empty or Vietnam's own name,
+    /// else the named zone, or what the system makes of it (a POSIX rule such as `UTC0`).
+    public static func zone(named tz: String?) -> TimeZone? {
+        guard var name = tz, !name.isEmpty else { return nil }
+        if name.hasPrefix(":") { name.removeFirst() }
+        switch name {
+        case "Asia/Ho_Chi_Minh", "Asia/Saigon": return nil
+        case "UTC", "Etc/UTC", "GMT", "Etc/GMT", "UTC0", "GMT0", "Z": return TimeZone(secondsFromGMT: 0)
+        default: return TimeZone(identifier: name) ?? TimeZone.current
+        }
+    }
+
+    /// The `TimeZone` of `displayZone`, for calendars (`sync --daemon --at`).
+    public static var displayTimeZone: TimeZone {
+        displayZone ?? TimeZone(secondsFromGMT: vietnamOffsetSeconds)!
     }
 
     /// `HH:MM` or `HH:MM:SS` for a number of seconds into a day.

@@ -104,7 +104,9 @@ extension TreHub.Enroll {
                 } else {
                     for row in rows {
                         let unit = row.unitName.isEmpty ? row.unit : "\(row.unit) \(row.unitName)"
-                        print("\(row.id)  \(row.kind)  \(unit)  created \(row.created)  expires \(row.expires)")
+                        print(
+                            "\(row.id)  \(row.kind)  \(unit)  created \(displayTime(row.created))  expires \(displayTime(row.expires))"
+                        )
                     }
                 }
             }

@@ -76,8 +76,8 @@ extension TreHub {
                     """)
                 for record in peers {
                     let peer = record.peer
-                    let last = record.lastSeen.map { "last seen \(formatTime($0))" } ?? "never synced"
-                    let revoked = peer.revokedAt.map { ", revoked \(formatTime($0))" } ?? ""
+                    let last = record.lastSeen.map { "last seen \(displayTime($0))" } ?? "never synced"
+                    let revoked = peer.revokedAt.map { ", revoked \(displayTime($0))" } ?? ""
                     print("  \(peer.kind) \(peer.unit) \(peer.name.isEmpty ? "" : "\(peer.name) ")\(last)\(revoked)")
                 }
                 if let upstream, let sync, let policy {

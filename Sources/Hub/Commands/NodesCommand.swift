@@ -45,10 +45,10 @@ struct PeerRow: Encodable {
 
     var text: String {
         let unitText = unitName.isEmpty ? unit : "\(unit) \(unitName)"
-        let seen = lastSeen.isEmpty ? "never synced" : "last seen \(lastSeen)"
+        let seen = lastSeen.isEmpty ? "never synced" : "last seen \(displayTime(lastSeen))"
         let named = name.isEmpty ? "" : " \"\(name)\""
-        let stateText = state == "revoked" ? "REVOKED \(revoked)" : "active"
-        return "\(origin)  \(kind) of \(unitText)\(named)  enrolled \(enrolled)  \(seen)  \(stateText)"
+        let stateText = state == "revoked" ? "REVOKED \(displayTime(revoked))" : "active"
+        return "\(origin)  \(kind) of \(unitText)\(named)  enrolled \(displayTime(enrolled))  \(seen)  \(stateText)"
     }
 }
 

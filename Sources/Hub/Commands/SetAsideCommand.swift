@@ -49,7 +49,7 @@ extension TreHub {
                 } else {
                     for row in rows {
                         print(
-                            "\(row.change)  \(row.collection) \(row.record)  unit \(row.unit)  from \(row.peer)  \(row.at)\n"
+                            "\(row.change)  \(row.collection) \(row.record)  unit \(row.unit)  from \(row.peer)  \(displayTime(row.at))\n"
                                 + "  \(row.code): \(row.reason)\n  fields: \(row.fields.joined(separator: ", "))")
                     }
                 }

@@ -135,7 +135,7 @@ extension TreNode {
                 for row in rows {
                     print(
                         """
-                        \(row.collection) \(row.record)  (thay đổi / change \(row.change), \(row.at))
+                        \(row.collection) \(row.record)  (thay đổi / change \(row.change), \(displayTime(row.at)))
                           trường / fields: \(row.fields.joined(separator: ", "))
                           \(row.explanation.what)
                           → \(row.explanation.todo)

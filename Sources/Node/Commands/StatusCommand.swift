@@ -46,7 +46,7 @@ extension TreNode {
                     node      \(meta.name.isEmpty ? meta.unit : "\(meta.name) (\(meta.unit))")
                     origin    \(meta.origin)
                     hub       \(upstream.map { "\($0.url) (\($0.hubUnit))" } ?? "none (standalone)")
-                    last sync \(sync.lastSuccessMillis.map(formatTime) ?? "never")\(sync.lastError.map { "; last attempt failed: \($0)" } ?? "")
+                    last sync \(sync.lastSuccessMillis.map(displayTime) ?? "never")\(sync.lastError.map { "; last attempt failed: \($0)" } ?? "")
                     waiting   \(sync.waiting) changes to push
                     records   \(counts.records), \(counts.conflictedRecords) with open conflicts
                     parked    \(counts.parked) changes waiting for earlier ones

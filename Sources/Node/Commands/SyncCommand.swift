@@ -24,7 +24,7 @@ extension TreNode {
         )
         var daemon = false
 
-        @Option(help: "With --daemon: the local time of the nightly sync, HH:MM.")
+        @Option(help: "With --daemon: the time of the nightly sync, HH:MM, in Vietnam (or the zone of TZ).")
         var at: String = "02:00"
 
         @Option(
@@ -141,7 +141,7 @@ extension TreNode {
 
         static func secondsUntil(hour: Int, minute: Int, from now: Date) -> Int {
             var calendar = Calendar.current
-            calendar.timeZone = TimeZone.current
+            calendar.timeZone = Instant.displayTimeZone
             let next =
                 calendar.nextDate(
                     after: now, matching: DateComponents(hour: hour, minute: minute, second: 0),
@@ -152,7 +152,7 @@ extension TreNode {
 
         func log(_ message: String) {
             FileHandle.standardError.write(
-                Data("\(ISO8601DateFormatter().string(from: Date())) tre-node: \(message)\n".utf8))
+                Data("\(Instant.display(Date())) tre-node: \(message)\n".utf8))
         }
     }
 }
