@@ -70,4 +70,61 @@ import Testing
             #expect(text.contains("last sync \(try Self.shown(lastSync, in: zone))"), "\(text)")
         }
     }
+
+    /// A node's status, as `--json` prints it.
+    static func status(_ node: String) throws -> [String: String] {
+        try #require(try json(try Executables.node("status", "--dir", node, "--json")) as? [String: String])
+    }
+
+    @Test func setHubMovesANodeToTheSameHubAtANewAddressOnly() throws {
+        let directory = try TemporaryDirectory()
+        let (district, first) = try DistrictHub.start(in: directory)
+        let node = directory.path("node")
+        try district.node("17605", in: node, url: first.url)
+        try Executables.node(["record", "put", "--dir", node, "children", "--unit", "17605"] + Sample.child()).ok()
+        try Executables.node("sync", "--dir", node).ok()
+        // The hub moves: the same database served at another address (one server per database).
+        first.stop()
+        let moved = try HubProcess(database: district.database, logFile: district.log)
+        defer { moved.stop() }
+
+        // Not a hub URL: refused, nothing stored.
+        let refused = try Executables.node("config", "set-hub", "ftp://kyson:8081", "--dir", node, "--lang", "en")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("is not a hub URL"), "\(refused.stderr)")
+        #expect(try Self.status(node)["hub"] == first.url)
+
+        let set = try Executables.node("config", "set-hub", moved.url, "--dir", node, "--lang", "en").ok()
+        #expect(set.line == "hub = \(moved.url) (was \(first.url))")
+        #expect(set.stderr.contains("must reach the same hub 415"), "\(set.stderr)")
+        #expect(try Self.status(node)["hub"] == moved.url)
+        try Executables.node(["record", "put", "--dir", node, "children", "--unit", "17605"] + Sample.child("B"))
+            .ok()
+        try Executables.node("sync", "--dir", node).ok("a sync with the same hub at its new address")
+        let hash = try Executables.node("state-hash", "--dir", node).ok().line
+        #expect(try Executables.hub("state-hash", "--db", district.database, "--unit", "17605").ok().line == hash)
+
+        // Another hub (its own identity and keys) at the new address: the sync is refused and
+        // changes nothing, on either side; moving back to the right hub, it goes through.
+        let other = try TemporaryDirectory()
+        let (stranger, strangerServer) = try DistrictHub.start(in: other)
+        defer { strangerServer.stop() }
+        try Executables.node("config", "set-hub", strangerServer.url, "--dir", node).ok()
+        try Executables.node(["record", "put", "--dir", node, "children", "--unit", "17605"] + Sample.child("C"))
+            .ok()
+        let before = try Self.status(node)
+        let hashBefore = try Executables.node("state-hash", "--dir", node).ok().line
+        let strangerBefore = try Executables.hub("state-hash", "--db", stranger.database).ok().line
+        let wrong = try Executables.node("sync", "--dir", node)
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("hint:"), "\(wrong.stderr)")
+        #expect(try Executables.node("state-hash", "--dir", node).ok().line == hashBefore)
+        #expect(try Self.status(node)["changes_waiting"] == before["changes_waiting"])
+        #expect(before["changes_waiting"] == "1")
+        #expect(try Executables.hub("state-hash", "--db", stranger.database).ok().line == strangerBefore)
+
+        try Executables.node("config", "set-hub", moved.url, "--dir", node).ok()
+        try Executables.node("sync", "--dir", node).ok("a sync back at the right hub")
+        #expect(try Self.status(node)["changes_waiting"] == "0")
+    }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Domain
 import Foundation
 import ReplicaCommands
+import SyncClient
 import SyncCore
 
 /// What a node's office configures: who works here and what its roles are called (the ministry
@@ -70,7 +71,7 @@ extension TreNode {
     struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show or set this office's configuration (worker, role titles, emergency hours).",
-            subcommands: [ConfigShow.self, ConfigSet.self], defaultSubcommand: ConfigShow.self)
+            subcommands: [ConfigShow.self, ConfigSet.self, ConfigSetHub.self], defaultSubcommand: ConfigShow.self)
     }
 
     struct ConfigShow: ParsableCommand {
@@ -112,6 +113,55 @@ extension TreNode {
                 let replica = try location.open()
                 try replica.setSetting(key.setting, stored)
                 emit(options, text: "\(key.rawValue) = \(stored)", json: [key.rawValue: stored])
+            }
+        }
+    }
+}
+
+extension TreNode {
+    /// Moves the node to a new address of its hub (a new server, a new name): the URL only; the
+    /// hub's identity and the key stay, so the next sync's signed answers prove the hub at the
+    /// new address is the same one — a different hub fails them and nothing changes.
+    struct ConfigSetHub: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-hub",
+            abstract: "Change the address of this node's hub, e.g. `config set-hub http://kyson.example.vn:8081`.")
+
+        @OptionGroup var location: NodeDirectory
+        @OptionGroup var options: WorkerOptions
+
+        @Argument(help: "The hub's new address: http:// or https://, host and port.")
+        var url: String
+
+        func run() throws {
+            try working(options) {
+                let address = try parseHubURL(url)
+                // Not while a sync of this node runs: it would finish against the old address.
+                let lock = try location.lock(purpose: .sync)
+                defer { withExtendedLifetime(lock) {} }
+                let replica = try location.open()
+                guard let old = try Upstream.load(from: replica) else {
+                    throw CommandFailure(
+                        code: "no_hub",
+                        message: say(options, "nút này chưa đăng ký với huyện nào", "this node is enrolled at no hub"),
+                        hint: say(
+                            options, "Tạo nút với `tre-node init --hub URL --enrolment MÃ`.",
+                            "Create it with `tre-node init --hub URL --enrolment CODE`."))
+                }
+                try Upstream(url: address, hubOrigin: old.hubOrigin, hubUnit: old.hubUnit, key: old.key).save(
+                    to: replica)
+                FileHandle.standardError.write(
+                    Data(
+                        say(
+                            options,
+                            "lưu ý: địa chỉ mới phải là chính huyện \(old.hubUnit) (định danh \(old.hubOrigin)); "
+                                + "lần đồng bộ sau kiểm tra điều đó, một máy chủ khác bị từ chối và không có gì thay đổi\n",
+                            "note: the new address must reach the same hub \(old.hubUnit) (origin \(old.hubOrigin)); "
+                                + "the next sync proves it, and a different hub is refused with nothing changed\n"
+                        ).utf8))
+                emit(
+                    options, text: "hub = \(address.absoluteString) (\(say(options, "trước đây", "was")) \(old.url))",
+                    json: ["hub": address.absoluteString, "previous": old.url.absoluteString])
             }
         }
     }
