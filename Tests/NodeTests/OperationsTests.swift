@@ -127,4 +127,49 @@ import Testing
         try Executables.node("sync", "--dir", node).ok("a sync back at the right hub")
         #expect(try Self.status(node)["changes_waiting"] == "0")
     }
+
+    @Test func serveOnEveryInterfaceSaysHowNodesReachIt() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("hub.sqlite")
+        try Executables.hub("init", "--db", db, "--unit", "415", "--name", "Kỳ Sơn").ok()
+        let process = Process()
+        process.executableURL = Executables.binDirectory.appendingPathComponent("tre-hub")
+        process.arguments = ["serve", "--db", db, "--host", "0.0.0.0", "--port", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        let text = String(decoding: line, as: UTF8.self)
+        let pattern =
+            "^tre-hub listening on 0\\.0\\.0\\.0:([0-9]+) \\(all interfaces; nodes use http://THIS-MACHINE:\\1\\)$"
+        #expect(
+            text.trimmingCharacters(in: .newlines).range(of: pattern, options: .regularExpression) != nil, "\(text)")
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func aPortInUseSaysWhichAndWhatToDo() throws {
+        let directory = try TemporaryDirectory()
+        let (_, running) = try DistrictHub.start(in: directory)
+        defer { running.stop() }
+        let other = directory.path("other.sqlite")
+        try Executables.hub("init", "--db", other, "--unit", "416", "--name", "Tương Dương").ok()
+        let port = String(running.port)
+        let refused = try Executables.run(
+            "tre-hub", ["serve", "--db", other, "--host", "127.0.0.1", "--port", port], timeout: 30)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains(
+                "error: port \(port) is in use (another tre-hub serve? `ss -ltnp 'sport = :\(port)'`); choose another with --port"
+            ), "\(refused.stderr)")
+        #expect(refused.stderr.contains("hint: "))
+        #expect(running.process.isRunning)
+    }
 }

@@ -39,6 +39,23 @@ extension TreHub {
             }
         }
 
+        /// The line saying where the hub listens: a URL to reach it, except on every interface,
+        /// whose address (0.0.0.0, ::) nodes cannot use: they need this machine's name or address.
+        static func listening(host: String, port: Int) -> String {
+            if ["0.0.0.0", "::", "[::]", "*"].contains(host) {
+                return "tre-hub listening on \(host.contains(":") ? "[::]" : host):\(port) "
+                    + "(all interfaces; nodes use http://THIS-MACHINE:\(port))"
+            }
+            return "tre-hub listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        }
+
+        /// Whether the server could not bind because the address is taken (EADDRINUSE), as
+        /// SwiftNIO words it; its error type is not visible from here.
+        static func isAddressInUse(_ error: any Error) -> Bool {
+            let text = String(describing: error)
+            return text.contains("Address already in use") || text.contains("errno: \(EADDRINUSE))")
+        }
+
         func run() async throws {
             try await reporting(json: false) {
                 let hub = try location.openHub()
@@ -69,13 +86,25 @@ extension TreHub {
                     configuration: ApplicationConfiguration(
                         address: .hostname(host, port: port), serverName: "tre-hub"),
                     services: services,
-                    onServerRunning: { channel in
+                    onServerRunning: { [host] channel in
                         let port = channel.localAddress?.port ?? 0
-                        FileHandle.standardOutput.write(Data("tre-hub listening on http://\(host):\(port)\n".utf8))
+                        FileHandle.standardOutput.write(Data("\(Self.listening(host: host, port: port))\n".utf8))
                     },
                     logger: logger)
                 defer { withExtendedLifetime(lock) {} }
-                try await application.runService()
+                do {
+                    // SIGTERM (systemd's stop) or SIGINT: the server stops accepting, answers the
+                    // requests in flight (a push applies whole, in one transaction, or not at
+                    // all), then the process exits 0.
+                    try await application.runService()
+                } catch  where Self.isAddressInUse(error) {
+                    throw CommandFailure(
+                        code: "port_in_use",
+                        message:
+                            "port \(port) is in use (another tre-hub serve? `ss -ltnp 'sport = :\(port)'`); choose another with --port",
+                        hint:
+                            "Stop what listens there, or give another port (0: any free port, printed once listening).")
+                }
             }
         }
     }
