@@ -1,4 +1,5 @@
 import Foundation
+import SyncCore
 import TestSupport
 import Testing
 
@@ -171,5 +172,77 @@ import Testing
             ), "\(refused.stderr)")
         #expect(refused.stderr.contains("hint: "))
         #expect(running.process.isRunning)
+    }
+
+    /// systemd stops the hub with SIGTERM, perhaps in the middle of a node's push: the hub
+    /// answers what it is applying (or, killed, rolls it back), exits 0, and a push is found
+    /// applied whole or not at all; the next night's sync completes it.
+    @Test func aHubStoppedMidPushExitsZeroWithThePushWholeOrAbsent() throws {
+        let directory = try TemporaryDirectory()
+        var (district, hub) = try DistrictHub.start(in: directory)
+        let node = directory.path("node")
+        try district.node("17605", in: node, url: hub.url)
+        defer { hub.stop() }
+        let batch = 6_000
+        var held = try #require(
+            Int(
+                (try json(try Executables.hub("status", "--db", district.database, "--json")) as? [String: String])?[
+                    "records"] ?? ""))
+        let initial = held
+        var alone: TimeInterval = 0
+        var interrupted = 0
+        // Round 0 times an undisturbed sync; the others stop the hub partway through one.
+        for (round, fraction) in [nil, 0.5, 0.7, 0.85].enumerated() {
+            // A set of `batch` new children: a push the hub takes a moment to apply.
+            let replica = try openReplica(URL(fileURLWithPath: node).appendingPathComponent("replica.sqlite").path)
+            try replica.transaction { editor in
+                for index in 0..<batch {
+                    try editor.put(
+                        "children", id: replica.newRecordID(), unit: "17605",
+                        set: [
+                            "full_name": .string("Trẻ \(round)-\(index)"), "sex": .string("F"),
+                            "date_of_birth": .string("2019-09-05"), "village": .string("Bản Mòn"),
+                        ])
+                }
+            }
+            let sync = Process()
+            sync.executableURL = Executables.binDirectory.appendingPathComponent("tre-node")
+            sync.arguments = Executables.nodeArguments([
+                "sync", "--dir", node, "--max-set-changes", String(batch),
+            ])
+            sync.standardOutput = FileHandle.nullDevice
+            sync.standardError = FileHandle.nullDevice
+            let started = Date()
+            try sync.run()
+            guard let fraction else {
+                sync.waitUntilExit()
+                alone = Date().timeIntervalSince(started)
+                #expect(sync.terminationStatus == 0)
+                held += batch
+                continue
+            }
+            usleep(UInt32(alone * fraction * 1_000_000))
+            let status = hub.stop()
+            sync.waitUntilExit()
+            #expect(status == 0, "round \(round): the hub exited \(status) on SIGTERM")
+            if sync.terminationStatus != 0 { interrupted += 1 }
+            let records = try #require(
+                try json(try Executables.hub("status", "--db", district.database, "--json")) as? [String: String])
+            let count = try #require(Int(records["records"] ?? ""))
+            #expect(
+                count == held || count == held + batch,
+                "round \(round): the hub holds \(count) records, neither \(held) nor \(held + batch)")
+            held = count
+            hub = try HubProcess(database: district.database, logFile: district.log, port: hub.port)
+        }
+        // The stops did land while syncs ran (else this test shows nothing).
+        #expect(interrupted >= 1, "no SIGTERM landed during a sync")
+        try Executables.node("sync", "--dir", node).ok("the sync after the stops")
+        #expect(
+            try Executables.hub("state-hash", "--db", district.database, "--unit", "17605").ok().line
+                == (try Executables.node("state-hash", "--dir", node).ok().line))
+        let records = try #require(
+            try json(try Executables.hub("status", "--db", district.database, "--json")) as? [String: String])
+        #expect(records["records"] == String(initial + 4 * batch))
     }
 }
