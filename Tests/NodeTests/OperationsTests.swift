@@ -117,8 +117,9 @@ import Testing
         let hashBefore = try Executables.node("state-hash", "--dir", node).ok().line
         let strangerBefore = try Executables.hub("state-hash", "--db", stranger.database).ok().line
         let wrong = try Executables.node("sync", "--dir", node)
-        #expect(wrong.status != 0)
-        #expect(wrong.stderr.contains("hint:"), "\(wrong.stderr)")
+        #expect(wrong.status == 3, "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("not enrolled at this hub"), "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("`tre-node config set-hub URL`"), "\(wrong.stderr)")
         #expect(try Executables.node("state-hash", "--dir", node).ok().line == hashBefore)
         #expect(try Self.status(node)["changes_waiting"] == before["changes_waiting"])
         #expect(before["changes_waiting"] == "1")

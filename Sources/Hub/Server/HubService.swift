@@ -124,7 +124,9 @@ final class HubService: Sendable {
             case .unknownOrigin:
                 refusal = HubRefusal(
                     statusCode: 401, code: "unknown_origin", message: "this replica is not enrolled at this hub",
-                    hint: "Ask the hub for an enrolment code and run init again.")
+                    hint:
+                        "Check that this is your hub's address (a node moved to a new one: `tre-node config set-hub URL`); "
+                        + "if it is, ask the hub for an enrolment code and run init again.")
             case .badSignature:
                 refusal = HubRefusal(
                     statusCode: 401, code: "bad_signature", message: "the request signature does not verify",
