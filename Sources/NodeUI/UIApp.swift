@@ -134,11 +134,14 @@ public final class UIApp: Sendable {
         }
     }
 
-    /// A form is accepted only from this server's own pages: `Origin` (or, without it, `Referer`)
-    /// must be this server.
+    /// A form is accepted only from this server's own pages: `Origin` must be this server. Under
+    /// `Referrer-Policy: no-referrer` a browser sends `Origin: null` for its own forms, so then
+    /// (or with no `Origin` at all) the browser's `Sec-Fetch-Site: same-origin`, or a `Referer`
+    /// of this server, must say so. The session's form token is checked besides.
     func sameOrigin(_ request: UIRequest) -> Bool {
         let own = "http://\(authority)"
-        if let origin = request.headers["origin"] { return origin == own }
+        if let origin = request.headers["origin"], origin != "null" { return origin == own }
+        if let site = request.headers["sec-fetch-site"] { return site == "same-origin" }
         if let referer = request.headers["referer"] { return referer == own || referer.hasPrefix(own + "/") }
         return false
     }
