@@ -11,7 +11,8 @@ enum Assets {
     }
 
     static func asset(_ text: String, type: String) -> UIResponse {
-        UIResponse(status: 200, headers: [("Content-Type", type), ("Cache-Control", "max-age=3600")], body: Array(text.utf8))
+        UIResponse(
+            status: 200, headers: [("Content-Type", type), ("Cache-Control", "max-age=3600")], body: Array(text.utf8))
     }
 
     static let css = """

@@ -42,7 +42,8 @@ enum HTML {
             input =
                 "<input id=\"\(id)\" type=\"\(type)\" name=\"\(escape(name))\" value=\"\(escape(value))\"\(describedBy)\(required ? " required" : "")\(extra)>"
         }
-        return "<div class=\"field\(error != nil ? " invalid" : "")\"><label for=\"\(id)\">\(escape(label))\(required ? " *" : "")</label>"
+        return
+            "<div class=\"field\(error != nil ? " invalid" : "")\"><label for=\"\(id)\">\(escape(label))\(required ? " *" : "")</label>"
             + input + (hint.map { "<small>\(escape($0))</small>" } ?? "")
             + (error.map { "<p class=\"error\" id=\"\(id)-error\">\(escape($0))</p>" } ?? "") + "</div>"
     }
@@ -65,7 +66,8 @@ enum HTML {
     }
 
     static func table(head: [String], rows: [[String]], rawCells: Bool = true) -> String {
-        var html = "<table><thead><tr>" + head.map { "<th scope=\"col\">\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+        var html =
+            "<table><thead><tr>" + head.map { "<th scope=\"col\">\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
         for row in rows { html += "<tr>" + row.map { "<td>\($0)</td>" }.joined() + "</tr>" }
         return html + "</tbody></table>"
     }

@@ -23,7 +23,8 @@ struct PageContext {
         case "POST /logout":
             app.sessions.close(session.token)
             var response = UIResponse.redirect("/")
-            response.headers.append(("Set-Cookie", "\(UIApp.sessionCookie)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"))
+            response.headers.append(
+                ("Set-Cookie", "\(UIApp.sessionCookie)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"))
             return response
         case "POST /lang":
             let language = request.field("lang").flatMap(Language.init(rawValue:)) ?? .vi
@@ -40,7 +41,8 @@ struct PageContext {
         case "GET /registry/:/:": return try registry(village: Int(ids[0]), household: Int(ids[1]))
         case "GET /children/:": return try childPage(try recordID(ids[0]))
         case "GET /intakes/new":
-            return try intakeForm(child: request.query["child"].flatMap(RecordID.init(string:)), values: nil, errors: [:])
+            return try intakeForm(
+                child: request.query["child"].flatMap(RecordID.init(string:)), values: nil, errors: [:])
         case "POST /intakes": return try await submitIntake(request)
         case "POST /cases": return try await openCase(request)
         case "GET /cases/:": return try casePage(try recordID(ids[0]), failed: nil)
@@ -84,7 +86,8 @@ struct PageContext {
     /// Keeps a line of who did what through the page (sealed at rest with the replica's
     /// settings): the worker, the action and the record's id, never a value.
     func audit(_ action: String, _ id: RecordID?) {
-        let line = "\(Instant.format(Date())) \(session.worker.replacingOccurrences(of: "\n", with: " ")) \(action) \(id?.description ?? "-")"
+        let line =
+            "\(Instant.format(Date())) \(session.worker.replacingOccurrences(of: "\n", with: " ")) \(action) \(id?.description ?? "-")"
         let replica = store.replica
         let previous = (try? replica.setting(Self.auditSetting)) ?? nil
         var lines = (previous ?? "").split(separator: "\n").map(String.init)
@@ -99,7 +102,8 @@ struct PageContext {
     func layout(title: Localized, body: String, current: String = "") -> String {
         let w = words
         let links: [(String, String)] = [
-            ("/", w("Việc hôm nay", "Today")), ("/registry", w("Sổ trẻ em", "Registry")), ("/search", w("Tìm trẻ", "Find a child")),
+            ("/", w("Việc hôm nay", "Today")), ("/registry", w("Sổ trẻ em", "Registry")),
+            ("/search", w("Tìm trẻ", "Find a child")),
             ("/conflicts", w("Xung đột", "Conflicts")), ("/report", w("Chỉ tiêu", "Indicators")),
             ("/activities", w("Hoạt động", "Activities")),
         ]
@@ -145,7 +149,10 @@ extension UIApp {
             ? HTML.field(
                 "passphrase", label: w("Mật khẩu bảo vệ dữ liệu", "Passphrase that protects the data"),
                 type: "password", required: true, extra: " autocomplete=\"current-password\"") : ""
-        let note = ended ? "<p class=\"flash\" role=\"status\">\(HTML.escape(w("Phiên làm việc đã hết; mở khóa lại.", "The session ended; unlock again.")))</p>" : ""
+        let note =
+            ended
+            ? "<p class=\"flash\" role=\"status\">\(HTML.escape(w("Phiên làm việc đã hết; mở khóa lại.", "The session ended; unlock again.")))</p>"
+            : ""
         return Self.document(
             title: w("Mở khóa", "Unlock"), language: language,
             body: """

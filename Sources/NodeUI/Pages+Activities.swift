@@ -15,7 +15,8 @@ extension PageContext {
             head: [label("date"), label("kind"), label("topic"), w("Người tham gia", "Taking part")],
             rows: activities.prefix(50).map { record in
                 let people = ["children_male", "children_female", "adults_male", "adults_female"]
-                    .compactMap { record.values[$0].flatMap { if case .int(let n) = $0 { Int(n) } else { nil } } }.reduce(0, +)
+                    .compactMap { record.values[$0].flatMap { if case .int(let n) = $0 { Int(n) } else { nil } } }
+                    .reduce(0, +)
                 return [
                     HTML.escape(record.string("date").flatMap { LocalDate(iso: $0)?.display } ?? ""),
                     HTML.escape(Enumerations.activityKind.label(record.string("kind") ?? "", language)),
@@ -23,17 +24,27 @@ extension PageContext {
                 ]
             })
         var inner = errors[""].map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? ""
-        inner += HTML.field("date", label: label("date"), value: value("date").isEmpty ? store.today.display : value("date"), error: errors["date"], required: true, hint: "dd/mm/yyyy")
+        inner += HTML.field(
+            "date", label: label("date"), value: value("date").isEmpty ? store.today.display : value("date"),
+            error: errors["date"], required: true, hint: "dd/mm/yyyy")
         inner += HTML.select(
-            "kind", label: label("kind"), options: Enumerations.activityKind.values.map { ($0.code, $0.label.text(language)) },
+            "kind", label: label("kind"),
+            options: Enumerations.activityKind.values.map { ($0.code, $0.label.text(language)) },
             selected: value("kind"), error: errors["kind"], required: true)
-        inner += HTML.field("topic", label: label("topic"), value: value("topic"), error: errors["topic"], required: true)
+        inner += HTML.field(
+            "topic", label: label("topic"), value: value("topic"), error: errors["topic"], required: true)
         for name in ["children_male", "children_female", "adults_male", "adults_female"] {
-            inner += HTML.field(name, label: label(name), value: value(name), type: "number", error: errors[name], extra: " min=\"0\"")
+            inner += HTML.field(
+                name, label: label(name), value: value(name), type: "number", error: errors[name], extra: " min=\"0\"")
         }
         inner += "<button type=\"submit\">\(HTML.escape(w("Ghi hoạt động", "Record the activity")))</button>"
-        body += "<h2>\(HTML.escape(w("Ghi hoạt động mới", "Record an activity")))</h2>" + HTML.form(action: "/activities", csrf: session.csrf, inner)
-        return .html(layout(title: Localized(vi: "Hoạt động truyền thông, tập huấn", en: "Activities"), body: body, current: "/activities"), status: status)
+        body +=
+            "<h2>\(HTML.escape(w("Ghi hoạt động mới", "Record an activity")))</h2>"
+            + HTML.form(action: "/activities", csrf: session.csrf, inner)
+        return .html(
+            layout(
+                title: Localized(vi: "Hoạt động truyền thông, tập huấn", en: "Activities"), body: body,
+                current: "/activities"), status: status)
     }
 
     func addActivity(_ request: UIRequest) async throws -> UIResponse {
@@ -44,7 +55,8 @@ extension PageContext {
         for name in ["children_male", "children_female", "adults_male", "adults_female"] {
             if let text = request.field(name) {
                 guard let number = Int64(text) else {
-                    return try activitiesPage(values: form, errors: [name: words("Nhập một số.", "Give a number.")], status: 422)
+                    return try activitiesPage(
+                        values: form, errors: [name: words("Nhập một số.", "Give a number.")], status: 422)
                 }
                 fields[name] = .int(number)
             }
@@ -57,7 +69,9 @@ extension PageContext {
             app.sessions.update(session.token) { $0.flash = words("Đã ghi hoạt động.", "The activity is recorded.") }
             return .redirect("/activities")
         } catch let refusal as DomainRefusal {
-            return try activitiesPage(values: form, errors: [fieldName(refusal): refusal.message(language) + " — " + refusal.hint(language)], status: 422)
+            return try activitiesPage(
+                values: form, errors: [fieldName(refusal): refusal.message(language) + " — " + refusal.hint(language)],
+                status: 422)
         }
     }
 }

@@ -30,17 +30,24 @@ extension PageContext {
                     """
                 for (index, entry) in conflict.entries.enumerated() {
                     let shown = Display.value(entry.value, as: field?.type, language)
-                    let who = entry.dot.origin == own ? w("máy này", "this node") : w("máy", "node") + " " + String(entry.dot.origin.description.prefix(8))
+                    let who =
+                        entry.dot.origin == own
+                        ? w("máy này", "this node")
+                        : w("máy", "node") + " " + String(entry.dot.origin.description.prefix(8))
                     let when = Instant.display(Date(timeIntervalSince1970: Double(entry.stamp.wallMillis) / 1000))
                     inner += """
                         <label class="side"><input type="radio" name="choice" value="\(index)"\(index == 0 ? " required" : "")>
                         <span class="value">\(HTML.escape(shown.isEmpty ? "—" : shown))</span><small>\(HTML.escape(who)), \(HTML.escape(when))</small></label>
                         """
                 }
-                inner += "<label class=\"side\"><input type=\"radio\" name=\"choice\" value=\"new\"> \(HTML.escape(w("Giá trị khác", "Another value")))"
+                inner +=
+                    "<label class=\"side\"><input type=\"radio\" name=\"choice\" value=\"new\"> \(HTML.escape(w("Giá trị khác", "Another value")))"
                     + " <input type=\"text\" name=\"value\" aria-label=\"\(HTML.escape(w("Giá trị khác", "Another value")))\"></label></div></fieldset>"
-                inner += "<button type=\"submit\">\(HTML.escape(w("Giữ giá trị đã chọn", "Keep the chosen value")))</button>"
-                body += "<div class=\"conflict\">" + HTML.form(action: "/conflicts/resolve", csrf: session.csrf, inner) + "</div>"
+                inner +=
+                    "<button type=\"submit\">\(HTML.escape(w("Giữ giá trị đã chọn", "Keep the chosen value")))</button>"
+                body +=
+                    "<div class=\"conflict\">" + HTML.form(action: "/conflicts/resolve", csrf: session.csrf, inner)
+                    + "</div>"
             }
         }
         return .html(layout(title: Localized(vi: "Xung đột", en: "Conflicts"), body: body, current: "/conflicts"))
@@ -50,7 +57,8 @@ extension PageContext {
     /// against the definition like any write.
     func resolve(_ request: UIRequest) async throws -> UIResponse {
         let w = words
-        guard let collection = request.field("collection"), let id = request.field("id").flatMap(RecordID.init(string:)),
+        guard let collection = request.field("collection"),
+            let id = request.field("id").flatMap(RecordID.init(string:)),
             let field = request.field("field")
         else { return notFound() }
         let replica = store.replica
@@ -61,11 +69,14 @@ extension PageContext {
         switch request.field("choice") {
         case "new"?:
             guard let typed = request.field("value") else {
-                return try conflictsPage(error: w("Nhập giá trị khác, hoặc chọn một giá trị.", "Type the other value, or choose one."))
+                return try conflictsPage(
+                    error: w("Nhập giá trị khác, hoặc chọn một giá trị.", "Type the other value, or choose one."))
             }
             value = FieldValue.parsingCommandLine(typed)
         case let choice?:
-            guard let index = Int(choice), conflict.entries.indices.contains(index) else { return .redirect("/conflicts") }
+            guard let index = Int(choice), conflict.entries.indices.contains(index) else {
+                return .redirect("/conflicts")
+            }
             value = conflict.entries[index].value
         case nil:
             return try conflictsPage(error: w("Chọn một giá trị.", "Choose a value."))
@@ -97,16 +108,23 @@ extension PageContext {
             replica: store.replica, tree: UnitTree(single: meta.unit, name: meta.name.isEmpty ? meta.unit : meta.name))
         let period = reporting.currentPeriod
         let document = try reporting.document(unit: meta.unit, period: period)
-        var body = "<p>\(HTML.escape(document.period.label.text(language))) — \(HTML.escape(w("so với", "beside"))) \(HTML.escape(document.previous.label.text(language)))</p>"
-        body += "<table class=\"report\"><thead><tr><th scope=\"col\">\(HTML.escape(w("Chỉ tiêu", "Indicator")))</th><th scope=\"col\">\(HTML.escape(document.period.label.text(language)))</th><th scope=\"col\">\(HTML.escape(document.previous.label.text(language)))</th></tr></thead><tbody>"
+        var body =
+            "<p>\(HTML.escape(document.period.label.text(language))) — \(HTML.escape(w("so với", "beside"))) \(HTML.escape(document.previous.label.text(language)))</p>"
+        body +=
+            "<table class=\"report\"><thead><tr><th scope=\"col\">\(HTML.escape(w("Chỉ tiêu", "Indicator")))</th><th scope=\"col\">\(HTML.escape(document.period.label.text(language)))</th><th scope=\"col\">\(HTML.escape(document.previous.label.text(language)))</th></tr></thead><tbody>"
         for section in document.sections {
-            body += "<tr class=\"total\"><th scope=\"row\">\(section.indicator.code) \(HTML.escape(section.indicator.name.text(language)))</th><td>\(cell(section.total.value))</td><td>\(cell(section.total.previous))</td></tr>"
+            body +=
+                "<tr class=\"total\"><th scope=\"row\">\(section.indicator.code) \(HTML.escape(section.indicator.name.text(language)))</th><td>\(cell(section.total.value))</td><td>\(cell(section.total.previous))</td></tr>"
             for row in section.rows.dropFirst() where row.depth <= 1 {
-                body += "<tr><td class=\"sub\">\(HTML.escape(row.label.text(language)))</td><td>\(cell(row.value))</td><td>\(cell(row.previous))</td></tr>"
+                body +=
+                    "<tr><td class=\"sub\">\(HTML.escape(row.label.text(language)))</td><td>\(cell(row.value))</td><td>\(cell(row.previous))</td></tr>"
             }
         }
         body += "</tbody></table>"
-        return .html(layout(title: Localized(vi: "Chỉ tiêu của xã", en: "The commune's indicators"), body: body, current: "/report"))
+        return .html(
+            layout(
+                title: Localized(vi: "Chỉ tiêu của xã", en: "The commune's indicators"), body: body, current: "/report")
+        )
     }
 
     func cell(_ cell: ReportDocument.Cell) -> String {

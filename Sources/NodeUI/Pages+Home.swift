@@ -9,7 +9,8 @@ extension PageContext {
     func home() throws -> UIResponse {
         let w = words
         let now = store.now()
-        var body = "<section aria-labelledby=\"due\"><h2 id=\"due\">\(HTML.escape(w("Hạn xử lý (quá hạn hoặc trong 48 giờ)", "Deadlines (passed or within 48 hours)")))</h2>"
+        var body =
+            "<section aria-labelledby=\"due\"><h2 id=\"due\">\(HTML.escape(w("Hạn xử lý (quá hạn hoặc trong 48 giờ)", "Deadlines (passed or within 48 hours)")))</h2>"
         let due = try store.overdue()
         if due.isEmpty {
             body += "<p>\(HTML.escape(w("Không có hạn nào.", "No deadline.")))</p>"
@@ -29,7 +30,8 @@ extension PageContext {
         body += "</section>"
 
         let conflicts = try store.replica.conflicts()
-        body += "<section aria-labelledby=\"conf\"><h2 id=\"conf\">\(HTML.escape(w("Xung đột chờ quyết định", "Conflicts waiting for a person")))</h2>"
+        body +=
+            "<section aria-labelledby=\"conf\"><h2 id=\"conf\">\(HTML.escape(w("Xung đột chờ quyết định", "Conflicts waiting for a person")))</h2>"
         body +=
             conflicts.isEmpty
             ? "<p>\(HTML.escape(w("Không có.", "None.")))</p>"
@@ -38,15 +40,18 @@ extension PageContext {
 
         let returned = try store.records("cases").filter { record in
             store.isOwn(record) && !(record.string("return_reason") ?? "").isEmpty
-                && [CaseState.planDrafting.rawValue, CaseState.reassessment.rawValue].contains(record.string("status") ?? "")
+                && [CaseState.planDrafting.rawValue, CaseState.reassessment.rawValue].contains(
+                    record.string("status") ?? "")
         }
-        body += "<section aria-labelledby=\"ret\"><h2 id=\"ret\">\(HTML.escape(w("Bị trả lại, kèm lý do", "Returned, with a reason")))</h2>"
+        body +=
+            "<section aria-labelledby=\"ret\"><h2 id=\"ret\">\(HTML.escape(w("Bị trả lại, kèm lý do", "Returned, with a reason")))</h2>"
         if returned.isEmpty {
             body += "<p>\(HTML.escape(w("Không có.", "None.")))</p>"
         } else {
             body += "<ul>"
             for record in returned {
-                body += "<li><a href=\"/cases/\(record.id)\">\(HTML.escape(CaseState(rawValue: record.string("status") ?? "")?.label.text(language) ?? ""))</a>: \(HTML.escape(record.string("return_reason") ?? ""))</li>"
+                body +=
+                    "<li><a href=\"/cases/\(record.id)\">\(HTML.escape(CaseState(rawValue: record.string("status") ?? "")?.label.text(language) ?? ""))</a>: \(HTML.escape(record.string("return_reason") ?? ""))</li>"
             }
             body += "</ul>"
         }
@@ -67,11 +72,15 @@ extension PageContext {
             [HTML.escape(w("Thay đổi bị huyện để riêng", "Set aside by the district")), String(setAside)],
         ]
         if let error = status.lastError {
-            rows.append([HTML.escape(w("Lỗi lần trước", "Last error")), "<span class=\"error\">\(HTML.escape(error))</span>"])
+            rows.append([
+                HTML.escape(w("Lỗi lần trước", "Last error")), "<span class=\"error\">\(HTML.escape(error))</span>",
+            ])
         }
         let button =
             hasHub
-            ? HTML.form(action: "/sync", csrf: session.csrf, "<button type=\"submit\" id=\"sync-now\">\(HTML.escape(w("Đồng bộ ngay", "Sync now")))</button>")
+            ? HTML.form(
+                action: "/sync", csrf: session.csrf,
+                "<button type=\"submit\" id=\"sync-now\">\(HTML.escape(w("Đồng bộ ngay", "Sync now")))</button>")
             : "<p>\(HTML.escape(w("Máy này chưa đăng ký với huyện.", "This node is not enrolled at a hub.")))</p>"
         return "<section aria-labelledby=\"sync\"><h2 id=\"sync\">\(HTML.escape(w("Đồng bộ", "Sync")))</h2>"
             + HTML.table(head: [w("Mục", "Item"), w("Giá trị", "Value")], rows: rows) + button + "</section>"

@@ -13,19 +13,23 @@ extension PageContext {
         guard let village else {
             body += "<ul class=\"cards\">"
             for (index, group) in villages.enumerated() {
-                body += "<li><a href=\"/registry/\(index)\">\(HTML.escape(group.name.isEmpty ? w("(chưa rõ thôn)", "(no village)") : group.name))</a> <span class=\"count\">\(group.members.count) \(HTML.escape(w("trẻ", "children")))</span></li>"
+                body +=
+                    "<li><a href=\"/registry/\(index)\">\(HTML.escape(group.name.isEmpty ? w("(chưa rõ thôn)", "(no village)") : group.name))</a> <span class=\"count\">\(group.members.count) \(HTML.escape(w("trẻ", "children")))</span></li>"
             }
             body += "</ul>"
-            return .html(layout(title: Localized(vi: "Sổ trẻ em", en: "Children's registry"), body: body, current: "/registry"))
+            return .html(
+                layout(title: Localized(vi: "Sổ trẻ em", en: "Children's registry"), body: body, current: "/registry"))
         }
         guard villages.indices.contains(village) else { return notFound() }
         let group = villages[village]
         let households = Self.groups(group.members) { $0.string("household") ?? "" }
-        body += "<p><a href=\"/registry\">\(HTML.escape(w("Sổ trẻ em", "Registry")))</a> › \(HTML.escape(group.name))</p>"
+        body +=
+            "<p><a href=\"/registry\">\(HTML.escape(w("Sổ trẻ em", "Registry")))</a> › \(HTML.escape(group.name))</p>"
         guard let household else {
             body += "<ul class=\"cards\">"
             for (index, house) in households.enumerated() {
-                body += "<li><a href=\"/registry/\(village)/\(index)\">\(HTML.escape(house.name.isEmpty ? w("(chưa rõ hộ)", "(no household)") : house.name))</a> <span class=\"count\">\(house.members.count)</span></li>"
+                body +=
+                    "<li><a href=\"/registry/\(village)/\(index)\">\(HTML.escape(house.name.isEmpty ? w("(chưa rõ hộ)", "(no household)") : house.name))</a> <span class=\"count\">\(house.members.count)</span></li>"
             }
             body += "</ul>"
             return .html(layout(title: Localized(vi: "Thôn, bản", en: "Village"), body: body, current: "/registry"))
@@ -36,7 +40,9 @@ extension PageContext {
     }
 
     /// Records grouped by a text, groups in folded order.
-    static func groups(_ records: [DomainRecord], by key: (DomainRecord) -> String) -> [(name: String, members: [DomainRecord])] {
+    static func groups(_ records: [DomainRecord], by key: (DomainRecord) -> String) -> [(
+        name: String, members: [DomainRecord]
+    )] {
         var order: [String] = []
         var members: [String: [DomainRecord]] = [:]
         var names: [String: String] = [:]
@@ -62,7 +68,8 @@ extension PageContext {
                 HTML.escape(child.string("village") ?? ""),
             ]
         }
-        return HTML.table(head: [w("Họ và tên", "Name"), w("Ngày sinh", "Born"), w("Thôn, bản", "Village")], rows: rows)
+        return HTML.table(
+            head: [w("Họ và tên", "Name"), w("Ngày sinh", "Born"), w("Thôn, bản", "Village")], rows: rows)
     }
 
     /// The forgiving search: typed without diacritics, any case, `d` for `đ`. The query travels
@@ -72,7 +79,10 @@ extension PageContext {
         let query = session.query ?? ""
         var body = HTML.form(
             action: "/search", csrf: session.csrf, id: "search",
-            "<div class=\"inline\">" + HTML.field("q", label: w("Tên trẻ (không cần dấu)", "Child's name (no diacritics needed)"), value: query, type: "search", extra: " autofocus")
+            "<div class=\"inline\">"
+                + HTML.field(
+                    "q", label: w("Tên trẻ (không cần dấu)", "Child's name (no diacritics needed)"), value: query,
+                    type: "search", extra: " autofocus")
                 + "<button type=\"submit\">\(HTML.escape(w("Tìm", "Search")))</button></div>")
         if !query.isEmpty {
             let found = try store.findChildren(query)
@@ -92,7 +102,8 @@ extension PageContext {
         }
         body += "</dl>"
         if !child.conflictedFields.isEmpty {
-            body += "<p class=\"error\"><a href=\"/conflicts\">\(HTML.escape(w("Hồ sơ có xung đột chờ quyết định", "This record has conflicts to decide")))</a></p>"
+            body +=
+                "<p class=\"error\"><a href=\"/conflicts\">\(HTML.escape(w("Hồ sơ có xung đột chờ quyết định", "This record has conflicts to decide")))</a></p>"
         }
         body += "<h2>\(HTML.escape(w("Hồ sơ vụ việc", "Cases")))</h2>"
         let cases = try store.cases(ofChild: id)
@@ -100,10 +111,12 @@ extension PageContext {
         for record in cases {
             let summary = CaseSummary(record, store: store)
             let state = summary.facts?.state ?? .received
-            body += "<div class=\"case\"><h3><a href=\"/cases/\(record.id)\">\(HTML.escape(state.label.text(language)))</a></h3>"
+            body +=
+                "<div class=\"case\"><h3><a href=\"/cases/\(record.id)\">\(HTML.escape(state.label.text(language)))</a></h3>"
                 + stepBar(state)
             if let next = summary.nextDeadline, summary.isOpen {
-                body += "<p class=\"next\">\(HTML.escape(w("Hạn tiếp theo", "Next deadline"))): \(HTML.escape(next.kind.label(rules: store.rules).text(language))) — <strong>\(HTML.escape(Instant.display(next.due)))</strong></p>"
+                body +=
+                    "<p class=\"next\">\(HTML.escape(w("Hạn tiếp theo", "Next deadline"))): \(HTML.escape(next.kind.label(rules: store.rules).text(language))) — <strong>\(HTML.escape(Instant.display(next.due)))</strong></p>"
             }
             body += "</div>"
         }
@@ -114,9 +127,11 @@ extension PageContext {
             let at = intake.string("received_at").flatMap(Instant.parse).map(Instant.display) ?? ""
             body += HTML.form(
                 action: "/cases", csrf: session.csrf,
-                "<input type=\"hidden\" name=\"intake\" value=\"\(intake.id)\"><p>\(HTML.escape(w("Thông tin tiếp nhận lúc", "Report received at"))) \(HTML.escape(at)) — <button type=\"submit\">\(HTML.escape(w("Mở hồ sơ vụ việc", "Open a case")))</button></p>")
+                "<input type=\"hidden\" name=\"intake\" value=\"\(intake.id)\"><p>\(HTML.escape(w("Thông tin tiếp nhận lúc", "Report received at"))) \(HTML.escape(at)) — <button type=\"submit\">\(HTML.escape(w("Mở hồ sơ vụ việc", "Open a case")))</button></p>"
+            )
         }
-        body += "<p><a class=\"button\" href=\"/intakes/new?child=\(id)\">\(HTML.escape(w("Ghi nhận thông tin, thông báo (Mẫu 01)", "Record a report (Form 01)")))</a></p>"
+        body +=
+            "<p><a class=\"button\" href=\"/intakes/new?child=\(id)\">\(HTML.escape(w("Ghi nhận thông tin, thông báo (Mẫu 01)", "Record a report (Form 01)")))</a></p>"
         return .html(layout(title: Localized(vi: "Hồ sơ trẻ em", en: "Child's record"), body: body))
     }
 
@@ -128,9 +143,12 @@ extension PageContext {
         for step in line {
             let index = step.stepIndex!
             let mark = current.map { index < $0 ? "done" : index == $0 ? "current" : "todo" } ?? "todo"
-            html += "<li class=\"\(mark)\"\(mark == "current" ? " aria-current=\"step\"" : "")>\(HTML.escape(step.label.text(language)))</li>"
+            html +=
+                "<li class=\"\(mark)\"\(mark == "current" ? " aria-current=\"step\"" : "")>\(HTML.escape(step.label.text(language)))</li>"
         }
-        if current == nil { html += "<li class=\"current\" aria-current=\"step\">\(HTML.escape(state.label.text(language)))</li>" }
+        if current == nil {
+            html += "<li class=\"current\" aria-current=\"step\">\(HTML.escape(state.label.text(language)))</li>"
+        }
         return html + "</ol>"
     }
 }

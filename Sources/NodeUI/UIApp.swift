@@ -12,9 +12,10 @@ public struct UIConfiguration: Sendable {
     /// A session ends this long after it was opened, used or not.
     public var absoluteTimeout: TimeInterval
 
-    public init(host: String = "127.0.0.1", port: Int = 8_765, idleTimeout: TimeInterval = 900,
-        absoluteTimeout: TimeInterval = 8 * 3600)
-    {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8_765, idleTimeout: TimeInterval = 900,
+        absoluteTimeout: TimeInterval = 8 * 3600
+    ) {
         self.host = host
         self.port = port
         self.idleTimeout = idleTimeout
@@ -118,7 +119,8 @@ public final class UIApp: Sendable {
             }
         }
         let context = PageContext(
-            app: self, session: session, store: store, flash: request.method == "GET" ? sessions.takeFlash(session.token) : nil)
+            app: self, session: session, store: store,
+            flash: request.method == "GET" ? sessions.takeFlash(session.token) : nil)
         do {
             return try await context.route(request)
         } catch let refusal as DomainRefusal {
@@ -129,7 +131,9 @@ public final class UIApp: Sendable {
             return .html(
                 context.layout(
                     title: Localized(vi: "Lỗi", en: "Error"),
-                    body: "<p class=\"error\">\(HTML.escape(context.words("Không thực hiện được. Xem nhật ký của máy chủ.", "Could not be done. See the server's log.")))</p>"),
+                    body:
+                        "<p class=\"error\">\(HTML.escape(context.words("Không thực hiện được. Xem nhật ký của máy chủ.", "Could not be done. See the server's log.")))</p>"
+                ),
                 status: 500)
         }
     }
@@ -148,15 +152,20 @@ public final class UIApp: Sendable {
 
     /// Without a session: the unlock page, and the unlock form.
     private func locked(_ request: UIRequest, hadSession: Bool) async -> UIResponse {
-        let language: Language = (request.field("lang") ?? request.query["lang"]).flatMap(Language.init(rawValue:)) ?? .vi
+        let language: Language =
+            (request.field("lang") ?? request.query["lang"]).flatMap(Language.init(rawValue:)) ?? .vi
         if request.method == "POST" && request.path == "/unlock" {
             let worker = request.field("worker")?.precomposedStringWithCanonicalMapping
             let passphrase = request.form["passphrase"]?.first
             guard let worker, worker.count <= 100 else {
-                return .html(unlockPage(language, error: Words(language: language)("Nhập tên của bạn.", "Give your name.")), status: 400)
+                return .html(
+                    unlockPage(language, error: Words(language: language)("Nhập tên của bạn.", "Give your name.")),
+                    status: 400)
             }
             if backend.asksPassphrase && (passphrase ?? "").isEmpty {
-                return .html(unlockPage(language, error: Words(language: language)("Nhập mật khẩu.", "Give the passphrase.")), status: 400)
+                return .html(
+                    unlockPage(language, error: Words(language: language)("Nhập mật khẩu.", "Give the passphrase.")),
+                    status: 400)
             }
             let backend = self.backend
             do {
@@ -171,7 +180,8 @@ public final class UIApp: Sendable {
                     unlockPage(
                         language,
                         error: Words(language: language)(
-                            "Không mở được dữ liệu: mật khẩu không đúng.", "Could not unlock: the passphrase is wrong.")),
+                            "Không mở được dữ liệu: mật khẩu không đúng.", "Could not unlock: the passphrase is wrong.")
+                    ),
                     status: 403)
             }
         }

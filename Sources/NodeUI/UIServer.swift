@@ -24,7 +24,8 @@ public enum UIServer {
             for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
             let answer = await app.handle(
                 UIRequest(
-                    method: request.method.rawValue, path: request.uri.path, query: query, headers: headers, form: form))
+                    method: request.method.rawValue, path: request.uri.path, query: query, headers: headers, form: form)
+            )
             var fields = HTTPFields()
             for (name, value) in answer.headers {
                 if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
@@ -41,7 +42,9 @@ public enum UIServer {
     }
 
     /// Serves until the process is stopped; `started` is told the port once listening.
-    public static func run(app: UIApp, host: String, port: Int, logger: Logger, started: @escaping @Sendable (Int) -> Void)
+    public static func run(
+        app: UIApp, host: String, port: Int, logger: Logger, started: @escaping @Sendable (Int) -> Void
+    )
         async throws
     {
         let application = Application(

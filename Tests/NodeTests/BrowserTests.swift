@@ -2,7 +2,6 @@ import Foundation
 import TestSupport
 import Testing
 
-
 /// The worker's page in a real browser: headless Chromium driven over WebDriver walks a
 /// worker's day against the built `tre-node ui` of a node enrolled at a live district hub —
 /// unlock, find a child typed without diacritics, record a 111 call, open a case, advance it,
@@ -30,7 +29,9 @@ import Testing
         let dir = directory.path("commune")
         let secret = ["TRE_PASSPHRASE": Self.passphrase]
         func node(_ arguments: String...) throws -> String {
-            try Executables.run("tre-node", arguments + ["--dir", dir], environment: secret).ok(arguments.joined(separator: " ")).line
+            try Executables.run("tre-node", arguments + ["--dir", dir], environment: secret).ok(
+                arguments.joined(separator: " ")
+            ).line
         }
         try Executables.run(
             "tre-node", ["init", "--dir", dir, "--hub", hubProcess.url, "--enrolment", try hub.enrolment("17605")],
@@ -39,10 +40,13 @@ import Testing
         let child = try node(
             "child", "add", "--name", "Đặng Văn Đức", "--sex", "M", "--born", "05/09/2016", "--village", "Bản Pha",
             "--household", "Đặng Văn Hùng", "--caregiver", "Đặng Thị Hoa;mother;0912345678", "--group", "d:01/02/2024")
-        _ = try node("child", "add", "--name", "Lò Thị Mai", "--sex", "F", "--born", "01/03/2015", "--village", "Bản Mòn")
+        _ = try node(
+            "child", "add", "--name", "Lò Thị Mai", "--sex", "F", "--born", "01/03/2015", "--village", "Bản Mòn")
         // A conflict waiting for a person: the district and the commune change the same field apart.
         _ = try node("sync")
-        try Executables.hub("record", "put", "--db", hub.database, "children", "--id", child, "school_status=out_of_school").ok()
+        try Executables.hub(
+            "record", "put", "--db", hub.database, "children", "--id", child, "school_status=out_of_school"
+        ).ok()
         _ = try node("child", "edit", child, "--school", "primary")
         _ = try node("sync")
 
@@ -95,7 +99,9 @@ import Testing
         try shot("04-child")
         #expect(try browser.title(becoming: "Hồ sơ trẻ em — Tre") == "Hồ sơ trẻ em — Tre")
         let profile = try browser.mainText
-        #expect(profile.contains("Đặng Văn Đức") && profile.contains("Đặng Thị Hoa") && profile.contains("Khuyết tật"), "\(profile)")
+        #expect(
+            profile.contains("Đặng Văn Đức") && profile.contains("Đặng Thị Hoa") && profile.contains("Khuyết tật"),
+            "\(profile)")
 
         // A 111 call (Mẫu 01): a refusal beside its field first, then saved.
         try browser.click("a.button")
@@ -173,7 +179,8 @@ import Testing
         #expect(rebound.status == 403)
         // Every page carries the headers that keep it out of frames, caches and referrers.
         let page = try HTTP.send("GET", port: ui.port, path: "/")
-        #expect(page.headers["content-security-policy"]?.hasPrefix("default-src 'self'; frame-ancestors 'none'") == true)
+        #expect(
+            page.headers["content-security-policy"]?.hasPrefix("default-src 'self'; frame-ancestors 'none'") == true)
         #expect(page.headers["x-content-type-options"] == "nosniff" && page.headers["referrer-policy"] == "no-referrer")
         #expect(page.headers["cache-control"] == "no-store")
 

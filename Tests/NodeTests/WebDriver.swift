@@ -1,7 +1,6 @@
 import Foundation
 import TestSupport
 
-
 /// A small WebDriver client (chromedriver's HTTP + JSON API, on 127.0.0.1), enough to walk the
 /// worker's page as a person does: open a page, type, click, read, take a screenshot.
 final class WebDriver: @unchecked Sendable {
@@ -158,9 +157,19 @@ final class WebDriver: @unchecked Sendable {
         for _ in 0..<times {
             _ = try session(
                 "POST", "/actions",
-                ["actions": [["type": "key", "id": "kb", "actions": [["type": "keyDown", "value": "\u{E004}"], ["type": "keyUp", "value": "\u{E004}"]]]]])
+                [
+                    "actions": [
+                        [
+                            "type": "key", "id": "kb",
+                            "actions": [
+                                ["type": "keyDown", "value": "\u{E004}"], ["type": "keyUp", "value": "\u{E004}"],
+                            ],
+                        ]
+                    ]
+                ])
         }
-        return try script("var e=document.activeElement;return e.tagName+' '+(e.textContent||e.value||'').trim()") as? String ?? ""
+        return try script("var e=document.activeElement;return e.tagName+' '+(e.textContent||e.value||'').trim()")
+            as? String ?? ""
     }
 
     /// Saves a PNG of the window.
@@ -244,7 +253,8 @@ enum HTTP {
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         let body = Data(data[end.upperBound...])
         return (status, headers, body, Int(headers["content-length"] ?? "") ?? body.count)

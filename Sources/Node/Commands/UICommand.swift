@@ -79,7 +79,8 @@ extension TreNode {
             let replica = store.replica
             guard let upstream = try Upstream.load(from: replica) else {
                 throw CommandFailure(
-                    code: "no_hub", message: "this node is not enrolled at a hub", hint: "Enrol it with `tre-node init`.")
+                    code: "no_hub", message: "this node is not enrolled at a hub",
+                    hint: "Enrol it with `tre-node init`.")
             }
             let lock = try location.lock(purpose: .sync)
             defer { withExtendedLifetime(lock) {} }
