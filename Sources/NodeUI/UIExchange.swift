@@ -86,7 +86,8 @@ public struct UIResponse: Sendable {
             body: Array(text.utf8))
     }
 
-    func header(_ name: String) -> String? {
+    /// The first value of header `name` (any case).
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 }

@@ -134,7 +134,7 @@ import Testing
         #expect(tasks.contains("Đặng Văn Đức"), "\(tasks)")
         try shot("07-home-deadline")
 
-        // The conflict: both values side by side, the commune's kept.
+        // The conflict: both values side by side with who and when; the district's kept.
         try browser.go(ui.url + "/conflicts")
         try measure("conflicts")
         try shot("08-conflict")
