@@ -60,10 +60,10 @@ import Testing
         return UIRequest(method: method, path: path, headers: all, form: form.mapValues { [$0] })
     }
 
-    /// Unlocks and gives the session cookie and the form token of the home page.
-    static func unlock(_ app: UIApp) async throws -> (cookie: String, csrf: String) {
+    /// Unlocks as `worker` and gives the session cookie and the form token of the home page.
+    static func unlock(_ app: UIApp, as worker: String = "Lò Văn Sáng") async throws -> (cookie: String, csrf: String) {
         let answer = await app.handle(
-            request("POST", "/unlock", form: ["worker": "Lò Văn Sáng", "passphrase": "đúng mật khẩu"]))
+            request("POST", "/unlock", form: ["worker": worker, "passphrase": "đúng mật khẩu"]))
         #expect(answer.status == 303)
         let setCookie = try #require(answer.headers.first { $0.0 == "Set-Cookie" }?.1)
         #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/"))
@@ -181,5 +181,58 @@ import Testing
         let page = String(decoding: answer.body, as: UTF8.self)
         #expect(page.contains("fieldset class=\"field invalid\"") && page.contains("Hình thức xâm hại"))
         #expect(try world.store.replica.stateHash() == before)
+    }
+
+    /// The approval loop through the page: the officer drafts and submits the plan, the
+    /// chairman (unlocked under their own name) returns it with a reason, which the officer's
+    /// home page shows; resubmitted, it is approved.
+    @Test func thePlanIsSubmittedReturnedAndApproved() async throws {
+        let world = try Self.world()
+        let child = try world.store.create(
+            "children",
+            fields: [
+                "full_name": .string("Lò Thị Mai"), "sex": .string("F"), "date_of_birth": .string("2015-03-01"),
+                "village": .string("Bản Mòn"),
+            ])
+        let (officer, officerToken) = try await Self.unlock(world.app)
+        let intake = await world.app.handle(
+            Self.request(
+                "POST", "/intakes", cookie: officer,
+                form: [
+                    "csrf": officerToken, "do": "submit", "child": child.description, "received_at": "now",
+                    "source": "school", "abuse_types": "neglect",
+                ]))
+        #expect(intake.status == 303)
+        let intakeID = try #require(try world.store.records("intakes").first?.id)
+        let opened = await world.app.handle(
+            Self.request(
+                "POST", "/cases", cookie: officer, form: ["csrf": officerToken, "intake": intakeID.description]))
+        let location = try #require(opened.header("Location"))
+        func act(_ cookie: String, _ token: String, _ form: [String: String]) async -> Int {
+            await world.app.handle(
+                Self.request("POST", location + "/act", cookie: cookie, form: form.merging(["csrf": token]) { $1 })
+            ).status
+        }
+        #expect(await act(officer, officerToken, ["action": "assess_initial", "serious_danger": "no"]) == 303)
+        #expect(await act(officer, officerToken, ["action": "assess_detailed", "needs": "Hỗ trợ học tập"]) == 303)
+        let plan = [
+            "action": "draft_plan", "goals": "Trẻ đi học đều", "service": "Tư vấn tâm lý", "responsible": "Trạm y tế",
+            "due": "15/12/2026", "submit": "yes",
+        ]
+        #expect(await act(officer, officerToken, plan) == 303)
+        let (chairman, chairmanToken) = try await Self.unlock(world.app, as: "Giàng A Pao")
+        // A plan is not approved by who submitted it: refused beside the step, nothing stored.
+        #expect(await act(officer, officerToken, ["action": "approve_plan"]) == 422)
+        #expect(
+            await act(chairman, chairmanToken, ["action": "return_plan", "reason": "Thiếu người phụ trách"]) == 303)
+        let home = String(
+            decoding: await world.app.handle(Self.request("GET", "/", cookie: officer)).body, as: UTF8.self)
+        #expect(home.contains("Thiếu người phụ trách"))
+        #expect(await act(officer, officerToken, plan) == 303)
+        #expect(await act(chairman, chairmanToken, ["action": "approve_plan"]) == 303)
+        let page = String(
+            decoding: await world.app.handle(Self.request("GET", location, cookie: officer)).body, as: UTF8.self)
+        #expect(page.contains("<strong id=\"case-state\">Thực hiện kế hoạch</strong>"))
+        #expect(page.contains("Giàng A Pao"))
     }
 }
