@@ -61,11 +61,26 @@ let package = Package(
             dependencies: ["SyncCore"],
             swiftSettings: swiftSettings
         ),
+        // The worker's page: server-rendered HTML over Hummingbird, apart from the executable so
+        // tests drive it in process too.
+        .target(
+            name: "NodeUI",
+            dependencies: [
+                "SyncCore", "SyncClient", "Domain", "ReplicaCommands",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "Node",
             dependencies: [
-                "SyncCore", "ReplicaCommands", "SyncClient", "Domain",
+                "SyncCore", "ReplicaCommands", "SyncClient", "Domain", "NodeUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -123,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub",
+                "SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub", "NodeUI",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

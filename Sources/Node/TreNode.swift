@@ -14,7 +14,7 @@ struct TreNode: AsyncParsableCommand {
             Init.self, Child.self, Intake.self, Case.self, Overdue.self, Activity.self, Sync.self, Status.self,
             Config.self, Report.self, RecordCommand<NodeDirectory>.self, ConflictsCommand<NodeDirectory>.self,
             StateHashCommand<NodeDirectory>.self, Changes.self, Rejected.self,
-            BackupCommand<NodeDirectory>.self, RestoreCommand<NodeDirectory>.self,
+            BackupCommand<NodeDirectory>.self, RestoreCommand<NodeDirectory>.self, UI.self,
         ])
 
     static func main() async { await asyncMainWithExitCodes() }

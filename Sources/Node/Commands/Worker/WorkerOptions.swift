@@ -47,7 +47,11 @@ extension NodeDirectory {
     /// The node's domain: its replica, the calendar (the standard one, with any `calendar/YYYY.txt`
     /// of the node's folder over it) and the deadline rules configured here.
     func openStore() throws -> DomainStore {
-        let replica = try open()
+        try domainStore(try open())
+    }
+
+    /// The domain over an opened replica, with the node's calendar and deadline rules.
+    func domainStore(_ replica: Replica) throws -> DomainStore {
         let folder = URL(fileURLWithPath: dir).appendingPathComponent("calendar").path
         var calendar = WorkingCalendar.standard
         if FileManager.default.fileExists(atPath: folder) {

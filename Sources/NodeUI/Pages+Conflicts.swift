@@ -1,0 +1,138 @@
+import Domain
+import Foundation
+import ReplicaCommands
+import SyncCore
+
+extension PageContext {
+    /// Every open conflict: each value side by side with the node that wrote it and when; the
+    /// worker keeps one or types a new one.
+    func conflictsPage(error: String?) throws -> UIResponse {
+        let w = words
+        let conflicts = try store.replica.conflicts()
+        var body = error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? ""
+        if conflicts.isEmpty { body += "<p>\(HTML.escape(w("Không có xung đột nào.", "No open conflict.")))</p>" }
+        let own = store.replica.origin
+        for record in conflicts {
+            let collection = store.definition.collection(record.key.collection)
+            let link =
+                record.key.collection == "children"
+                ? "<a href=\"/children/\(record.key.id)\">\(HTML.escape(collection?.label.text(language) ?? record.key.collection))</a>"
+                : record.key.collection == "cases"
+                    ? "<a href=\"/cases/\(record.key.id)\">\(HTML.escape(collection?.label.text(language) ?? ""))</a>"
+                    : HTML.escape(collection?.label.text(language) ?? record.key.collection)
+            for conflict in record.conflicts {
+                let field = collection?.field(conflict.field)
+                let label = field?.label.text(language) ?? conflict.field
+                var inner = """
+                    <input type="hidden" name="collection" value="\(HTML.escape(record.key.collection))">
+                    <input type="hidden" name="id" value="\(record.key.id)"><input type="hidden" name="field" value="\(HTML.escape(conflict.field))">
+                    <fieldset><legend>\(link) — \(HTML.escape(label))</legend><div class="sides">
+                    """
+                for (index, entry) in conflict.entries.enumerated() {
+                    let shown = Display.value(entry.value, as: field?.type, language)
+                    let who =
+                        entry.dot.origin == own
+                        ? w("máy này", "this node")
+                        : w("máy", "node") + " " + String(entry.dot.origin.description.prefix(8))
+                    let when = Instant.display(Date(timeIntervalSince1970: Double(entry.stamp.wallMillis) / 1000))
+                    inner += """
+                        <label class="side"><input type="radio" name="choice" value="\(index)"\(index == 0 ? " required" : "")>
+                        <span class="value">\(HTML.escape(shown.isEmpty ? "—" : shown))</span><small>\(HTML.escape(who)), \(HTML.escape(when))</small></label>
+                        """
+                }
+                inner +=
+                    "<label class=\"side\"><input type=\"radio\" name=\"choice\" value=\"new\"> \(HTML.escape(w("Giá trị khác", "Another value")))"
+                    + " <input type=\"text\" name=\"value\" aria-label=\"\(HTML.escape(w("Giá trị khác", "Another value")))\"></label></div></fieldset>"
+                inner +=
+                    "<button type=\"submit\">\(HTML.escape(w("Giữ giá trị đã chọn", "Keep the chosen value")))</button>"
+                body +=
+                    "<div class=\"conflict\">" + HTML.form(action: "/conflicts/resolve", csrf: session.csrf, inner)
+                    + "</div>"
+            }
+        }
+        return .html(layout(title: Localized(vi: "Xung đột", en: "Conflicts"), body: body, current: "/conflicts"))
+    }
+
+    /// Keeps the chosen (or typed) value: an ordinary edit that has seen every value, checked
+    /// against the definition like any write.
+    func resolve(_ request: UIRequest) async throws -> UIResponse {
+        let w = words
+        guard let collection = request.field("collection"),
+            let id = request.field("id").flatMap(RecordID.init(string:)),
+            let field = request.field("field")
+        else { return notFound() }
+        let replica = store.replica
+        guard let state = try replica.record(collection, id: id),
+            let conflict = state.conflicts.first(where: { $0.field == field })
+        else { return .redirect("/conflicts") }
+        let value: FieldValue
+        switch request.field("choice") {
+        case "new"?:
+            guard let typed = request.field("value") else {
+                return try conflictsPage(
+                    error: w("Nhập giá trị khác, hoặc chọn một giá trị.", "Type the other value, or choose one."))
+            }
+            value = FieldValue.parsingCommandLine(typed)
+        case let choice?:
+            guard let index = Int(choice), conflict.entries.indices.contains(index) else {
+                return .redirect("/conflicts")
+            }
+            value = conflict.entries[index].value
+        case nil:
+            return try conflictsPage(error: w("Chọn một giá trị.", "Choose a value."))
+        }
+        let store = self.store
+        do {
+            try await blocking {
+                var checked = [field: value]
+                if !ReservedField.isReserved(field), !state.isDeleted {
+                    let existing = DomainRecord(collection: collection, id: id, state: state).values
+                    checked = try store.validator.checkLocalWrite(
+                        collection: collection, existing: existing, set: [field: value], today: store.today)
+                }
+                _ = try store.replica.resolve(collection, id: id, field: field, value: checked[field] ?? value)
+            }
+        } catch let refusal as DomainRefusal {
+            return try conflictsPage(error: refusal.message(language) + " — " + refusal.hint(language))
+        }
+        audit("conflict.resolve", id)
+        app.sessions.update(session.token) { $0.flash = w("Đã giải quyết xung đột.", "The conflict is resolved.") }
+        return .redirect("/conflicts")
+    }
+
+    /// The commune's indicators for this half-year beside the one before.
+    func reportPage() throws -> UIResponse {
+        let w = words
+        let meta = try store.replica.meta()
+        let reporting = try Reporting(
+            replica: store.replica, tree: UnitTree(single: meta.unit, name: meta.name.isEmpty ? meta.unit : meta.name))
+        let period = reporting.currentPeriod
+        let document = try reporting.document(unit: meta.unit, period: period)
+        var body =
+            "<p>\(HTML.escape(document.period.label.text(language))) — \(HTML.escape(w("so với", "beside"))) \(HTML.escape(document.previous.label.text(language)))</p>"
+        body +=
+            "<table class=\"report\"><thead><tr><th scope=\"col\">\(HTML.escape(w("Chỉ tiêu", "Indicator")))</th><th scope=\"col\">\(HTML.escape(document.period.label.text(language)))</th><th scope=\"col\">\(HTML.escape(document.previous.label.text(language)))</th></tr></thead><tbody>"
+        for section in document.sections {
+            body +=
+                "<tr class=\"total\"><th scope=\"row\">\(section.indicator.code) \(HTML.escape(section.indicator.name.text(language)))</th><td>\(cell(section.total.value))</td><td>\(cell(section.total.previous))</td></tr>"
+            for row in section.rows.dropFirst() where row.depth <= 1 {
+                body +=
+                    "<tr><td class=\"sub\">\(HTML.escape(row.label.text(language)))</td><td>\(cell(row.value))</td><td>\(cell(row.previous))</td></tr>"
+            }
+        }
+        body += "</tbody></table>"
+        return .html(
+            layout(
+                title: Localized(vi: "Chỉ tiêu của xã", en: "The commune's indicators"), body: body, current: "/report")
+        )
+    }
+
+    func cell(_ cell: ReportDocument.Cell) -> String {
+        switch cell {
+        case .count(let value): String(value)
+        case .share(let value?): String(format: "%.1f %%", value)
+        case .share(nil): "—"
+        case .suppressed: "&lt;5"
+        }
+    }
+}

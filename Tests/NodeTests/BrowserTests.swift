@@ -1,0 +1,270 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The worker's page in a real browser: headless Chromium driven over WebDriver walks a
+/// worker's day against the built `tre-node ui` of a node enrolled at a live district hub —
+/// unlock, find a child typed without diacritics, record a 111 call, open a case, advance it,
+/// see the deadline on the home page, resolve a conflict, sync — and checks each page, its
+/// size and load time, the headers that protect it, and that no name reaches a URL, a title
+/// or the log. Screenshots go to `.build/ui-screenshots/`.
+@Suite(.serialized) struct BrowserTests {
+    static let passphrase = "bốn từ dễ nhớ khó đoán"
+
+    /// `.build/ui-screenshots`, beside the built products.
+    static let screenshots: String = {
+        var directory = Executables.binDirectory
+        while directory.lastPathComponent != ".build" && directory.path != "/" {
+            directory = directory.deletingLastPathComponent()
+        }
+        let folder = directory.appendingPathComponent("ui-screenshots").path
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }()
+
+    @Test func aWorkersDayInTheBrowser() throws {
+        let directory = try TemporaryDirectory()
+        let (hub, hubProcess) = try DistrictHub.start(in: directory)
+        defer { hubProcess.stop() }
+        let dir = directory.path("commune")
+        let secret = ["TRE_PASSPHRASE": Self.passphrase]
+        func node(_ arguments: String...) throws -> String {
+            try Executables.run("tre-node", arguments + ["--dir", dir], environment: secret).ok(
+                arguments.joined(separator: " ")
+            ).line
+        }
+        try Executables.run(
+            "tre-node", ["init", "--dir", dir, "--hub", hubProcess.url, "--enrolment", try hub.enrolment("17605")],
+            environment: secret
+        ).ok("init")
+        let child = try node(
+            "child", "add", "--name", "Đặng Văn Đức", "--sex", "M", "--born", "05/09/2016", "--village", "Bản Pha",
+            "--household", "Đặng Văn Hùng", "--caregiver", "Đặng Thị Hoa;mother;0912345678", "--group", "d:01/02/2024")
+        _ = try node(
+            "child", "add", "--name", "Lò Thị Mai", "--sex", "F", "--born", "01/03/2015", "--village", "Bản Mòn")
+        // A conflict waiting for a person: the district and the commune change the same field apart.
+        _ = try node("sync")
+        try Executables.hub(
+            "record", "put", "--db", hub.database, "children", "--id", child, "school_status=out_of_school"
+        ).ok()
+        _ = try node("child", "edit", child, "--school", "primary")
+        _ = try node("sync")
+
+        let ui = try UIProcess(dir: dir, log: directory.path("ui.log"))
+        defer { ui.stop() }
+        let browser = try WebDriver(log: directory.path("chromedriver.log"))
+        defer { browser.quit() }
+        var measures: [(String, PageMeasure)] = []
+        func shot(_ name: String) throws {
+            try browser.screenshot(to: Self.screenshots + "/\(name).png")
+        }
+        func measure(_ name: String) throws {
+            measures.append((name, try PageMeasure.of(browser)))
+            // No name in the address or the title of any page.
+            let url = try browser.url
+            let title = try browser.title
+            for name in ["Đặng", "Dang", "dang", "Đức", "Hoa", "Mai"] {
+                #expect(!url.contains(name) && !title.contains(name), "\(url) \(title)")
+            }
+        }
+
+        // Unlock: the worker's name and the passphrase.
+        try browser.go(ui.url + "/")
+        try measure("unlock")
+        try shot("01-unlock")
+        #expect(try browser.title == "Mở khóa — Tre")
+        try browser.type("#f-worker", "Lò Văn Sáng")
+        try browser.type("#f-passphrase", Self.passphrase)
+        try browser.click("button[type=submit]")
+        #expect(try browser.title(becoming: "Việc hôm nay — Tre") == "Việc hôm nay — Tre")
+        try measure("home+unlock")  // the unlock's POST (scrypt) and redirect included
+        try shot("02-home")
+        #expect(try browser.mainText.contains("Xung đột chờ quyết định"))
+        #expect(try browser.mainText.contains("1 hồ sơ có xung đột"))
+
+        // Keyboard: the first Tab reaches the skip link, visibly focused.
+        let focused = try browser.tab()
+        #expect(focused.contains("Tới nội dung"), "\(focused)")
+
+        // Find a child typed without diacritics, `d` for `đ`.
+        try browser.go(ui.url + "/search")
+        try browser.type("#f-q", "dang van duc")
+        try browser.click("#search button[type=submit]")
+        #expect(try browser.text("main", containing: "Kết quả").contains("Đặng Văn Đức"))
+        try measure("search")
+        try shot("03-search")
+        #expect(try browser.url == ui.url + "/search")
+        try browser.click("main table a")
+        try measure("child")
+        try shot("04-child")
+        #expect(try browser.title(becoming: "Hồ sơ trẻ em — Tre") == "Hồ sơ trẻ em — Tre")
+        let profile = try browser.mainText
+        #expect(
+            profile.contains("Đặng Văn Đức") && profile.contains("Đặng Thị Hoa") && profile.contains("Khuyết tật"),
+            "\(profile)")
+
+        // A 111 call (Mẫu 01): a refusal beside its field first, then saved.
+        try browser.click("a.button")
+        try measure("intake")
+        try browser.click("#f-source option[value=hotline_111]")
+        try browser.type("#f-description", "Hàng xóm báo cháu bị đánh")
+        try browser.click("#submit-intake")
+        #expect(try browser.text("fieldset.invalid", containing: "Hình thức xâm hại").contains("Hình thức xâm hại"))
+        try shot("05-intake-refused")
+        try browser.click("input[name=abuse_types][value=violence]")
+        try browser.click("#f-setting option[value=family]")
+        try browser.click("#submit-intake")
+        #expect(try browser.text("main", containing: "Đã lưu phiếu tiếp nhận").contains("Đã lưu phiếu tiếp nhận"))
+
+        // Open the case and advance it: serious danger starts the 12-hour emergency deadline.
+        try browser.click("form[action='/cases'] button")
+        #expect(try browser.text("#case-state", containing: "Tiếp nhận") == "Tiếp nhận")
+        try measure("case")
+        try browser.click("details.step summary")
+        try browser.click("#f-serious_danger option[value=yes]")
+        try browser.click("#act-assess_initial")
+        #expect(try browser.text("#case-state", containing: "Đánh giá ban đầu") == "Đánh giá ban đầu")
+        try shot("06-case")
+        let casePage = try browser.mainText
+        #expect(casePage.contains("12 giờ") || casePage.contains("khẩn cấp"), "\(casePage)")
+
+        // The deadline on the home page.
+        try browser.go(ui.url + "/")
+        try measure("home")
+        let tasks = try browser.text("ul.tasks")
+        #expect(tasks.contains("Đặng Văn Đức"), "\(tasks)")
+        try shot("07-home-deadline")
+
+        // The conflict: both values side by side with who and when; the district's kept.
+        try browser.go(ui.url + "/conflicts")
+        try measure("conflicts")
+        try shot("08-conflict")
+        let sides = try browser.text(".sides")
+        #expect(sides.contains("Tiểu học") && sides.contains("Bỏ học"), "\(sides)")
+        try browser.click("input[name=choice][value='0']")
+        try browser.click(".conflict button[type=submit]")
+        #expect(try browser.text("main", containing: "Không có xung đột nào").contains("Không có xung đột nào"))
+
+        // Sync now: everything waiting goes to the district.
+        try browser.go(ui.url + "/")
+        try browser.click("#sync-now")
+        let synced = try browser.text("main", containing: "Đã đồng bộ", timeout: 60)
+        #expect(synced.contains("Đã đồng bộ"), "\(synced)")
+        #expect(try browser.text("#waiting") == "0")
+        try shot("09-synced")
+
+        // Registry by village, household; the indicators; activities; English.
+        try browser.go(ui.url + "/registry")
+        try measure("registry")
+        #expect(try browser.mainText.contains("Bản Pha"))
+        try browser.go(ui.url + "/report")
+        try measure("report")
+        #expect(try browser.mainText.contains("0101"))
+        try shot("10-report")
+        try browser.go(ui.url + "/activities")
+        try measure("activities")
+        try browser.go(ui.url + "/")
+        try browser.click(".who button[lang=en]")
+        #expect(try browser.title(becoming: "Today's tasks — Tre") == "Today's tasks — Tre")
+        try shot("11-home-english")
+
+        // A phone-sized screen.
+        try browser.windowSize(width: 390, height: 844)
+        try browser.go(ui.url + "/cases/" + (try caseID(browser: browser, ui: ui, child: child)))
+        try shot("12-phone-case")
+
+        // What the page refuses: a form from another origin, a request naming another host.
+        let forged = try HTTP.send("POST", port: ui.port, path: "/sync", headers: ["Origin": "http://evil.example"])
+        #expect(forged.status == 403)
+        let rebound = try HTTP.send("GET", port: ui.port, path: "/", headers: ["Host": "evil.example:\(ui.port)"])
+        #expect(rebound.status == 403)
+        // Every page carries the headers that keep it out of frames, caches and referrers.
+        let page = try HTTP.send("GET", port: ui.port, path: "/")
+        #expect(
+            page.headers["content-security-policy"]?.hasPrefix("default-src 'self'; frame-ancestors 'none'") == true)
+        #expect(page.headers["x-content-type-options"] == "nosniff" && page.headers["referrer-policy"] == "no-referrer")
+        #expect(page.headers["cache-control"] == "no-store")
+
+        print("page        bytes (HTML)  load ms  (with CSS and JS: bytes)")
+        for (name, measure) in measures {
+            print(
+                name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + String(measure.htmlBytes).padding(toLength: 14, withPad: " ", startingAt: 0)
+                    + String(format: "%7.1f", measure.loadMillis) + "  \(measure.totalBytes)")
+            #expect(measure.htmlBytes < 60_000, "\(name) is \(measure.htmlBytes) bytes")
+        }
+        // The log says method, path template and status: never a name or a search.
+        let log = try String(contentsOfFile: directory.path("ui.log"), encoding: .utf8)
+        for name in ["Đặng", "dang van duc", "Hoa", "Lò Văn Sáng"] { #expect(!log.contains(name), "\(log)") }
+        #expect(log.contains("GET /cases/:id 200"))
+    }
+
+    /// The id of the child's case, read from the child's page.
+    func caseID(browser: WebDriver, ui: UIProcess, child: String) throws -> String {
+        try browser.go(ui.url + "/children/" + child)
+        let href = try browser.script("return document.querySelector('.case a').getAttribute('href')") as? String ?? ""
+        return String(href.split(separator: "/").last ?? "")
+    }
+}
+
+/// A page's weight and time, from the browser's Navigation and Resource Timing.
+struct PageMeasure {
+    let htmlBytes: Int
+    let totalBytes: Int
+    let loadMillis: Double
+
+    static func of(_ browser: WebDriver) throws -> PageMeasure {
+        let value = try browser.script(
+            """
+            var n=performance.getEntriesByType('navigation')[0];
+            var r=performance.getEntriesByType('resource').reduce(function(s,e){return s+(e.decodedBodySize||0)},0);
+            return [n.decodedBodySize, n.decodedBodySize + r, (n.loadEventEnd||n.domContentLoadedEventEnd) - n.startTime];
+            """)
+        let numbers = (value as? [Any] ?? []).map { ($0 as? NSNumber)?.doubleValue ?? 0 }
+        guard numbers.count == 3 else { throw HarnessError("no navigation timing: \(value)") }
+        return PageMeasure(htmlBytes: Int(numbers[0]), totalBytes: Int(numbers[1]), loadMillis: numbers[2])
+    }
+}
+
+/// `tre-node ui` running as its own process on 127.0.0.1, on a port it picked.
+final class UIProcess: @unchecked Sendable {
+    let process = Process()
+    let url: String
+    let port: Int
+
+    init(dir: String, log: String, extra: [String] = []) throws {
+        process.executableURL = Executables.binDirectory.appendingPathComponent("tre-node")
+        process.arguments = ["ui", "--dir", dir, "--host", "127.0.0.1", "--port", "0"] + extra
+        var environment = ProcessInfo.processInfo.environment
+        environment["TRE_PASSPHRASE"] = nil
+        process.environment = environment
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        let reader = output.fileHandleForReading
+        let deadline = Date().addingTimeInterval(30)
+        while !line.contains(UInt8(ascii: "\n")) && Date() < deadline {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: "http://127.0.0.1:[0-9]+", options: .regularExpression) else {
+            process.terminate()
+            throw HarnessError("tre-node ui did not start: \(text)")
+        }
+        url = String(text[range])
+        port = Int(url.split(separator: ":").last!)!
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+}
