@@ -66,9 +66,15 @@ struct PageContext {
         return id
     }
 
-    /// A path of this site to go back to (never another site's).
+    /// A path of this site to go back to (never another site's): a browser reads `\` as `/` and
+    /// drops tabs and newlines, so `/\evil.example` or `/<tab>/evil.example` would leave the
+    /// site; only letters, digits and `/-_.:` are kept.
     func localPath(_ text: String) -> String? {
-        text.hasPrefix("/") && !text.hasPrefix("//") ? text : nil
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-_.:".unicodeScalars)
+        guard text.hasPrefix("/"), !text.hasPrefix("//"), text.unicodeScalars.allSatisfy(allowed.contains) else {
+            return nil
+        }
+        return text
     }
 
     func notFound() -> UIResponse {
