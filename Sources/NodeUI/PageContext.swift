@@ -91,14 +91,18 @@ struct PageContext {
 
     /// Keeps a line of who did what through the page (sealed at rest with the replica's
     /// settings): the worker, the action and the record's id, never a value.
+    /// The trail is read, added to and written back under one lock, so steps taken at the same
+    /// moment do not write over each other's line.
     func audit(_ action: String, _ id: RecordID?) {
         let line =
             "\(Instant.format(Date())) \(session.worker.replacingOccurrences(of: "\n", with: " ")) \(action) \(id?.description ?? "-")"
         let replica = store.replica
-        let previous = (try? replica.setting(Self.auditSetting)) ?? nil
-        var lines = (previous ?? "").split(separator: "\n").map(String.init)
-        lines.append(line)
-        try? replica.setSetting(Self.auditSetting, lines.suffix(2_000).joined(separator: "\n"))
+        app.auditLock.withLock {
+            let previous = (try? replica.setting(Self.auditSetting)) ?? nil
+            var lines = (previous ?? "").split(separator: "\n").map(String.init)
+            lines.append(line)
+            try? replica.setSetting(Self.auditSetting, lines.suffix(2_000).joined(separator: "\n"))
+        }
     }
 
     static let auditSetting = "ui.audit"

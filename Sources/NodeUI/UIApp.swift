@@ -54,6 +54,8 @@ public final class UIApp: Sendable {
     let log: @Sendable (String) -> Void
     /// `host:port` as the browser names this server (the port it actually listens on).
     let authorityBox: AuthorityBox
+    /// Held while the audit trail is read and written back.
+    let auditLock = NSLock()
 
     public init(
         configuration: UIConfiguration, backend: UIBackend, now: @escaping @Sendable () -> Date = { Date() },
