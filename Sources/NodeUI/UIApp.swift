@@ -157,7 +157,7 @@ public final class UIApp: Sendable {
         let language: Language =
             (request.field("lang") ?? request.query["lang"]).flatMap(Language.init(rawValue:)) ?? .vi
         if request.method == "POST" && request.path == "/unlock" {
-            let worker = request.field("worker")?.precomposedStringWithCanonicalMapping
+            let worker = request.field("worker").map(Self.workerName).flatMap { $0.isEmpty ? nil : $0 }
             let passphrase = request.form["passphrase"]?.first
             guard let worker, worker.count <= 100 else {
                 return .html(
@@ -191,6 +191,16 @@ public final class UIApp: Sendable {
             return .html(unlockPage(language, error: nil, ended: hadSession))
         }
         return .redirect("/")
+    }
+
+    /// The name as typed, composed, with every line break and control or format character
+    /// (a bidi override) made a space: it goes into every audit line, which it must not split.
+    static func workerName(_ typed: String) -> String {
+        let unwanted = CharacterSet.controlCharacters.union(.newlines).union(.illegalCharacters)
+        let scalars = typed.precomposedStringWithCanonicalMapping.unicodeScalars.map {
+            unwanted.contains($0) ? " " : $0
+        }
+        return String(String.UnicodeScalarView(scalars)).trimmingCharacters(in: .whitespaces)
     }
 
     /// Runs blocking SQLite (and scrypt) work off the cooperative pool's few threads.
