@@ -54,6 +54,9 @@ public final class UIApp: Sendable {
     let log: @Sendable (String) -> Void
     /// `host:port` as the browser names this server (the port it actually listens on).
     let authorityBox: AuthorityBox
+    /// Unlocks run here one at a time: each is an scrypt of 128 MiB, so many sent at once must
+    /// not run at once (memory), nor guess faster than one core allows.
+    let unlockQueue = DispatchQueue(label: "tre.ui.unlock")
     /// Held while the audit trail is read and written back.
     let auditLock = NSLock()
 
@@ -171,7 +174,9 @@ public final class UIApp: Sendable {
             }
             let backend = self.backend
             do {
-                let store = try await blocking { try backend.unlock(backend.asksPassphrase ? passphrase : nil) }
+                let store = try await blocking(on: unlockQueue) {
+                    try backend.unlock(backend.asksPassphrase ? passphrase : nil)
+                }
                 let session = sessions.open(worker: worker, language: language, store: store)
                 var response = UIResponse.redirect("/")
                 response.headers.append(
@@ -204,9 +209,11 @@ public final class UIApp: Sendable {
     }
 
     /// Runs blocking SQLite (and scrypt) work off the cooperative pool's few threads.
-    func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    func blocking<T: Sendable>(
+        on queue: DispatchQueue = .global(), _ work: @escaping @Sendable () throws -> T
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+            queue.async { continuation.resume(with: Result { try work() }) }
         }
     }
 }
