@@ -151,7 +151,11 @@ extension UIApp {
         """
     }
 
-    func unlockPage(_ language: Language, error: String?, ended: Bool = false) -> String {
+    func unlockPage(_ language: Language, error: String?, ended: Bool = false, code: String? = nil) -> String {
+        // The launch code travels from the printed address into the form (hex only: nothing
+        // else is echoed).
+        let code = code.flatMap { $0.allSatisfy(\.isHexDigit) && $0.count <= 64 ? $0 : nil } ?? ""
+        let carried = code.isEmpty ? "" : "<input type=\"hidden\" name=\"code\" value=\"\(code)\">"
         let w = Words(language: language)
         let other: Language = language == .vi ? .en : .vi
         let passphrase =
@@ -168,10 +172,10 @@ extension UIApp {
             body: """
                 <main id="main" class="unlock"><h1>Tre — \(HTML.escape(w("Mở khóa", "Unlock")))</h1>\(note)
                 \(error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
-                <form method="post" action="/unlock"><input type="hidden" name="lang" value="\(language.rawValue)">
+                <form method="post" action="/unlock"><input type="hidden" name="lang" value="\(language.rawValue)">\(carried)
                 \(HTML.field("worker", label: w("Tên người làm việc", "Your name"), required: true, hint: w("Được ghi cùng mọi thay đổi.", "Recorded with every change."), extra: " autocomplete=\"name\""))
                 \(passphrase)<button type="submit">\(HTML.escape(w("Mở khóa", "Unlock")))</button></form>
-                <form method="get" action="/"><input type="hidden" name="lang" value="\(other.rawValue)"><button type="submit" class="link">\(other == .en ? "English" : "Tiếng Việt")</button></form></main>
+                <form method="get" action="/"><input type="hidden" name="lang" value="\(other.rawValue)">\(carried)<button type="submit" class="link">\(other == .en ? "English" : "Tiếng Việt")</button></form></main>
                 """)
     }
 }

@@ -59,6 +59,11 @@ public final class UIApp: Sendable {
     let unlockQueue = DispatchQueue(label: "tre.ui.unlock")
     /// Held while the audit trail is read and written back.
     let auditLock = NSLock()
+    /// With the key file given on the command line the page asks no secret, so any program of
+    /// the machine could unlock it with a name: the unlock form then needs this code, which
+    /// `tre-node ui` prints in the address it shows (as a notebook server does) — only who
+    /// started the page, or sees its terminal, has it. Nil when the worker types the passphrase.
+    public let launchCode: String?
 
     public init(
         configuration: UIConfiguration, backend: UIBackend, now: @escaping @Sendable () -> Date = { Date() },
@@ -70,6 +75,19 @@ public final class UIApp: Sendable {
             idleTimeout: configuration.idleTimeout, absoluteTimeout: configuration.absoluteTimeout, now: now)
         self.log = log
         self.authorityBox = AuthorityBox("\(configuration.host):\(configuration.port)")
+        var generator = SystemRandomNumberGenerator()
+        self.launchCode =
+            backend.asksPassphrase
+            ? nil : (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// Whether `given` is the launch code (compared in constant time), or none is needed.
+    func launchCodeMatches(_ given: String?) -> Bool {
+        guard let launchCode else { return true }
+        let expected = Array(launchCode.utf8)
+        let typed = Array((given ?? "").utf8)
+        guard typed.count == expected.count else { return false }
+        return zip(typed, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     /// Tells the app the port it listens on (when bound to port 0).
@@ -164,12 +182,27 @@ public final class UIApp: Sendable {
             let passphrase = request.form["passphrase"]?.first
             guard let worker, worker.count <= 100 else {
                 return .html(
-                    unlockPage(language, error: Words(language: language)("Nhập tên của bạn.", "Give your name.")),
+                    unlockPage(
+                        language, error: Words(language: language)("Nhập tên của bạn.", "Give your name."),
+                        code: request.field("code")),
                     status: 400)
+            }
+            let code = request.field("code")
+            guard launchCodeMatches(code) else {
+                return .html(
+                    unlockPage(
+                        language,
+                        error: Words(language: language)(
+                            "Mở trang bằng địa chỉ mà `tre-node ui` in ra: địa chỉ đó mang mã của lần chạy này.",
+                            "Open the page at the address `tre-node ui` printed: it carries this run's code."),
+                        code: nil),
+                    status: 403)
             }
             if backend.asksPassphrase && (passphrase ?? "").isEmpty {
                 return .html(
-                    unlockPage(language, error: Words(language: language)("Nhập mật khẩu.", "Give the passphrase.")),
+                    unlockPage(
+                        language, error: Words(language: language)("Nhập mật khẩu.", "Give the passphrase."),
+                        code: code),
                     status: 400)
             }
             let backend = self.backend
@@ -187,13 +220,13 @@ public final class UIApp: Sendable {
                     unlockPage(
                         language,
                         error: Words(language: language)(
-                            "Không mở được dữ liệu: mật khẩu không đúng.", "Could not unlock: the passphrase is wrong.")
-                    ),
+                            "Không mở được dữ liệu: mật khẩu không đúng.", "Could not unlock: the passphrase is wrong."),
+                        code: code),
                     status: 403)
             }
         }
         if request.method == "GET" && request.path == "/" {
-            return .html(unlockPage(language, error: nil, ended: hadSession))
+            return .html(unlockPage(language, error: nil, ended: hadSession, code: request.query["code"]))
         }
         return .redirect("/")
     }

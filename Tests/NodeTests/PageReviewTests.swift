@@ -28,17 +28,33 @@ import Testing
     }
 
     /// With `--key-file` the page asks only a name: any program or other user of this machine that
-    /// can reach 127.0.0.1 opens every child's record, forging `Origin` as it likes.
+    /// can reach 127.0.0.1 opened every child's record, forging `Origin` as it liked. The unlock
+    /// now needs the code `tre-node ui` prints in the address it shows.
     @Test func withAKeyFileAnyLocalProgramUnlocksWithAName() async throws {
         let replica = try makeReplica(.memory, origin: 1, unit: "17605")
         let store = DomainStore(replica: replica)
         let app = UIApp(
             configuration: UIConfiguration(host: "127.0.0.1", port: 8765),
             backend: UIBackend(asksPassphrase: false, unlock: { _ in store }, sync: { _ in "nothing" }))
-        let answer = await app.handle(Page.request("POST", "/unlock", form: ["worker": "anyone"]))
-        withKnownIssue("key-file mode has no secret at the page (a token printed by `tre-node ui` would be one)") {
-            #expect(answer.status != 303)
+        // First seen unlocking with a name alone; now the unlock needs the code `tre-node ui`
+        // printed in its address.
+        let code = try #require(app.launchCode)
+        #expect(code.count == 32)
+        for given in [nil, "", "00000000000000000000000000000000", String(code.dropLast()) + "x"] as [String?] {
+            var form = ["worker": "anyone"]
+            form["code"] = given
+            let answer = await app.handle(Page.request("POST", "/unlock", form: form))
+            #expect(answer.status == 403, "\(given ?? "no code")")
         }
+        let page = String(
+            decoding: await app.handle(
+                UIRequest(
+                    method: "GET", path: "/", query: ["code": code],
+                    headers: ["Host": Page.authority, "Origin": Page.origin])
+            ).body, as: UTF8.self)
+        #expect(page.contains("name=\"code\" value=\"\(code)\""))
+        let answer = await app.handle(Page.request("POST", "/unlock", form: ["worker": "Lò Văn Sáng", "code": code]))
+        #expect(answer.status == 303)
     }
 
     /// Cookies are not scoped by port: a server another user runs on 127.0.0.1:9999 receives
