@@ -1,24 +1,13 @@
 import Domain
 import Foundation
+import ReplicaCommands
 
 /// HTML built as strings: every value goes through `escape` (text and attribute values alike),
 /// so a name with `<` or `"` is shown, never run.
 enum HTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
-    }
+    /// The same escaping as the reports' HTML and SVG (`xmlEscaped`): the five characters as
+    /// entities, and a control character no page should carry made `�`.
+    static func escape(_ text: String) -> String { xmlEscaped(text) }
 
     /// A POST form carrying the session's CSRF token.
     static func form(action: String, csrf: String, id: String? = nil, _ inner: String) -> String {

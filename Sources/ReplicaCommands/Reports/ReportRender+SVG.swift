@@ -25,7 +25,7 @@ extension ReportRender {
 /// `&`, `<`, `>`, `"` and `'` as entities: text and attribute values safe in XML and HTML. A
 /// character XML 1.0 does not allow at all (a control character other than tab, LF and CR;
 /// U+FFFE, U+FFFF) becomes `�`, so a name from data cannot make a chart unreadable.
-func xmlEscaped(_ text: String) -> String {
+public func xmlEscaped(_ text: String) -> String {
     var result = ""
     result.reserveCapacity(text.utf8.count)
     for scalar in text.unicodeScalars {
