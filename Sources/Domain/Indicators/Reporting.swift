@@ -69,7 +69,9 @@ public struct Reporting: Sendable {
                         "Dùng cùng nhóm tuổi với cấp dưới: `report settings --bands \(theirs)` (hoặc --bands khi lập báo cáo).",
                     en: "Use the lower hub's bands: `report settings --bands \(theirs)` (or --bands on the report)."))
         }
-        let missing = aggregated.subtracting(result.coveredIn(period)).sorted()
+        // The period beside it too: a previous column made from redacted records would be as wrong.
+        let missing = aggregated.subtracting(result.coveredIn(period).intersection(result.coveredIn(period.previous)))
+            .sorted()
         if !missing.isEmpty {
             let names = missing.prefix(5).map { "\(tree.name($0)) (\($0))" }.joined(separator: ", ")
             let more = missing.count > 5 ? " …" : ""
