@@ -61,6 +61,14 @@ import Testing
         #expect(changes.contains { $0.indicator == "0201" && $0.key == "sex=M" && $0.then == 1 && $0.now == 2 })
         #expect(!changes.contains { $0.indicator == "0202" })
         #expect(document.section("0201")?.total.approved == 2)
+        // The district's status counts them from one computation for every unit, as many.
+        #expect(
+            try reports.changedSinceApproval(units: ["176", "17605", "17608"], period: Self.h1) == [
+                "17605": changes.count
+            ])
+        // A boy born 2020-01-01 (6 on 30 June 2026, not registered): 0201's total, sex=M,
+        // age=6-10 and their cross.
+        #expect(changes.count == 4)
         #expect(document.section("0201")?.total.value == .count(3))
         // The district sees it on its own report too, unit by unit, once its figures are approved.
         #expect(throws: DomainRefusal.self) { try reports.submit(unit: "17605", period: Self.h1, by: "Xã") }

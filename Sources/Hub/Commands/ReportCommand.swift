@@ -194,6 +194,7 @@ struct ReportStatus: ParsableCommand {
             let parsed = try options.reportPeriod(reporting)
             let tree = reporting.tree
             let units = tree.subtree(of: hub.replica.unit).sorted()
+            let changes = try reporting.changedSinceApproval(units: units, period: parsed)
             var rows: [[String: String]] = []
             for unit in units {
                 guard let approval = try reporting.approval(unit: unit, period: parsed) else {
@@ -202,10 +203,7 @@ struct ReportStatus: ParsableCommand {
                     }
                     continue
                 }
-                var changed = 0
-                if approval.status == "approved" {
-                    changed = try reporting.document(unit: unit, period: parsed).approval?.changes.count ?? 0
-                }
+                let changed = changes[unit] ?? 0
                 rows.append([
                     "unit": unit, "name": tree.name(unit), "status": approval.status, "changed": String(changed),
                     "by": approval.decidedBy ?? approval.submittedBy ?? "", "reason": approval.reason ?? "",
