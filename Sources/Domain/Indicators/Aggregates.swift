@@ -101,6 +101,9 @@ public enum Aggregates {
         public var figures: [ReportPeriod: Figures] = [:]
         public var covered: [ReportPeriod: Set<String>] = [:]
         public var otherBands: [String: String] = [:]
+        /// Every unit a lower hub sends figures for, in any period: its records here, if any,
+        /// are not the whole of it.
+        public var units: Set<String> = []
     }
 
     public static func received(
@@ -116,9 +119,11 @@ public enum Aggregates {
             []
         try replica.forEachLiveRecord(in: collection) { _, state in
             guard let source = claimedSource(state, tree: tree), source != own,
-                let periodText = state.value("period")?.stringValue, let period = wanted[periodText],
-                let unit = state.value("unit")?.stringValue, let indicator = state.value("indicator")?.stringValue,
-                case .int(let value) = state.value("value")
+                let unit = state.value("unit")?.stringValue
+            else { return }
+            result.units.insert(unit)
+            guard let periodText = state.value("period")?.stringValue, let period = wanted[periodText],
+                let indicator = state.value("indicator")?.stringValue, case .int(let value) = state.value("value")
             else { return }
             let recordBands = state.value("bands")?.stringValue ?? ""
             if recordBands != bands.description {
@@ -146,21 +151,6 @@ public enum Aggregates {
         }
         for unit in result.otherBands.keys { for period in periods { result.covered[period]?.remove(unit) } }
         return result
-    }
-
-    /// The units some other hub sends aggregates for (in any period): their records here, if
-    /// any, are not the whole of them.
-    public static func aggregatedUnits(replica: Replica, excludingSource own: String, tree: UnitTree? = nil) throws
-        -> Set<String>
-    {
-        var units: Set<String> = []
-        try replica.forEachLiveRecord(in: collection) { _, state in
-            guard let source = claimedSource(state, tree: tree), source != own,
-                let unit = state.value("unit")?.stringValue
-            else { return }
-            units.insert(unit)
-        }
-        return units
     }
 
     /// The hub that computed an aggregate, when it may speak for the unit the record names: the
@@ -214,6 +204,8 @@ public struct FigureSource: Sendable {
         public let computed: [ReportPeriod: Figures]
         /// The units whose figures for each period are a lower hub's aggregates.
         public let covered: [ReportPeriod: Set<String>]
+        /// Every unit a lower hub sends figures for, in any period.
+        public let aggregatedUnits: Set<String>
 
         public func coveredIn(_ period: ReportPeriod) -> Set<String> { covered[period] ?? [] }
     }
@@ -245,7 +237,7 @@ public struct FigureSource: Sendable {
         }
         return Result(
             figures: result, fromAggregates: fromAggregates, otherBands: received.otherBands, computed: own,
-            covered: received.covered)
+            covered: received.covered, aggregatedUnits: received.units)
     }
 }
 

@@ -52,8 +52,7 @@ public struct Reporting: Sendable {
         // A unit a lower hub sends only figures for (its records here, if any, lack the personal
         // fields indicators rest on) can be reported only for the periods it sent: never
         // silently from what is here.
-        let aggregated = try Aggregates.aggregatedUnits(replica: replica, excludingSource: replica.unit, tree: tree)
-            .intersection(units)
+        let aggregated = result.aggregatedUnits.intersection(units)
         let otherBands = aggregated.filter { result.otherBands[$0] != nil }.sorted()
         if let first = otherBands.first {
             let theirs = result.otherBands[first] ?? ""
