@@ -117,7 +117,11 @@ import Testing
         #expect(try Executables.hub("state-hash", "--db", db, "--unit", "17605").ok().line == hashA)
         try Executables.node("sync", "--dir", laptopB).ok()
         let log = try String(contentsOfFile: district.log, encoding: .utf8)
-        #expect(log.contains("revoked node \(originA)"))
+        // One logfmt line per refused sync, naming the node (its signature verified) and why.
+        #expect(
+            log.split(separator: "\n").contains {
+                $0.contains("event=sync") && $0.contains("node=\(originA)") && $0.contains("reason=revoked")
+            }, "\(log)")
     }
 
     @Test func aCodeEnrolsOnlyItsKindAndAFailedEnrolmentCreatesNothing() throws {

@@ -29,7 +29,24 @@ extension TreHub {
         )
         var maxClockAhead = "1d"
 
+        @Option(
+            help: ArgumentHelp(
+                "Who may read /metrics by address: a network or address such as 10.20.0.0/16 or 192.168.1.5, repeatable (default: this machine only, 127.0.0.0/8 and ::1; give 127.0.0.1 too to keep it).",
+                valueName: "CIDR"))
+        var metricsFrom: [String] = []
+
+        @Option(
+            help: ArgumentHelp(
+                "Also let a request with `Authorization: Bearer TOKEN` read /metrics, TOKEN being this file's content (16 characters or more).",
+                valueName: "FILE"))
+        var metricsTokenFile: String?
+
         func validate() throws {
+            for network in metricsFrom where IPNetwork(parsing: network) == nil {
+                throw ValidationError(
+                    "--metrics-from takes an IPv4 or IPv6 address or network such as 10.20.0.0/16 or fd00::/8, not \"\(network)\"."
+                )
+            }
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535.") }
             guard let ahead = parseSeconds(maxClockAhead), (60...30 * 86_400).contains(ahead) else {
                 throw ValidationError("--max-clock-ahead takes a duration from 1m to 30d, such as 12h or 1d.")
@@ -56,11 +73,38 @@ extension TreHub {
             return text.contains("Address already in use") || text.contains("errno: \(EADDRINUSE))")
         }
 
+        /// Who may read /metrics: this machine, or `--metrics-from`'s networks instead; and
+        /// `--metrics-token-file`'s token from anywhere.
+        func metricsAccess() throws -> MetricsAccess {
+            var access = MetricsAccess()
+            if !metricsFrom.isEmpty { access.networks = metricsFrom.compactMap(IPNetwork.init(parsing:)) }
+            if let metricsTokenFile {
+                guard let data = FileManager.default.contents(atPath: metricsTokenFile) else {
+                    throw CommandFailure(
+                        code: "no_token_file", message: "cannot read the metrics token file \(metricsTokenFile)",
+                        hint:
+                            "Write a long random token in it (e.g. `openssl rand -hex 32 > FILE`), readable by the hub's user."
+                    )
+                }
+                let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard token.count >= 16, !token.contains(where: { $0.isWhitespace }) else {
+                    throw CommandFailure(
+                        code: "weak_token", message: "the metrics token must be one word of 16 characters or more",
+                        hint: "Write a long random token in it, e.g. `openssl rand -hex 32 > \(metricsTokenFile)`.")
+                }
+                access.tokenDigest = sha256Hex(Array(token.utf8))
+            }
+            return access
+        }
+
         func run() async throws {
             try await reporting(json: false) {
                 let hub = try location.openHub()
                 // One server per database: a second one is refused, naming the first.
                 let lock = try location.lock(purpose: .serve)
+                let access = try metricsAccess()
+                // One logfmt line per message on standard error (`LogLine`, `LogfmtLogHandler`).
+                LoggingSystem.bootstrap { LogfmtLogHandler(label: $0) }
                 var logger = Logger(label: "tre-hub")
                 logger.logLevel = .info
                 let log = logger
@@ -79,10 +123,10 @@ extension TreHub {
                     }
                     services.append(
                         UpstreamSyncService(
-                            hub: hub, upstream: upstream, every: every, maximumFutureMillis: ahead, logger: logger))
+                            hub: hub, upstream: upstream, every: every, maximumFutureMillis: ahead, service: service))
                 }
                 let application = Application(
-                    router: HubServer.buildRouter(service: service),
+                    router: HubServer.buildRouter(service: service, metricsAccess: access),
                     configuration: ApplicationConfiguration(
                         address: .hostname(host, port: port), serverName: "tre-hub"),
                     services: services,
@@ -110,26 +154,53 @@ extension TreHub {
     }
 }
 
-/// Syncs with the upstream hub every interval while the server runs; stops with it.
+/// Syncs with the upstream hub every interval while the server runs; stops with it. Each run
+/// writes one `event=sync dir=upstream` line and counts in the hub's metrics.
 struct UpstreamSyncService: Service {
     let hub: HubStore
     let upstream: Upstream
     let every: Duration
     let maximumFutureMillis: UInt64
-    let logger: Logger
+    let service: HubService
 
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do {
-                    let syncer = try hub.syncer(to: upstream, maximumFutureMillis: maximumFutureMillis)
-                    let report = try await syncer.run()
-                    logger.info("upstream sync: pushed \(report.pushed), pulled \(report.pulled)")
-                } catch {
-                    logger.warning("upstream sync failed: \(error)")
-                }
+                await relay()
                 try await Task.sleep(for: every)
             }
         }
+    }
+
+    func relay() async {
+        let start = ContinuousClock.now
+        var moved = SyncTally.Moved()
+        var bytes = (sent: 0, received: 0)
+        var outcome = "ok"
+        var reason: String?
+        do {
+            let syncer = try hub.syncer(to: upstream, maximumFutureMillis: maximumFutureMillis)
+            defer { bytes = syncer.client.bodyBytes }
+            let report = try await syncer.run()
+            moved.sent = report.pushed
+            moved.received = report.pulled
+        } catch let failure as SyncFailure {
+            switch failure {
+            case .refused(_, let code, _, _): (outcome, reason) = ("refused", code)
+            case .unreachable: (outcome, reason) = ("error", "unreachable")
+            case .protocolViolation: (outcome, reason) = ("error", "protocol")
+            }
+        } catch {
+            (outcome, reason) = ("error", "internal")
+        }
+        let duration = ContinuousClock.now - start
+        service.metrics.sentChanges(moved.sent, to: "upstream")
+        service.metrics.merged(moved.received, from: "upstream")
+        service.metrics.sync("upstream", outcome: outcome, duration: duration)
+        service.log(
+            HubServer.syncLine(
+                direction: "upstream", peer: (upstream.hubOrigin.description, upstream.hubUnit, "hub"), moved: moved,
+                bytesIn: bytes.received, bytesOut: bytes.sent, duration: duration, outcome: outcome, reason: reason
+            ).description)
     }
 }

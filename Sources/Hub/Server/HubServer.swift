@@ -68,11 +68,13 @@ enum HubServer {
         }
     }
 
-    /// What an authenticated route answers: its body, and the log epoch the caller should know.
+    /// What an authenticated route answers: its body, and the log epoch the caller should know;
+    /// and what the sync moved, for its log line.
     struct Answer: Sendable {
         let body: [UInt8]
         var epoch = ""
         var acknowledged = ""
+        var moved = SyncTally.Moved()
     }
 
     /// One request to the protocol's routes as the hub sees it once HTTP has carried it: the
@@ -99,6 +101,15 @@ enum HubServer {
     /// Hummingbird routes only carry bytes in and out of it, and the request fuzz test drives
     /// it directly: whatever comes in, it answers (a refusal is a reply), never traps.
     static func handle(_ exchange: Exchange, service: HubService) -> Reply {
+        let start = ContinuousClock.now
+        var tally = SyncTally()
+        let reply = answer(exchange, service: service, tally: &tally)
+        observe(exchange, reply: reply, tally: tally, duration: ContinuousClock.now - start, service: service)
+        return reply
+    }
+
+    /// `handle`'s work: the reply, and in `tally` who asked and what moved.
+    static func answer(_ exchange: Exchange, service: HubService, tally: inout SyncTally) -> Reply {
         do {
             switch (exchange.method, exchange.path) {
             case ("POST", "/v1/enrol"):
@@ -106,9 +117,15 @@ enum HubServer {
             case ("POST", "/v1/push"):
                 let epoch = exchange.parameters["epoch"] ?? ""
                 let definition = try declaredDefinition(exchange.parameters)
-                return try signed(exchange, service: service, contentType: "application/json") { peer in
-                    Answer(
-                        body: try service.push(peer: peer, body: exchange.body, epoch: epoch, definition: definition))
+                return try signed(exchange, service: service, tally: &tally, contentType: "application/json") { peer in
+                    let pushed = try service.pushAnswer(
+                        peer: peer, body: exchange.body, epoch: epoch, definition: definition)
+                    return Answer(
+                        body: jsonBytes(pushed.answer),
+                        moved: SyncTally.Moved(
+                            received: pushed.received, merged: pushed.answer.applied,
+                            duplicates: pushed.answer.duplicates, parked: pushed.answer.parked,
+                            setAside: pushed.answer.setAside.count))
                 }
             case ("GET", "/v1/pull"):
                 guard let after = exchange.parameters["after"].flatMap(UInt64.init) else {
@@ -120,15 +137,16 @@ enum HubServer {
                 let epoch = exchange.parameters["epoch"]
                 let own = exchange.parameters["own"] == "1"
                 let definition = try declaredDefinition(exchange.parameters)
-                return try signed(exchange, service: service, contentType: changeSetType) { peer in
+                return try signed(exchange, service: service, tally: &tally, contentType: changeSetType) { peer in
                     let page = try service.pull(
                         peer: peer, after: after, maxBytes: maxBytes, epoch: epoch, own: own, definition: definition)
                     return Answer(
                         body: page.bytes, epoch: page.epoch,
-                        acknowledged: try service.replica.setting(HubService.positionSetting(peer.origin)) ?? "")
+                        acknowledged: try service.replica.setting(HubService.positionSetting(peer.origin)) ?? "",
+                        moved: SyncTally.Moved(sent: page.changes))
                 }
             case ("GET", "/v1/status"):
-                return try signed(exchange, service: service, contentType: "application/json") { peer in
+                return try signed(exchange, service: service, tally: &tally, contentType: "application/json") { peer in
                     Answer(body: try service.status(peer: peer))
                 }
             default:
@@ -137,9 +155,14 @@ enum HubServer {
                     hint: "See /openapi.yaml.")
             }
         } catch let refusal as HubRefusal {
+            tally.refusal = refusal.code
             return Reply(status: refusal.statusCode, contentType: "application/json", body: refusal.json)
         } catch {
-            service.log("internal error on \(exchange.method) \(exchange.path): \(error)")
+            tally.refusal = "internal"
+            tally.failed = true
+            service.log(
+                LogLine("error").with("route", exchange.path).with("method", exchange.method)
+                    .with("error", String(describing: error)).description)
             return Reply(
                 status: 500, contentType: "application/json",
                 body: HubRefusal(
@@ -175,20 +198,25 @@ enum HubServer {
     /// acknowledgement, the hub's time, the epoch) and no answer can be replayed to another
     /// request. A request that does not authenticate gets an unsigned refusal.
     static func signed(
-        _ exchange: Exchange, service: HubService, contentType: String, _ work: (HubStore.Peer) throws -> Answer
+        _ exchange: Exchange, service: HubService, tally: inout SyncTally, contentType: String,
+        _ work: (HubStore.Peer) throws -> Answer
     ) throws -> Reply {
         let headers = exchange.headers
         let peer = try service.authenticate(
-            method: exchange.method, pathAndQuery: exchange.pathAndQuery, header: { headers[$0] }, body: exchange.body)
+            method: exchange.method, pathAndQuery: exchange.pathAndQuery, header: { headers[$0] }, body: exchange.body,
+            verified: { tally.peer = $0 })
+        tally.peer = peer
         var reply: Reply
         var answer: Answer
         do {
             answer = try work(peer)
             reply = Reply(status: 200, contentType: contentType, body: answer.body)
         } catch let refusal as HubRefusal {
+            tally.refusal = refusal.code
             answer = Answer(body: refusal.json)
             reply = Reply(status: refusal.statusCode, contentType: "application/json", body: answer.body)
         }
+        tally.moved = answer.moved
         let now = String(service.nowMillis)
         reply.headers = [
             RequestSignature.hubTimeHeader: now, RequestSignature.logEpochHeader: answer.epoch,
@@ -201,9 +229,21 @@ enum HubServer {
     }
 
     /// Carries a Hummingbird request into `handle` and its reply back out.
-    static func route(_ request: Request, service: HubService, bodyLimit: Int) async throws -> Response {
+    static func route(
+        _ request: Request, context: HubRequestContext, service: HubService, bodyLimit: Int
+    ) async throws -> Response {
         var request = request
-        let body = request.method == .post ? try await Self.body(&request, limit: bodyLimit) : []
+        let body: [UInt8]
+        do {
+            body = request.method == .post ? try await Self.body(&request, limit: bodyLimit) : []
+        } catch let refusal as HubRefusal {
+            service.metrics.refused(refusal.code, level: .request)
+            service.log(
+                LogLine("refused").with("route", context.endpointPath ?? "unmatched").with("reason", refusal.code)
+                    .description)
+            throw refusal
+        }
+        service.metrics.received(route: context.endpointPath ?? "unmatched", bytes: body.count)
         var parameters: [String: String] = [:]
         for (name, value) in request.uri.queryParameters where parameters[String(name)] == nil {
             parameters[String(name)] = String(value)
@@ -219,8 +259,11 @@ enum HubServer {
         return response
     }
 
-    static func buildRouter(service: HubService) -> Router<BasicRequestContext> {
-        let router = Router()
+    static func buildRouter(service: HubService, metricsAccess: MetricsAccess = MetricsAccess()) -> Router<
+        HubRequestContext
+    > {
+        let router = Router(context: HubRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: service.metrics))
         let maximumBody = service.limits.maximumWireBytes + 1
         router.get("/health") { _, _ in
             bytes(Array("{\"status\":\"ok\"}".utf8), contentType: "application/json")
@@ -241,21 +284,25 @@ enum HubServer {
         router.get("/openapi.yaml") { _, _ in
             bytes(Array(OpenAPIDocument.yaml.utf8), contentType: "application/yaml")
         }
-        router.post("/v1/enrol") { request, _ in
-            try await route(request, service: service, bodyLimit: 16 * 1024)
+        router.get("/metrics") { request, context in
+            try await metrics(request, context: context, service: service, access: metricsAccess)
         }
-        router.post("/v1/push") { request, _ in
-            try await route(request, service: service, bodyLimit: maximumBody)
+        router.post("/v1/enrol") { request, context in
+            try await route(request, context: context, service: service, bodyLimit: 16 * 1024)
         }
-        router.get("/v1/pull") { request, _ in
-            try await route(request, service: service, bodyLimit: 0)
+        router.post("/v1/push") { request, context in
+            try await route(request, context: context, service: service, bodyLimit: maximumBody)
         }
-        router.get("/v1/status") { request, _ in
-            try await route(request, service: service, bodyLimit: 0)
+        router.get("/v1/pull") { request, context in
+            try await route(request, context: context, service: service, bodyLimit: 0)
+        }
+        router.get("/v1/status") { request, context in
+            try await route(request, context: context, service: service, bodyLimit: 0)
         }
         // Every other method on a known path: 405 with the methods that are allowed.
         let declared: [(String, [HTTPRequest.Method])] = [
-            ("/health", [.get]), ("/ready", [.get]), ("/openapi.yaml", [.get]), ("/v1/enrol", [.post]),
+            ("/health", [.get]), ("/ready", [.get]), ("/openapi.yaml", [.get]), ("/metrics", [.get]),
+            ("/v1/enrol", [.post]),
             ("/v1/push", [.post]), ("/v1/pull", [.get]), ("/v1/status", [.get]),
         ]
         let all: [HTTPRequest.Method] =

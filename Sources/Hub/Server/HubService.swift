@@ -48,7 +48,10 @@ final class HubService: Sendable {
     let limits: WireLimits
     /// The preset dictionary pulls are compressed with and pushes may use.
     let dictionary: WireDictionary?
+    /// The hub's log: one logfmt line per message (`LogLine`), never a record's value.
     let log: @Sendable (String) -> Void
+    /// The counters `/metrics` shows.
+    let metrics: HubMetrics
     /// Faults planted for the mutation check of the sync convergence test; `.none` otherwise.
     let faults: PlantedFaults
 
@@ -64,9 +67,10 @@ final class HubService: Sendable {
     init(
         store: HubStore, dictionary: WireDictionary?, limits: WireLimits = .standard,
         maximumFutureMillis: UInt64 = Authorization.defaultMaximumFutureMillis, maximumSetAsidePerPeer: Int = 10_000,
-        faults: PlantedFaults = .none,
+        faults: PlantedFaults = .none, metrics: HubMetrics = HubMetrics(),
         log: @escaping @Sendable (String) -> Void
     ) {
+        self.metrics = metrics
         self.store = store
         self.dictionary = dictionary
         self.limits = limits
@@ -80,9 +84,12 @@ final class HubService: Sendable {
 
     // MARK: Authentication
 
-    func authenticate(method: String, pathAndQuery: String, header: (String) -> String?, body: [UInt8]) throws
-        -> HubStore.Peer
-    {
+    /// `verified` learns the peer as soon as its signature verifies, before it may be refused
+    /// (revoked, replayed): the refusal's log line names it.
+    func authenticate(
+        method: String, pathAndQuery: String, header: (String) -> String?, body: [UInt8],
+        verified: (HubStore.Peer) -> Void = { _ in }
+    ) throws -> HubStore.Peer {
         var found: HubStore.Peer?
         var lookupError: (any Error)?
         let now = nowMillis
@@ -100,9 +107,9 @@ final class HubService: Sendable {
         switch result {
         case .success:
             let peer = found!
+            verified(peer)
             // Checked after the signature, so only the key's holder learns that it was revoked.
             if let revokedAt = peer.revokedAt {
-                log("refused \(method) \(pathAndQuery): revoked \(peer.kind) \(peer.origin) (unit \(peer.unit))")
                 throw Self.revokedRefusal(peer, at: revokedAt)
             }
             // The nonce is kept in the hub's database, so a captured request cannot be
@@ -110,7 +117,6 @@ final class HubService: Sendable {
             if try store.admit(nonce: header(RequestSignature.nonceHeader) ?? "", from: peer.origin, now: now) {
                 return peer
             }
-            log("refused \(method) \(pathAndQuery): replayed")
             throw HubRefusal(
                 statusCode: 401, code: "replayed", message: "this request was already received",
                 hint: "Send a new request; a replay is refused.")
@@ -141,7 +147,6 @@ final class HubService: Sendable {
                     statusCode: 401, code: "replayed", message: "this request was already received",
                     hint: "Send a new request; a replay is refused.")
             }
-            log("refused \(method) \(pathAndQuery): \(refusal.code)")
             throw refusal
         }
     }
@@ -212,15 +217,15 @@ final class HubService: Sendable {
         switch try store.enrol(code: code, kind: kind, name: name, expectedUnit: unit as? String, now: nowMillis) {
         case .success(let peer):
             let unitName = try store.unit(peer.unit)?.name ?? ""
-            log("enrolled \(kind.rawValue) \(peer.origin) for unit \(peer.unit)")
+            log(
+                LogLine("enrol").with("node", peer.origin.description).with("unit", peer.unit)
+                    .with("kind", kind.rawValue).with("outcome", "ok").description)
             return jsonBytes([
                 "origin": peer.origin.description, "unit": peer.unit, "unit_name": unitName, "key": peer.key.hex,
                 "hub_origin": replica.origin.description, "hub_unit": replica.unit,
             ])
         case .failure(let failure):
-            let refusal = Self.refusal(for: failure, kind: kind)
-            log("refused enrolment: \(refusal.code)")
-            throw refusal
+            throw Self.refusal(for: failure, kind: kind)
         }
     }
 
@@ -276,6 +281,13 @@ final class HubService: Sendable {
     /// declares none), kept as its latest in the same transaction; nil for a change file, which
     /// declares none: it is judged by the version the peer last declared.
     func push(peer: HubStore.Peer, body: [UInt8], epoch: String = "", definition: Int? = nil) throws -> [UInt8] {
+        jsonBytes(try pushAnswer(peer: peer, body: body, epoch: epoch, definition: definition).answer)
+    }
+
+    /// `push`, with the number of changes the set carried, for the sync's log line.
+    func pushAnswer(peer: HubStore.Peer, body: [UInt8], epoch: String = "", definition: Int? = nil) throws -> (
+        answer: PushAnswer, received: Int
+    ) {
         guard epoch.utf8.count <= 64, epoch.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ":") })
         else {
             throw HubRefusal(
@@ -290,11 +302,9 @@ final class HubService: Sendable {
                 origin == peer.origin ? peer.key : nil
             }
         } catch {
-            log("refused push from \(peer.origin) (unit \(peer.unit)): \(error.code)")
             throw Self.refusal(for: error)
         }
         guard set.from <= set.to, set.to <= Change.maximumCounter else {
-            log("refused push from \(peer.origin) (unit \(peer.unit)): bad_positions")
             throw HubRefusal(
                 statusCode: 400, code: "bad_positions",
                 message: "the set covers positions \(set.from)…\(set.to), which is not a range of a log",
@@ -302,7 +312,6 @@ final class HubService: Sendable {
         }
         let waiting = try store.setAsideCount(from: peer.origin)
         guard waiting < maximumSetAsidePerPeer else {
-            log("refused push from \(peer.origin) (unit \(peer.unit)): too_many_set_aside (\(waiting))")
             throw HubRefusal(
                 statusCode: 429, code: "too_many_set_aside",
                 message: "\(waiting) changes of this replica wait set aside at the hub for review",
@@ -337,16 +346,19 @@ final class HubService: Sendable {
                 report = try replica.apply(
                     set.changes, via: peer.origin, gate: faults.acceptEverything ? nil : gate, alongside: acknowledge)
             }
+            metrics.merged(report.applied, from: "peer")
             for refusal in report.refused {
+                metrics.refused(refusal.kind.rawValue, level: .change)
                 log(
-                    "set aside from \(peer.origin) (unit \(peer.unit)): \(refusal.kind.rawValue) \(refusal.dot) \(refusal.record)"
-                )
+                    LogLine("set_aside").with("node", peer.origin.description).with("unit", peer.unit)
+                        .with("reason", refusal.kind.rawValue).with("dot", refusal.dot.description)
+                        .with("collection", refusal.record.collection).with("record", refusal.record.id.description)
+                        .description)
             }
-            return jsonBytes(
-                PushAnswer(
-                    acknowledged: acknowledged, applied: report.applied, duplicates: report.duplicates,
-                    parked: report.parked,
-                    setAside: report.refused.map(PushAnswer.SetAside.init)))
+            let answer = PushAnswer(
+                acknowledged: acknowledged, applied: report.applied, duplicates: report.duplicates,
+                parked: report.parked, setAside: report.refused.map(PushAnswer.SetAside.init))
+            return (answer, set.changes.count)
         } catch let gap as Gap {
             throw HubRefusal(
                 statusCode: 409, code: "gap",
@@ -354,7 +366,6 @@ final class HubService: Sendable {
                 hint: "Resend from the expected position (the client does this itself).",
                 numbers: ["expected": gap.expected])
         } catch let invalid as ChangeError {
-            log("refused push from \(peer.origin): invalid change \(invalid.dot)")
             throw HubRefusal(
                 statusCode: 422, code: "invalid_change", message: invalid.description,
                 hint: "The sender broke Tre's rules; nothing of this set was applied.")
@@ -397,7 +408,7 @@ final class HubService: Sendable {
     func pull(
         peer: HubStore.Peer, after: UInt64, maxBytes: Int, epoch: String? = nil, own: Bool = false,
         definition: Int? = nil
-    ) throws -> (bytes: [UInt8], epoch: String) {
+    ) throws -> (bytes: [UInt8], epoch: String, changes: Int) {
         if let definition, try store.declaredDefinition(of: peer.origin) != definition {
             try replica.storage.write { try HubStore.recordDefinition(definition, of: peer.origin, in: $0) }
         }
@@ -410,7 +421,8 @@ final class HubService: Sendable {
         let set = ChangeSet(
             kind: .pull, sender: replica.origin, from: start, to: page.through, hasMore: page.hasMore,
             changes: page.entries.map(\.change))
-        return (set.encode(key: peer.key, dictionary: dictionary), current)
+        metrics.sentChanges(page.entries.count, to: "peer")
+        return (set.encode(key: peer.key, dictionary: dictionary), current, page.entries.count)
     }
 
     // MARK: Status

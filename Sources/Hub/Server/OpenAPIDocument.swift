@@ -55,6 +55,25 @@ enum OpenAPIDocument {
                   content:
                     application/yaml:
                       schema: {type: string}
+          /metrics:
+            get:
+              summary: The hub's metrics in Prometheus text format
+              description: |
+                Requests by route pattern and status, body bytes in and out, changes merged and
+                sent, refusals by level and reason, syncs by direction and outcome with their
+                durations, records with open conflicts, and each active peer's last sync (by origin
+                and unit code, never a name). Readable from this machine, from the networks given
+                with `serve --metrics-from CIDR`, or with `Authorization: Bearer TOKEN` matching
+                `serve --metrics-token-file FILE`; a request carrying a proxy's forwarding header
+                needs the token. Anyone else is answered 403 `metrics_forbidden`.
+              responses:
+                "200":
+                  description: The metrics.
+                  content:
+                    text/plain:
+                      schema: {type: string}
+                "403":
+                  $ref: "#/components/responses/Refusal"
           /v1/enrol:
             post:
               summary: Enrol a node or lower hub with a one-time code
