@@ -11,7 +11,8 @@ struct TreHub: AsyncParsableCommand {
         abstract: "A district or province Tre hub: merges its communes' changes and edits as one more origin.",
         version: TreVersion.line("tre-hub"),
         subcommands: [
-            Init.self, UnitsCommand.self, Enroll.self, Nodes.self, Serve.self, SyncUpstream.self, Policy.self,
+            Init.self, UnitsCommand.self, Enroll.self, Nodes.self, Peers.self, Serve.self, SyncUpstream.self,
+            Policy.self,
             Status.self,
             StateHash.self, RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, Changes.self,
             SetAside.self, Report.self, BackupCommand<HubDatabase>.self, RestoreCommand<HubDatabase>.self,
