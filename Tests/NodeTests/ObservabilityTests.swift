@@ -297,4 +297,64 @@ import Testing
         let vietnamese = try Executables.hub("peers", "--db", district.database).ok().stdout
         #expect(vietnamese.contains("chưa bao giờ") && vietnamese.contains("phút"), "\(vietnamese)")
     }
+
+    @Test func eachUpstreamRelayIsOneLineCountedAtBothHubsAndServeStopsCleanly() throws {
+        let directory = try TemporaryDirectory()
+        let csv = directory.path("units.csv")
+        try UpstreamPolicyProcessTests.units.write(toFile: csv, atomically: true, encoding: .utf8)
+        let provinceDB = directory.path("province.sqlite")
+        try Executables.hub("init", "--db", provinceDB, "--unit", "40", "--name", "Nghệ An").ok()
+        try Executables.hub("units", "import", "--db", provinceDB, csv).ok()
+        let province = try HubProcess(database: provinceDB, logFile: directory.path("province.log"))
+        defer { province.stop() }
+        let provinceOrigin = try #require(
+            (try json(try Executables.hub("status", "--db", provinceDB, "--json").ok()) as? [String: String])?[
+                "origin"])
+        let code = try Executables.hub("enroll", "--db", provinceDB, "--unit", "415", "--kind", "hub").ok().line
+        let districtDB = directory.path("district.sqlite")
+        try Executables.hub(
+            "init", "--db", districtDB, "--name", "Kỳ Sơn", "--upstream", province.url, "--enrolment", code
+        ).ok()
+        try Executables.hub("units", "import", "--db", districtDB, csv).ok()
+        let districtLog = directory.path("district.log")
+        let district = try HubProcess(database: districtDB, logFile: districtLog, extra: ["--upstream-every", "1s"])
+        let node = directory.path("node")
+        let nodeCode = try Executables.hub("enroll", "--db", districtDB, "--unit", "17605").ok().line
+        try Executables.node("init", "--dir", node, "--hub", district.url, "--enrolment", nodeCode).ok()
+        let logBefore = try Self.ownChanges(node)
+        for index in 0..<4 {
+            try Executables.node(
+                ["record", "put", "--dir", node, "children", "--unit", "17605"]
+                    + Sample.child("\(Self.planted) \(index)")
+            ).ok()
+        }
+        let changes = Int(try Self.ownChanges(node) - logBefore)
+        try Executables.node("sync", "--dir", node).ok()
+
+        // The relays push what the node sent, once (the district's own log has only those).
+        var relays: [[String: String]] = []
+        for _ in 0..<100 {
+            relays = try Self.lines(districtLog, event: "sync").filter { $0["dir"] == "upstream" }
+            if relays.compactMap({ Int($0["changes_out"] ?? "") }).reduce(0, +) >= changes { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(relays.compactMap { Int($0["changes_out"] ?? "") }.reduce(0, +) == changes)
+        #expect(relays.allSatisfy { $0["node"] == provinceOrigin && $0["unit"] == "40" && $0["kind"] == "hub" })
+        #expect(relays.allSatisfy { $0["outcome"] == "ok" && $0["reason"] == "-" })
+        let districtMetrics = try Self.metrics(district)
+        #expect(Self.value(districtMetrics, "tre_hub_changes_sent_total", ["to": "upstream"]) == Double(changes))
+        #expect(
+            Self.value(districtMetrics, "tre_hub_syncs_total", ["direction": "upstream", "outcome": "ok"])
+                >= Double(relays.count))
+        // The province took them from the district, and counted the bytes the district sent.
+        let provinceMetrics = try Self.metrics(province)
+        #expect(Self.value(provinceMetrics, "tre_hub_changes_merged_total", ["from": "peer"]) == Double(changes))
+        #expect(
+            Self.value(provinceMetrics, "tre_hub_bytes_received_total", ["route": "/v1/push"])
+                == Double(relays.compactMap { Int($0["bytes_out"] ?? "") }.reduce(0, +)))
+        // SIGTERM while relaying every second: a clean stop, exit 0.
+        #expect(district.stop() == 0)
+        let text = try String(contentsOfFile: districtLog, encoding: .utf8)
+        #expect(!text.contains("CancellationError") && !text.contains(Self.planted))
+    }
 }

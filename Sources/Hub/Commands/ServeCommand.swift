@@ -164,10 +164,12 @@ struct UpstreamSyncService: Service {
     let service: HubService
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await relay()
-                try await Task.sleep(for: every)
+                // Cancelled by a graceful shutdown (SIGTERM): stopping is not a failure, and
+                // `serve` exits 0 (it printed CancellationError and exited 1).
+                do { try await Task.sleep(for: every) } catch { return }
             }
         }
     }
