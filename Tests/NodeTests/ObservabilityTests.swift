@@ -357,4 +357,31 @@ import Testing
         let text = try String(contentsOfFile: districtLog, encoding: .utf8)
         #expect(!text.contains("CancellationError") && !text.contains(Self.planted))
     }
+
+    @Test func openConflictsAreReadFromTheStoreAtEachScrape() throws {
+        let directory = try TemporaryDirectory()
+        let (district, hub) = try DistrictHub.start(in: directory)
+        defer { hub.stop() }
+        let node = directory.path("node")
+        try district.node("17605", in: node, url: hub.url)
+        let put = try Executables.run(
+            "tre-node",
+            ["record", "put", "--dir", node, "children", "--unit", "17605", "--json"] + Sample.child(Self.planted)
+        ).ok()
+        let child = try #require((try json(put) as? [String: String])?["id"])
+        try Executables.node("sync", "--dir", node).ok()
+        #expect(Self.value(try Self.metrics(hub), "tre_hub_conflicts_open") == 0)
+        // The district and the commune change the same field of the same child while apart:
+        // one record with an open conflict at the hub once the node pushes.
+        try Executables.hub("record", "put", "--db", district.database, "children", "--id", child, "notes=Quận 1")
+            .ok()
+        try Executables.node("record", "put", "--dir", node, "children", "--id", child, "notes=Xã 2").ok()
+        try Executables.node("sync", "--dir", node).ok()
+        #expect(Self.value(try Self.metrics(hub), "tre_hub_conflicts_open") == 1)
+        // Resolved by the operator (another process, no request to the server): the next scrape says so.
+        try Executables.hub(
+            "conflicts", "resolve", "--db", district.database, child, "notes", "--value", "Xã 2"
+        ).ok()
+        #expect(Self.value(try Self.metrics(hub), "tre_hub_conflicts_open") == 0)
+    }
 }

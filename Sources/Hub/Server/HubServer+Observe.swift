@@ -95,13 +95,15 @@ extension HubServer {
                 ).json, status: 403, contentType: "application/json")
         }
         let text = try await blocking {
-            let counts = try service.replica.counts()
+            // The conflicted records only (a partial index), not `counts()`, which also counts
+            // every record: a province's scrape every 15 s must not scan 500,000 rows.
+            let conflicts = try service.replica.storage.read { try $0.conflictedKeys().count }
             let peers = try service.store.peers().filter { $0.peer.revokedAt == nil }.map {
                 HubMetrics.PeerSync(
                     origin: $0.peer.origin.description, unit: $0.peer.unit, kind: $0.peer.kind,
                     lastSeenMillis: $0.lastSeen)
             }
-            return service.metrics.exposition(conflicts: counts.conflictedRecords, peers: peers)
+            return service.metrics.exposition(conflicts: conflicts, peers: peers)
         }
         return bytes(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
