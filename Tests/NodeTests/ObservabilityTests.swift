@@ -222,6 +222,18 @@ import Testing
         let refusedLines = try Self.lines(district.log, event: "sync").filter { $0["outcome"] == "refused" }
         #expect(revoked >= 1 && Double(refusedLines.count) == revoked)
         #expect(refusedLines.allSatisfy { $0["reason"] == "revoked" && $0["node"] == origin })
+        // A push too large to read (9 MiB; a set is at most 8 on the wire) is refused before it
+        // authenticates: still one sync line, counted under too_large.
+        let large = try HTTP.send(
+            "POST", port: Int(hub.port), path: "/v1/push", body: Data(repeating: 0x41, count: 9 << 20))
+        #expect(large.status == 413)
+        let tooLarge = try Self.lines(district.log, event: "sync").filter { $0["reason"] == "too_large" }
+        #expect(tooLarge.count == 1 && tooLarge.first?["dir"] == "push" && tooLarge.first?["node"] == "-")
+        let counted = try Self.metrics(hub)
+        #expect(Self.value(counted, "tre_hub_refusals_total", ["level": "request", "reason": "too_large"]) == 1)
+        #expect(
+            Self.value(counted, "tre_hub_requests_total", ["route": "/v1/push", "method": "POST", "status": "413"])
+                == 1)
         let text = try String(contentsOfFile: district.log, encoding: .utf8) + (try Self.scrape(hub).text)
         #expect(!text.contains(Self.planted) && !text.contains("Ghi chú"))
     }

@@ -161,7 +161,8 @@ enum HubServer {
             tally.refusal = "internal"
             tally.failed = true
             service.log(
-                LogLine("error").with("route", exchange.path).with("method", exchange.method)
+                LogLine("error").with("route", protocolRoutes.contains(exchange.path) ? exchange.path : "unmatched")
+                    .with("method", exchange.method)
                     .with("error", String(describing: error)).description)
             return Reply(
                 status: 500, contentType: "application/json",
@@ -234,13 +235,26 @@ enum HubServer {
     ) async throws -> Response {
         var request = request
         let body: [UInt8]
+        let start = ContinuousClock.now
         do {
             body = request.method == .post ? try await Self.body(&request, limit: bodyLimit) : []
         } catch let refusal as HubRefusal {
+            // Too large to read: refused before it authenticates. A push is still one sync line.
             service.metrics.refused(refusal.code, level: .request)
-            service.log(
-                LogLine("refused").with("route", context.endpointPath ?? "unmatched").with("reason", refusal.code)
-                    .description)
+            if context.endpointPath == "/v1/push" {
+                let duration = ContinuousClock.now - start
+                service.metrics.sync("push", outcome: "refused", duration: duration)
+                service.log(
+                    syncLine(
+                        direction: "push", peer: nil, moved: SyncTally.Moved(), bytesIn: 0,
+                        bytesOut: refusal.json.count,
+                        duration: duration, outcome: "refused", reason: refusal.code
+                    ).description)
+            } else {
+                service.log(
+                    LogLine("refused").with("route", context.endpointPath ?? "unmatched").with("reason", refusal.code)
+                        .description)
+            }
             throw refusal
         }
         service.metrics.received(route: context.endpointPath ?? "unmatched", bytes: body.count)
