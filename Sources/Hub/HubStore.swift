@@ -85,19 +85,15 @@ final class HubStore: Sendable {
     ]
 
     /// Makes the hub's tables in a new replica's file and marks the file as a hub's, in one
-    /// transaction: what `tre-hub init` does, and the only place hub tables are created.
+    /// transaction (the hub's first migration): what `tre-hub init` does, and the only place a
+    /// file becomes a hub's.
     static func create(replica: Replica, storage: SQLiteStorage) throws -> HubStore {
-        try storage.writer.write { db in
-            try db.execute(sql: schema)
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)",
-                arguments: [ReplicaRole.setting, ReplicaRole.hub.rawValue])
-        }
+        try migrator.migrate(storage.writer)
         return HubStore(replica: replica, storage: storage)
     }
 
     /// Opens the hub at `path`. A node's replica is refused before anything is written to it;
-    /// a hub made by the first release (its tables, no role marker) gains what it lacks.
+    /// a hub made by an earlier release gains what it lacks (`migrator`).
     static func open(path: String, time: any TimeSource = SystemTimeSource()) throws -> HubStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(
@@ -109,28 +105,17 @@ final class HubStore: Sendable {
     /// Opens the hub in `storage`, a hub's file opened (and unlocked, when protected) by the caller.
     static func open(storage: SQLiteStorage, time: any TimeSource = SystemTimeSource()) throws -> HubStore {
         let replica = try Replica(storage: storage, time: time)
-        try upgrade(storage)
+        try storage.mapping(operation: "migrate hub tables") { try migrator.migrate(storage.writer) }
         return HubStore(replica: replica, storage: storage)
     }
 
-    /// Brings a hub file's tables up to this release, writing only when something is missing.
-    private static func upgrade(_ storage: SQLiteStorage) throws {
-        func missing(_ db: Database) throws -> Bool {
-            let marker = try String.fetchOne(
-                db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [ReplicaRole.setting])
-            if try marker != ReplicaRole.hub.rawValue || !db.tableExists("hub_events") || !db.tableExists("hub_nonces")
-            {
-                return true
-            }
-            for added in addedColumns {
-                guard try db.tableExists(added.table),
-                    try db.columns(in: added.table).contains(where: { $0.name == added.column })
-                else { return true }
-            }
-            return false
-        }
-        guard try storage.writer.read(missing) else { return }
-        try storage.writer.write { db in
+    /// The hub's own tables through GRDB's `DatabaseMigrator`, recorded in `grdb_migrations`
+    /// beside the replica's (identifiers in `SchemaMigrations.hub`). The first brings a hub file
+    /// of any earlier release to release 0.4.0's tables: the first release's lacked the
+    /// revocation columns, the codes' kind, the nonces, the events and the role marker.
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration(SchemaMigrations.hubTables) { db in
             for added in addedColumns {
                 guard try db.tableExists(added.table),
                     try !db.columns(in: added.table).contains(where: { $0.name == added.column })
@@ -142,7 +127,8 @@ final class HubStore: Sendable {
                 sql: "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)",
                 arguments: [ReplicaRole.setting, ReplicaRole.hub.rawValue])
         }
-    }
+        return migrator
+    }()
 
     /// Appends to the hub's record of enrolments and revocations (never values of records).
     func event(_ db: Database, _ event: String, origin: OriginID?, unit: String?, detail: String, at: UInt64)

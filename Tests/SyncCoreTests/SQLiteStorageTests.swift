@@ -218,6 +218,7 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
                     ALTER TABLE parked DROP COLUMN via;
                     DROP TABLE set_aside;
                     DROP TABLE protection;
+                    DROP TABLE grdb_migrations;
                     CREATE INDEX log_record ON log (collection, record);
                     PRAGMA user_version = 1
                     """)
@@ -230,8 +231,14 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         let after = try migrated.storage.read { try $0.history(of: keys[3], before: .max).map(\.sequence) }
         #expect(after == before[3] + [try migrated.counts().lastSequence])
         #expect(next.dot.counter == 2)
-        let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
+        let (version, applied) = try DatabaseQueue(path: path).read {
+            (
+                try Int.fetchOne($0, sql: "PRAGMA user_version"),
+                try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
+            )
+        }
         #expect(version == 4)
+        #expect(applied == [SchemaMigrations.replicaSchema4])
         #expect((migrated.storage as? SQLiteStorage)?.protection == nil)
     }
 

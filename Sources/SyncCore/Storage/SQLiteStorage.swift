@@ -18,6 +18,9 @@ public final class SQLiteStorage: ReplicaStorage {
     /// record, which cost a random page write per change. 3: parked changes keep the peer they
     /// came from, and refused changes are kept in `set_aside`. 4: the `protection` table (empty
     /// for an unprotected replica), so a Tre that cannot open sealed values refuses the file.
+    /// Since 0.5.0 the schema changes run through GRDB's migrator (`SQLiteStorage+Migrations`,
+    /// identifiers in `SchemaMigrations`); `user_version` still follows them, for the releases
+    /// before it, which refuse a file whose `user_version` is above theirs.
     public static let schemaVersion = 4
 
     public let path: String
@@ -248,7 +251,7 @@ public final class SQLiteStorage: ReplicaStorage {
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 let tables = try String.fetchAll(
                     db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 5")
-                if application == 0 && tables.isEmpty { return .new }
+                if application == 0, try tables.isEmpty || onlyEmptyMigrationTable(db, tables: tables) { return .new }
                 guard application == applicationID else {
                     let names = tables.isEmpty ? "" : " (its tables: \(tables.joined(separator: ", ")))"
                     throw StoreError(
@@ -258,7 +261,13 @@ public final class SQLiteStorage: ReplicaStorage {
                 guard version <= schemaVersion else {
                     throw StoreError(
                         .newerFormat, path: path, operation: "open",
-                        detail: "schema version \(version) is newer than this program's \(schemaVersion)")
+                        detail: "schema version \(version) is newer than this program's \(schemaVersion); "
+                            + "install the Tre release that wrote it (or a later one) to open it")
+                }
+                let unknown = try unknownMigrations(db)
+                guard unknown.isEmpty else {
+                    throw StoreError(
+                        .newerFormat, path: path, operation: "open", detail: SchemaMigrations.newerDetail(unknown))
                 }
                 if let expected, let actual = try role(db), actual != expected.rawValue {
                     throw StoreError(
@@ -342,156 +351,6 @@ public final class SQLiteStorage: ReplicaStorage {
             guard stat(file, &status) == 0, status.st_uid == geteuid(), status.st_mode & 0o077 != 0 else { continue }
             _ = chmod(file, status.st_mode & 0o700)
         }
-    }
-
-    /// Creates the schema of a new file (with `protecting`'s row when it is to be protected),
-    /// or brings an older one up to this release.
-    private func migrate(protecting: StoredProtection?) throws {
-        try Self.mapping(path: path, operation: "create schema") {
-            try writer.write { db in
-                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-                if version == 1 { try Self.migrateFrom1(db) }
-                if version == 1 || version == 2 { try Self.migrateFrom2(db) }
-                if (1...3).contains(version) { try Self.migrateFrom3(db) }
-                guard version == 0 else {
-                    if protecting != nil {
-                        // Another process made the replica since `inspect` saw none.
-                        throw StoreError(
-                            .alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
-                    }
-                    return
-                }
-                try db.execute(
-                    sql: """
-                        PRAGMA application_id = \(Self.applicationID);
-                        CREATE TABLE replica (
-                            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-                            origin BLOB NOT NULL,
-                            counter INTEGER NOT NULL,
-                            clock_wall INTEGER NOT NULL,
-                            clock_logical INTEGER NOT NULL,
-                            unit TEXT NOT NULL,
-                            name TEXT NOT NULL
-                        );
-                        CREATE TABLE records (
-                            collection TEXT NOT NULL,
-                            id BLOB NOT NULL,
-                            unit TEXT,
-                            deleted INTEGER NOT NULL,
-                            conflicted INTEGER NOT NULL,
-                            state BLOB NOT NULL,
-                            history BLOB NOT NULL,
-                            PRIMARY KEY (collection, id)
-                        );
-                        CREATE INDEX records_conflicted ON records (collection, id) WHERE conflicted;
-                        CREATE TABLE log (
-                            sequence INTEGER PRIMARY KEY,
-                            origin BLOB NOT NULL,
-                            collection TEXT NOT NULL,
-                            record BLOB NOT NULL,
-                            unit TEXT NOT NULL,
-                            previous_unit TEXT,
-                            via BLOB,
-                            change BLOB NOT NULL
-                        );
-                        CREATE TABLE settings (
-                            name TEXT PRIMARY KEY,
-                            value TEXT NOT NULL
-                        );
-                        CREATE TABLE parked (
-                            origin BLOB NOT NULL,
-                            counter INTEGER NOT NULL,
-                            collection TEXT NOT NULL,
-                            record BLOB NOT NULL,
-                            change BLOB NOT NULL,
-                            via BLOB,
-                            PRIMARY KEY (origin, counter)
-                        ) WITHOUT ROWID;
-                        CREATE INDEX parked_record ON parked (collection, record);
-                        \(Self.setAsideTable)
-                        \(Self.protectionTable)
-                        PRAGMA user_version = \(Self.schemaVersion);
-                        """)
-                if let protecting {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO protection (singleton, method, salt, log2_n, r, p, check_value)
-                            VALUES (1, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            protecting.method.rawValue, Data(protecting.salt), protecting.scrypt?.log2N,
-                            protecting.scrypt?.r, protecting.scrypt?.p, Data(protecting.check),
-                        ])
-                }
-            }
-        }
-    }
-
-    /// Schema 1 indexed the log by record; schema 2 keeps each record's log sequences in its
-    /// row. Fills `history` from the log and drops the index, in one transaction.
-    private static func migrateFrom1(_ db: Database) throws {
-        try db.execute(sql: "ALTER TABLE records ADD COLUMN history BLOB NOT NULL DEFAULT x''")
-        var sequences: [RecordKey: [UInt64]] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT sequence, collection, record FROM log ORDER BY sequence")
-        while let row = try rows.next() {
-            let id: Data = row[2]
-            guard id.count == 16 else { continue }
-            let sequence: Int64 = row[0]
-            sequences[RecordKey(collection: row[1], id: RecordID(UUID128(bytes: id))), default: []].append(
-                UInt64(sequence))
-        }
-        for (key, list) in sequences {
-            try db.execute(
-                sql: "UPDATE records SET history = ? WHERE collection = ? AND id = ?",
-                arguments: [Data(try Access.encodeHistory(list, after: [])), key.collection, Data(key.id.uuid.bytes)])
-        }
-        try db.execute(sql: "DROP INDEX IF EXISTS log_record; PRAGMA user_version = 2")
-    }
-
-    static let setAsideTable = """
-        CREATE TABLE set_aside (
-            origin BLOB NOT NULL,
-            counter INTEGER NOT NULL,
-            collection TEXT NOT NULL,
-            record BLOB NOT NULL,
-            change BLOB NOT NULL,
-            via BLOB,
-            code TEXT NOT NULL,
-            detail TEXT NOT NULL,
-            at INTEGER NOT NULL,
-            PRIMARY KEY (origin, counter)
-        ) WITHOUT ROWID;
-        CREATE INDEX set_aside_record ON set_aside (collection, record);
-        CREATE INDEX set_aside_via ON set_aside (via);
-        """
-
-    /// Schema 3 keeps the sender of a parked change and the changes a gate refused.
-    private static func migrateFrom2(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                ALTER TABLE parked ADD COLUMN via BLOB;
-                \(setAsideTable)
-                PRAGMA user_version = 3;
-                """)
-    }
-
-    /// How a protected replica's key is derived, and a value sealed with it (`StoredProtection`).
-    /// An unprotected replica has the table, empty.
-    static let protectionTable = """
-        CREATE TABLE protection (
-            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-            method TEXT NOT NULL,
-            salt BLOB NOT NULL,
-            log2_n INTEGER,
-            r INTEGER,
-            p INTEGER,
-            check_value BLOB NOT NULL
-        );
-        """
-
-    /// Schema 4 has the `protection` table; a replica made before it is unprotected.
-    private static func migrateFrom3(_ db: Database) throws {
-        try db.execute(sql: "\(protectionTable) PRAGMA user_version = 4;")
     }
 
     static func mapping<T>(path: String, operation: String, _ body: () throws -> T) throws -> T {

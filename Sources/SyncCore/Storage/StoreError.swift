@@ -51,7 +51,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .wrongRole:
             "Point the command at the right file: tre-node takes a node's folder (--dir), tre-hub a hub's database (--db). The file was not changed."
         case .newerFormat:
-            "This replica was written by a newer Tre; upgrade this program. The file was not changed."
+            "This replica was written by a newer Tre: install the release named above (or a later one) and run "
+                + "the command again with it. The file was not changed."
         case .corrupt:
             "Keep the file for inspection; restore the latest backup (`tre-node restore --dir DIR --from BACKUP`, "
                 + "or `tre-hub restore --db PATH --from BACKUP --replace`), or enrol a new replica and sync it from the hub."

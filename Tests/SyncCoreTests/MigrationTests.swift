@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+@testable import SyncCore
+
+/// The replica's schema through GRDB's migrator: what a new file records, how files of the
+/// releases before the migrator (user_version 2–4, no `grdb_migrations`) are brought to it, and
+/// that a file a later release migrated is refused untouched. (Files made by the previous
+/// release's own binaries are opened in NodeTests' UpgradeTests.)
+@Suite struct MigrationTests {
+    static func applied(_ path: String) throws -> [String] {
+        try DatabaseQueue(path: path).read {
+            try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        }
+    }
+
+    /// The tables, indexes and their SQL, and the header's pragmas: what "the same schema" means.
+    static func schema(_ path: String) throws -> [String] {
+        try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT type || ' ' || name || ': ' || ifnull(sql, '') FROM sqlite_master
+                    WHERE name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%' ORDER BY name
+                    """)
+                + [
+                    "application_id \(try Int.fetchOne(db, sql: "PRAGMA application_id") ?? 0)",
+                    "user_version \(try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)",
+                ]
+        }
+    }
+
+    @Test func aNewReplicaRecordsItsMigrations() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        _ = try Replica.initialize(
+            storage: try SQLiteStorage(path: path), origin: testOrigin(1), unit: "01001", time: ManualClock())
+        #expect(try Self.applied(path) == SchemaMigrations.replica)
+        #expect(try Self.schema(path).contains("user_version 4"))
+        #expect(try Self.schema(path).contains("application_id \(SQLiteStorage.applicationID)"))
+    }
+
+    /// A file as the previous release left it (its schema 4, no migrator's table) gains the
+    /// table with its migration recorded, and nothing else: the same tables, the same state.
+    @Test func aSchema4FileOfThePreviousReleaseIsRecordedNotChanged() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        let (target, batch) = try SQLiteStorageTests.scenario(path: path)
+        try target.apply(batch)
+        let hash = try target.stateHash()
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "DROP TABLE grdb_migrations") }
+        try queue.close()
+        let before = try Self.schema(path)
+        let reopened = try Replica(storage: try SQLiteStorage(path: path), time: ManualClock())
+        #expect(try reopened.stateHash() == hash)
+        #expect(try Self.schema(path) == before)
+        #expect(try Self.applied(path) == [SchemaMigrations.replicaSchema4])
+    }
+
+    /// Schema 2 and 3 files (made before the protection table) reach the schema a new file has.
+    @Test(arguments: [2, 3]) func anOlderSchemaReachesTheNewFilesSchema(version: Int) throws {
+        let directory = try TemporaryDirectory()
+        let fresh = directory.path("fresh.sqlite")
+        _ = try SQLiteStorage(path: fresh)
+        let path = directory.path("old.sqlite")
+        let (target, batch) = try SQLiteStorageTests.scenario(path: path)
+        try target.apply(batch)
+        let hash = try target.stateHash()
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "DROP TABLE grdb_migrations; DROP TABLE protection; PRAGMA user_version = 3")
+            if version == 2 {
+                try db.execute(
+                    sql: "DELETE FROM set_aside; DROP TABLE set_aside; ALTER TABLE parked DROP COLUMN via; "
+                        + "PRAGMA user_version = 2")
+            }
+        }
+        try queue.close()
+        let migrated = try Replica(storage: try SQLiteStorage(path: path), time: ManualClock())
+        #expect(try migrated.stateHash() == hash)
+        // ALTER TABLE ADD COLUMN keeps the column last: the SQL text differs, the columns do not.
+        func normalized(_ schema: [String]) -> [String] {
+            schema.map { $0.replacingOccurrences(of: "\\s+", with: " ", options: .regularExpression) }
+        }
+        let columns = { (path: String) in
+            try DatabaseQueue(path: path).read { db in
+                try ["parked", "set_aside", "protection", "records"].map { table in
+                    try db.columns(in: table).map(\.name).sorted()
+                }
+            }
+        }
+        #expect(try columns(path) == columns(fresh))
+        #expect(
+            normalized(try Self.schema(path)).filter { !$0.hasPrefix("table parked") }
+                == normalized(try Self.schema(fresh)).filter { !$0.hasPrefix("table parked") })
+        #expect(try Self.applied(path) == [SchemaMigrations.replicaSchema4])
+    }
+
+    /// A later release's migration in the file: refused before anything is written, saying
+    /// which release to install; the bytes and the folder are as they were.
+    @Test func aMigrationFromALaterReleaseIsRefusedUntouched() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        _ = try SQLiteStorageTests.scenario(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('0.6.0: replica schema 5')")
+        }
+        try queue.close()
+        try SQLiteStorageTests.expectRefusal(path, .newerFormat)
+        do {
+            _ = try SQLiteStorage(path: path)
+        } catch let error as StoreError {
+            #expect(error.detail.contains("\"0.6.0: replica schema 5\""))
+            #expect(error.detail.contains("install Tre 0.6.0 or later"))
+        }
+        #expect(throws: StoreError.self) { _ = try SQLiteStorage.protection(ofReplicaAt: path) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["replica.sqlite"])
+    }
+
+    @Test func theReleaseOfAnIdentifierIsItsPrefix() {
+        #expect(SchemaMigrations.release(of: SchemaMigrations.replicaSchema4) == "0.4.0")
+        #expect(SchemaMigrations.release(of: "0.10.2: hub tables") == "0.10.2")
+        #expect(SchemaMigrations.release(of: "schema 5") == nil)
+        #expect(SchemaMigrations.release(of: "x: y") == nil)
+        // The newest of several, by number (0.10 after 0.9), named in the refusal.
+        let detail = SchemaMigrations.newerDetail(["0.9.0: a", "0.10.0: b"])
+        #expect(detail.contains("install Tre 0.10.0 or later"))
+        #expect(SchemaMigrations.newerDetail(["later"]).contains("install the Tre release that wrote it"))
+    }
+
+    /// GRDB makes its table before the first migration's transaction: a new file whose first
+    /// migration failed holds that table alone, and is still a new file, not a foreign one.
+    @Test func aNewFileWhoseFirstMigrationFailedIsStillNew() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)") }
+        try queue.close()
+        let replica = try Replica.initialize(
+            storage: try SQLiteStorage(path: path), origin: testOrigin(3), unit: "01001", time: ManualClock())
+        #expect(try replica.counts().records == 0)
+        #expect(try Self.applied(path) == SchemaMigrations.replica)
+    }
+}
