@@ -119,7 +119,7 @@ struct UpstreamSyncService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let syncer = try hub.syncer(to: upstream, maximumFutureMillis: maximumFutureMillis)
@@ -128,7 +128,9 @@ struct UpstreamSyncService: Service {
                 } catch {
                     logger.warning("upstream sync failed: \(error)")
                 }
-                try await Task.sleep(for: every)
+                // A graceful shutdown cancels the wait: the loop ends and the service returns
+                // (a thrown CancellationError made `serve` exit 1 on systemd's stop).
+                try? await Task.sleep(for: every)
             }
         }
     }
