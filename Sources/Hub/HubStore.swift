@@ -199,6 +199,14 @@ final class HubStore: Sendable {
         }
     }
 
+    /// Every unit, by code.
+    func units() throws -> [Unit] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT code, name, level, parent_code FROM hub_units ORDER BY code")
+                .map { Unit(code: $0[0], name: $0[1], level: $0[2], parentCode: $0[3]) }
+        }
+    }
+
     func unitCount() throws -> Int {
         try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hub_units") ?? 0 }
     }

@@ -175,6 +175,39 @@ import Testing
         #expect(running.process.isRunning)
     }
 
+    /// A district hub serving with `--upstream-every` (its periodic sync between two rounds)
+    /// stops on SIGTERM with exit 0, as systemd expects: the wait for the next round ended with
+    /// an error (exit 1, "CancellationError()") found by running the README's round trip.
+    @Test func aDistrictSyncingUpstreamPeriodicallyExitsZeroOnSIGTERM() throws {
+        let directory = try TemporaryDirectory()
+        let provinceDB = directory.path("province.sqlite")
+        let units = directory.path("units.csv")
+        try "code,name,level,parent_code\n40,Tỉnh Nghệ An,province,\n415,Kỳ Sơn,district,40\n".write(
+            toFile: units, atomically: true, encoding: .utf8)
+        try Executables.hub("init", "--db", provinceDB, "--unit", "40", "--name", "Nghệ An").ok()
+        try Executables.hub("units", "import", "--db", provinceDB, units).ok()
+        let province = try HubProcess(database: provinceDB, logFile: directory.path("province.log"))
+        defer { province.stop() }
+        let code = try Executables.hub("enroll", "--db", provinceDB, "--unit", "415", "--kind", "hub").ok().line
+        let districtDB = directory.path("district.sqlite")
+        try Executables.hub(
+            "init", "--db", districtDB, "--name", "Kỳ Sơn", "--upstream", province.url, "--enrolment", code
+        ).ok()
+        let log = directory.path("district.log")
+        let district = try HubProcess(database: districtDB, logFile: log, extra: ["--upstream-every", "1h"])
+        // Stopped after its first upstream round, while it waits for the next.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline,
+            !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("upstream sync: pushed")
+        {
+            usleep(100_000)
+        }
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("upstream sync: pushed"))
+        let status = district.stop()
+        let said = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(status == 0, "exited \(status): \(said)")
+    }
+
     /// systemd stops the hub with SIGTERM, perhaps in the middle of a node's push: the hub
     /// answers what it is applying (or, killed, rolls it back), exits 0, and a push is found
     /// applied whole or not at all; the next night's sync completes it.

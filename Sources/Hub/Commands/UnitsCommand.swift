@@ -4,11 +4,59 @@ import ReplicaCommands
 import SyncCore
 
 /// `units import FILE.csv`: the administrative units the hub serves, so it knows which
-/// communes are under it. The hierarchy is data: any depth, with or without districts.
+/// communes are under it. The hierarchy is data: any depth, with or without districts; a
+/// later import updates the units it names (name, level, parent: a commune re-parented under a
+/// district an office adds) and adds the new ones. `units list` shows them.
 struct UnitsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "units", abstract: "Manage the administrative units this hub serves.",
-        subcommands: [Import.self])
+        subcommands: [Import.self, List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the units this hub knows: code, name, level, parent; --under CODE for one unit's tree.")
+
+        @OptionGroup var location: HubDatabase
+        @OptionGroup var output: OutputOptions
+
+        @Option(help: "Only this unit and the units below it (default: every unit).")
+        var under: String?
+
+        @Option(help: "Only units of this level (province, district, commune…).")
+        var level: String?
+
+        func run() throws {
+            try reporting(json: output.json) {
+                let hub = try location.openHub()
+                var units = try hub.units()
+                if let under {
+                    guard try hub.unit(under) != nil else {
+                        throw CommandFailure(
+                            code: "unknown_unit", message: "unit \(under) is not among this hub's units",
+                            hint: "`tre-hub units list` shows them; import them with `tre-hub units import FILE.csv`.")
+                    }
+                    let tree = try hub.subtree(of: under)
+                    units = units.filter { tree.contains($0.code) }
+                }
+                if let level { units = units.filter { $0.level == level } }
+                if output.json {
+                    printJSON(
+                        units.map {
+                            ["code": $0.code, "name": $0.name, "level": $0.level, "parent_code": $0.parentCode ?? ""]
+                        })
+                } else {
+                    for unit in units {
+                        print(
+                            [unit.code, unit.level, unit.name, unit.parentCode.map { "(in \($0))" } ?? ""].joined(
+                                separator: "  "))
+                    }
+                    var levels: [String: Int] = [:]
+                    for unit in units { levels[unit.level, default: 0] += 1 }
+                    print(levels.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+                }
+            }
+        }
+    }
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
