@@ -198,11 +198,11 @@ import Testing
         // Stopped after its first upstream round, while it waits for the next.
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline,
-            !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("upstream sync: pushed")
+            !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("event=sync dir=upstream")
         {
             usleep(100_000)
         }
-        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("upstream sync: pushed"))
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("event=sync dir=upstream"))
         let status = district.stop()
         let said = try String(contentsOfFile: log, encoding: .utf8)
         #expect(status == 0, "exited \(status): \(said)")
