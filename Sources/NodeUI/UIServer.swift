@@ -41,12 +41,13 @@ public enum UIServer {
         return router
     }
 
-    /// `run` with a logger of its own, at `notice` (tests serve the page in process so).
+    /// `run` with a logger of its own that says only what is critical (tests serve the page in
+    /// process so, and stop it by cancelling, which the server logs as an error).
     public static func run(
         app: UIApp, host: String, port: Int, started: @escaping @Sendable (Int) -> Void
     ) async throws {
         var logger = Logger(label: "tre-node-ui")
-        logger.logLevel = .notice
+        logger.logLevel = .critical
         try await run(app: app, host: host, port: port, logger: logger, started: started)
     }
 

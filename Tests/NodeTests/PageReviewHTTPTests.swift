@@ -58,7 +58,7 @@ extension PageReviewTests {
         let forged = ["Origin": server.origin]
         var statuses: [Int] = []
         for attempt in 0..<20 {
-            let answer = try server.send(
+            let answer = try await server.send(
                 "POST", "/unlock", form: ["worker": "x\(attempt)", "passphrase": "guess \(attempt)"], headers: forged)
             statuses.append(answer.status)
             #expect(answer.headers["set-cookie"] == nil)
@@ -73,21 +73,22 @@ extension PageReviewTests {
         // Only the 5 tries before the wait ran the passphrase through scrypt.
         #expect(tries.all.count == 5)
         // Even the right passphrase waits; in English too.
-        var right = try server.send(
+        var right = try await server.send(
             "POST", "/unlock", form: ["worker": "Lò Văn Sáng", "passphrase": "đúng mật khẩu", "lang": "en"],
             headers: forged)
         #expect(right.status == 429 && right.text.contains("try again in 30 seconds"))
         clock.advance(29)
         #expect(
-            try server.send("POST", "/unlock", form: ["worker": "x", "passphrase": "y"], headers: forged).status == 429)
+            try await server.send("POST", "/unlock", form: ["worker": "x", "passphrase": "y"], headers: forged).status
+                == 429)
         // Each wrong try after a wait doubles it, up to 15 minutes: 60, 120, 240, 480, 900, 900.
         var waits: [Int] = []
         for attempt in 0..<6 {
             clock.advance(Double(waits.last ?? 30) + 1)
-            let wrong = try server.send(
+            let wrong = try await server.send(
                 "POST", "/unlock", form: ["worker": "x", "passphrase": "again \(attempt)"], headers: forged)
             #expect(wrong.status == 403)
-            let waiting = try server.send(
+            let waiting = try await server.send(
                 "POST", "/unlock", form: ["worker": "x", "passphrase": "again"], headers: forged)
             waits.append(Int(waiting.headers["retry-after"] ?? "") ?? -1)
         }
@@ -95,13 +96,15 @@ extension PageReviewTests {
         // Never locked out for good: after the wait, the right passphrase opens, and the count
         // starts again (one wrong try no longer waits).
         clock.advance(901)
-        right = try server.send(
+        right = try await server.send(
             "POST", "/unlock", form: ["worker": "Lò Văn Sáng", "passphrase": "đúng mật khẩu"], headers: forged)
         #expect(right.status == 303)
-        let wrong = try server.send("POST", "/unlock", form: ["worker": "x", "passphrase": "typo"], headers: forged)
+        let wrong = try await server.send(
+            "POST", "/unlock", form: ["worker": "x", "passphrase": "typo"], headers: forged)
         #expect(wrong.status == 403 && !wrong.text.contains("thử lại sau"))
         #expect(
-            try server.send("POST", "/unlock", form: ["worker": "x", "passphrase": "typo"], headers: forged).status
+            try await server.send("POST", "/unlock", form: ["worker": "x", "passphrase": "typo"], headers: forged)
+                .status
                 == 403)
     }
 
@@ -120,16 +123,16 @@ extension PageReviewTests {
             ])
         let server = try await PageServer.start(world.app)
         defer { Task { await server.stop() } }
-        let worker = try server.unlock()
+        let worker = try await server.unlock()
         #expect(worker.base.count == "/s/".count + 32)
         // The worker's browser: cookie and key.
-        let own = try server.send("GET", worker.base + "/search", cookie: worker.cookie)
+        let own = try await server.send("GET", worker.base + "/search", cookie: worker.cookie)
         #expect(own.status == 200 && own.text.contains("Lò Văn Sáng"))
         // The other port's program: the cookie, whatever headers it likes, and no key.
         let forged = ["Origin": server.origin, "Sec-Fetch-Site": "same-origin"]
         let guessedKey = "/s/" + String(repeating: "0", count: 32)
         for path in ["/", "/search", "/registry", guessedKey + "/", guessedKey + "/registry", "/s//registry"] {
-            let answer = try server.send("GET", path, cookie: worker.cookie, headers: forged)
+            let answer = try await server.send("GET", path, cookie: worker.cookie, headers: forged)
             #expect(answer.status == 200 || answer.status == 303, "\(path)")
             #expect(!answer.text.contains("Lò Văn Sáng") && !answer.text.contains("Bản Mòn"), "\(path)")
             #expect(answer.text.firstMatch(of: /name="csrf"/) == nil, "\(path)")
@@ -138,13 +141,13 @@ extension PageReviewTests {
         // Its forms change nothing, even with the worker's own form token (which it cannot read).
         let before = world.syncs.all.count
         for path in ["/sync", guessedKey + "/sync"] {
-            let answer = try server.send(
+            let answer = try await server.send(
                 "POST", path, cookie: worker.cookie, form: ["csrf": worker.csrf], headers: forged)
             #expect(answer.status == 303 && answer.location == "/", "\(path) \(answer.status)")
         }
         #expect(world.syncs.all.count == before)
         // The worker's own form works.
-        let synced = try server.send(
+        let synced = try await server.send(
             "POST", worker.base + "/sync", cookie: worker.cookie, form: ["csrf": worker.csrf], headers: forged)
         #expect(synced.status == 303 && synced.location == worker.base + "/")
         #expect(world.syncs.all.count == before + 1)
@@ -158,18 +161,18 @@ extension PageReviewTests {
         let world = try Page.world()
         let server = try await PageServer.start(world.app)
         defer { Task { await server.stop() } }
-        let worker = try server.unlock()
+        let worker = try await server.unlock()
         var served: [Int] = []
         for site in ["same-site", "cross-site", "same-site", "cross-site"] {
             world.clock.advance(4 * 60)
             for mode in ["no-cors", "cors"] {
-                let answer = try server.send(
+                let answer = try await server.send(
                     "GET", worker.base + "/", cookie: worker.cookie,
                     headers: ["Sec-Fetch-Site": site, "Sec-Fetch-Mode": mode, "Sec-Fetch-Dest": "image"])
                 served.append(answer.status)
                 #expect(!answer.text.contains("Lò Văn Sáng"))
             }
-            let followed = try server.send(
+            let followed = try await server.send(
                 "GET", worker.base + "/registry", cookie: worker.cookie,
                 headers: ["Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"])
             #expect(followed.status == 303 && followed.location == "/")
@@ -178,17 +181,18 @@ extension PageReviewTests {
         #expect(served.allSatisfy { $0 == 403 })
         // 16 minutes since the worker's own last request: the session has ended.
         world.clock.advance(1)
-        let own = try server.send(
+        let own = try await server.send(
             "GET", worker.base + "/", cookie: worker.cookie, headers: ["Sec-Fetch-Site": "same-origin"])
         #expect(own.status == 200 && own.text.contains("Phiên làm việc đã hết"))
         // A request typed in the address bar (`none`) or from the page itself is the worker's own.
-        let again = try server.unlock()
+        let again = try await server.unlock()
         world.clock.advance(14 * 60)
         #expect(
-            try server.send("GET", again.base + "/", cookie: again.cookie, headers: ["Sec-Fetch-Site": "none"]).status
+            try await server.send("GET", again.base + "/", cookie: again.cookie, headers: ["Sec-Fetch-Site": "none"])
+                .status
                 == 200)
         world.clock.advance(14 * 60)
-        #expect(try server.send("GET", again.base + "/registry", cookie: again.cookie).status == 200)
+        #expect(try await server.send("GET", again.base + "/registry", cookie: again.cookie).status == 200)
     }
 
     /// "Khóa" (Lock) locks the node: every session ends (another browser's, a copied cookie's),
@@ -198,22 +202,22 @@ extension PageReviewTests {
         let clock = Page.Clock()
         let server = try await PageServer.start(Self.seenApp(seen, clock: clock))
         defer { Task { await server.stop() } }
-        let first = try server.unlock()
-        let second = try server.unlock(as: "Giàng A Pao")
+        let first = try await server.unlock()
+        let second = try await server.unlock(as: "Giàng A Pao")
         #expect(server.app.openSessions == 2 && seen.replica != nil)
-        #expect(try server.send("GET", second.base + "/search", cookie: second.cookie).status == 200)
-        let locked = try server.send(
+        #expect(try await server.send("GET", second.base + "/search", cookie: second.cookie).status == 200)
+        let locked = try await server.send(
             "POST", first.base + "/logout", cookie: first.cookie, form: ["csrf": first.csrf],
             headers: ["Origin": server.origin])
         #expect(locked.status == 303 && locked.location == "/")
         #expect(locked.headers["set-cookie"]?.hasPrefix("\(server.cookieName)=;") == true)
         #expect(server.app.openSessions == 0)
         #expect(seen.replica == nil)
-        let other = try server.send("GET", second.base + "/search", cookie: second.cookie)
+        let other = try await server.send("GET", second.base + "/search", cookie: second.cookie)
         #expect(other.status == 303 && other.location == "/")
-        let home = try server.send("GET", second.base + "/", cookie: second.cookie)
+        let home = try await server.send("GET", second.base + "/", cookie: second.cookie)
         #expect(home.text.contains("Phiên làm việc đã hết") && !home.text.contains("Giàng A Pao"))
-        let form = try server.send(
+        let form = try await server.send(
             "POST", second.base + "/sync", cookie: second.cookie, form: ["csrf": second.csrf],
             headers: ["Origin": server.origin])
         #expect(form.status == 303 && form.location == "/")
@@ -227,11 +231,11 @@ extension PageReviewTests {
         let clock = Page.Clock()
         let server = try await PageServer.start(Self.seenApp(seen, clock: clock, sweepInterval: 0.05))
         defer { Task { await server.stop() } }
-        let worker = try server.unlock()
+        let worker = try await server.unlock()
         clock.advance(14 * 60)
         try await Task.sleep(for: .milliseconds(400))
         #expect(seen.replica != nil && server.app.openSessions == 1)
-        #expect(try server.send("GET", worker.base + "/", cookie: worker.cookie).status == 200)
+        #expect(try await server.send("GET", worker.base + "/", cookie: worker.cookie).status == 200)
         clock.advance(15 * 60 + 1)
         // No request from here on: only the timer can end it.
         let deadline = Date().addingTimeInterval(10)

@@ -44,10 +44,23 @@ final class PageServer: @unchecked Sendable {
         var location: String? { headers["location"] }
     }
 
-    /// A request as a program sends it: `Host` this server unless given, a form as the body.
+    /// A request as a program sends it: `Host` this server unless given, a form as the body. The
+    /// blocking socket runs on a thread of its own: the page answers on the cooperative pool,
+    /// which a blocked test must not hold (2 cores: 2 threads).
     func send(
         _ method: String, _ path: String, cookie: String? = nil, form: [String: String]? = nil,
         headers: [String: String] = [:]
+    ) async throws -> Answer {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result { try self.sendBlocking(method, path, cookie: cookie, form: form, headers: headers) })
+            }
+        }
+    }
+
+    private func sendBlocking(
+        _ method: String, _ path: String, cookie: String?, form: [String: String]?, headers: [String: String]
     ) throws -> Answer {
         var all = headers
         if let cookie { all["Cookie"] = "\(cookieName)=\(cookie)" }
@@ -74,15 +87,15 @@ final class PageServer: @unchecked Sendable {
     }
 
     /// Unlocks as the worker's browser would (its own origin), and reads the home page.
-    func unlock(as worker: String = "Lò Văn Sáng", passphrase: String = "đúng mật khẩu") throws -> Worker {
-        let answer = try send(
+    func unlock(as worker: String = "Lò Văn Sáng", passphrase: String = "đúng mật khẩu") async throws -> Worker {
+        let answer = try await send(
             "POST", "/unlock", form: ["worker": worker, "passphrase": passphrase],
             headers: ["Origin": origin, "Sec-Fetch-Site": "same-origin"])
         guard answer.status == 303, let setCookie = answer.headers["set-cookie"], let location = answer.location
         else { throw HarnessError("unlock answered \(answer.status): \(answer.text)") }
         let cookie = String(setCookie.split(separator: ";")[0].dropFirst(cookieName.count + 1))
         let base = String(location.dropLast())  // "/s/KEY/"
-        let home = try send("GET", base + "/", cookie: cookie, headers: ["Sec-Fetch-Site": "same-origin"])
+        let home = try await send("GET", base + "/", cookie: cookie, headers: ["Sec-Fetch-Site": "same-origin"])
         guard let csrf = home.text.firstMatch(of: /name="csrf" value="([0-9a-f]{64})"/)?.1 else {
             throw HarnessError("no form token on the home page: \(home.status)")
         }
