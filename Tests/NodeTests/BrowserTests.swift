@@ -99,6 +99,24 @@ import Testing
         // The sync state in words: sent to the district, nothing waiting.
         #expect(try browser.text("#sync-summary").hasPrefix("Mọi thay đổi đã gửi lên huyện (lần gần nhất lúc "))
 
+        // Another user's server on another port of 127.0.0.1 gets the session cookie as soon as the
+        // browser opens its page (cookies are not kept apart by port); replayed, it opens nothing.
+        let catcher = try CookieCatcher()
+        defer { catcher.stop() }
+        try browser.go("http://127.0.0.1:\(catcher.port)/")
+        let stolen = catcher.headers()["cookie"] ?? ""
+        #expect(stolen.contains("tre_session_\(ui.port)="), "\(stolen)")
+        #expect(!stolen.contains(String(site.split(separator: "/").last ?? "-")))
+        let replayed = ["Cookie": stolen, "Origin": "http://127.0.0.1:\(ui.port)", "Sec-Fetch-Site": "same-origin"]
+        for path in ["/", "/search", "/registry", "/conflicts"] {
+            let replay = try HTTP.send("GET", port: ui.port, path: path, headers: replayed)
+            let text = String(decoding: replay.body, as: UTF8.self)
+            #expect(
+                !text.contains("Lò Văn Sáng") && !text.contains("Đặng") && !text.contains("name=\"csrf\""), "\(path)")
+        }
+        try browser.go(site + "/")
+        #expect(try browser.title(becoming: "Việc hôm nay — Tre") == "Việc hôm nay — Tre")
+
         // Keyboard: the first Tab reaches the skip link, visibly focused.
         let focused = try browser.tab()
         #expect(focused.contains("Tới nội dung"), "\(focused)")
