@@ -229,6 +229,29 @@ import Testing
         try browser.go(site + "/cases/" + (try caseID(browser: browser, site: site, child: child)))
         try shot("12-phone-case")
 
+        // Someone guessing the passphrase at the unlock page: after 5 wrong tries the page says
+        // when to try again (the open session is not touched).
+        try browser.go(ui.url + "/")
+        for attempt in 0..<6 {
+            try browser.type("#f-worker", "Người lạ")
+            try browser.type("#f-passphrase", "đoán \(attempt)")
+            _ = try browser.script("document.body.dataset.before='1'")
+            try browser.click("main form[action='/unlock'] button[type=submit]")
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let loaded =
+                    try? browser.script(
+                        "return !!document.body && !document.body.dataset.before && document.readyState=='complete'")
+                if loaded as? Bool == true { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        let waiting = try browser.text("p.error", containing: "thử lại sau")
+        #expect(waiting.hasPrefix("Đã nhập sai mật khẩu 5 lần.") && waiting.contains("(lúc "), "\(waiting)")
+        try shot("19-phone-unlock-waiting")
+        try browser.go(site + "/")
+        #expect(try browser.title(becoming: "Today's tasks — Tre") == "Today's tasks — Tre")
+
         // What the page refuses: a form from another origin, a request naming another host.
         let forged = try HTTP.send("POST", port: ui.port, path: "/sync", headers: ["Origin": "http://evil.example"])
         #expect(forged.status == 403)
