@@ -67,9 +67,9 @@ enum Assets {
         @media (max-width:40rem){body{font-size:17px}header{padding:.5rem}.who{margin-left:0}dl.fields{grid-template-columns:1fr}table{font-size:.9rem}main{padding:.75rem}}
         """
 
-    /// Confirms a step a chairman takes or a sync, disables a submitted form's button (no double
-    /// submission on a slow laptop).
+    /// Disables a submitted form's button (no double submission on a slow laptop), and while a
+    /// sync runs says so beside its button.
     static let js = """
-        document.addEventListener('submit',function(e){var b=e.target.querySelector('button[type=submit]');if(b){setTimeout(function(){b.disabled=true},0)}});
+        document.addEventListener('submit',function(e){var b=e.target.querySelector('button[type=submit]');if(b){setTimeout(function(){b.disabled=true},0)}var p=e.target.querySelector('#sync-progress');if(p&&b){p.textContent=b.getAttribute('data-busy')}});
         """
 }

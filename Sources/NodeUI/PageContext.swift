@@ -21,10 +21,12 @@ struct PageContext {
         switch "\(method) /\(template)" {
         case "GET /": return try home()
         case "POST /logout":
-            app.sessions.close(session.token)
+            // Every session ends and the replica is let go: the node is locked, not one browser.
+            app.sessions.closeAll()
+            app.log("lock: every session ended")
             var response = UIResponse.redirect("/")
             response.headers.append(
-                ("Set-Cookie", "\(UIApp.sessionCookie)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"))
+                ("Set-Cookie", "\(app.sessionCookie)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"))
             return response
         case "POST /lang":
             let language = request.field("lang").flatMap(Language.init(rawValue:)) ?? .vi

@@ -188,7 +188,9 @@ extension PageContext {
         for action in CaseWorkflow.possibleActions(from: facts.state, facts: facts)
         where action != .endPlacement || facts.placementRunning {
             let failure = failed?.action == action ? failed : nil
-            body += actionForm(id, action, values: failure?.form ?? [:], error: failure?.error)
+            let draft = Self.draftedActions.contains(action) ? loadDraft(Self.stepDraftKey(action, id)) : nil
+            body += actionForm(
+                id, action, values: failure?.form ?? draft ?? [:], error: failure?.error, drafted: draft != nil)
         }
         let events = try store.filed("case_events", underCase: id)
         body += "<h2>\(HTML.escape(w("Lịch sử", "History")))</h2>"
@@ -207,8 +209,16 @@ extension PageContext {
             layout(title: Localized(vi: "Hồ sơ vụ việc", en: "Case"), body: body), status: failed == nil ? 200 : 422)
     }
 
+    /// The steps whose forms are long enough to be kept as a draft until taken: the support plan,
+    /// the reassessment (Mẫu 06) and the closure's proposal.
+    static let draftedActions: Set<CaseAction> = [.draftPlan, .reassess, .proposeClosure]
+
+    static func stepDraftKey(_ action: CaseAction, _ id: RecordID) -> String { "step.\(action.rawValue).\(id)" }
+
     /// One step's form: the inputs the workflow requires for it, and what it files.
-    func actionForm(_ id: RecordID, _ action: CaseAction, values: [String: [String]], error: String?) -> String {
+    func actionForm(
+        _ id: RecordID, _ action: CaseAction, values: [String: [String]], error: String?, drafted: Bool = false
+    ) -> String {
         let w = words
         let rule = CaseWorkflow.rule(for: action)
         func value(_ name: String) -> String { values[name]?.first ?? "" }
@@ -217,6 +227,10 @@ extension PageContext {
         }
         var inner = "<input type=\"hidden\" name=\"action\" value=\"\(action.rawValue)\">"
         if let error { inner += "<p class=\"error\" role=\"alert\">\(HTML.escape(error))</p>" }
+        if drafted {
+            inner +=
+                "<p class=\"flash draft\">\(HTML.escape(w("Đang mở bản nháp đã lưu; bản nháp được giữ đến khi ghi bước này.", "The saved draft is open; it is kept until this step is recorded.")))</p>"
+        }
         for input in rule.requires + rule.accepts {
             let name = input.rawValue
             let label = input.label.text(language)
@@ -271,8 +285,12 @@ extension PageContext {
         let role = rule.role == .chairman ? " (\(rule.role.label.text(language)))" : ""
         inner +=
             "<button type=\"submit\" id=\"act-\(action.rawValue)\">\(HTML.escape(action.label.text(language) + role))</button>"
+        if Self.draftedActions.contains(action) {
+            inner +=
+                " <button type=\"submit\" name=\"do\" value=\"draft\" class=\"secondary\" id=\"draft-\(action.rawValue)\">\(HTML.escape(w("Lưu nháp", "Save draft")))</button>"
+        }
         return
-            "<details class=\"step\"\(error != nil ? " open" : "")><summary>\(HTML.escape(action.label.text(language) + role))</summary>"
+            "<details class=\"step\"\(error != nil || drafted ? " open" : "")><summary>\(HTML.escape(action.label.text(language) + role))</summary>"
             + HTML.form(action: "/cases/\(id)/act", csrf: session.csrf, inner) + "</details>"
     }
 
@@ -282,6 +300,13 @@ extension PageContext {
         let w = words
         var form = request.form
         form["csrf"] = nil
+        form["do"] = nil
+        if request.field("do") == "draft", Self.draftedActions.contains(action) {
+            saveDraft(Self.stepDraftKey(action, id), form)
+            audit("draft.\(action.rawValue)", id)
+            app.sessions.update(session.token) { $0.flash = w("Đã lưu nháp.", "Draft saved.") }
+            return .redirect("/cases/\(id)")
+        }
         func fail(_ message: String) throws -> UIResponse { try casePage(id, failed: (action, form, message)) }
         guard let at = Input.moment(request.field("at") ?? "now", now: store.now()),
             at <= store.now().addingTimeInterval(300)
@@ -336,6 +361,9 @@ extension PageContext {
                 }
             }
             for step in steps { audit("case.\(step.rawValue)", id) }
+            if Self.draftedActions.contains(action) {
+                try? store.replica.setSetting(Self.draftSetting(Self.stepDraftKey(action, id), session.worker), nil)
+            }
             app.sessions.update(session.token) {
                 $0.flash = action.label.text(language) + " — " + w("đã ghi.", "recorded.")
             }

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import ReplicaCommands
+import SyncClient
 import SyncCore
 
 extension PageContext {
@@ -11,7 +12,11 @@ extension PageContext {
         let conflicts = try store.replica.conflicts()
         var body = error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? ""
         if conflicts.isEmpty { body += "<p>\(HTML.escape(w("Không có xung đột nào.", "No open conflict.")))</p>" }
-        let own = store.replica.origin
+        let makers = try Makers(store: store)
+        if !conflicts.isEmpty {
+            body +=
+                "<p><small>\(HTML.escape(w("“Ai”: nhật ký thay đổi ghi máy đã ghi mỗi giá trị, không ghi người; tên người lấy từ nhật ký của trang này (hoặc người làm việc đã cấu hình trên máy này) khi có.", "“Who”: the change log keeps the node that wrote each value, not the person; the person's name comes from this page's own trail (or the worker configured on this node) where there is one.")))</small></p>"
+        }
         for record in conflicts {
             let collection = store.definition.collection(record.key.collection)
             let link =
@@ -30,10 +35,7 @@ extension PageContext {
                     """
                 for (index, entry) in conflict.entries.enumerated() {
                     let shown = Display.value(entry.value, as: field?.type, language)
-                    let who =
-                        entry.dot.origin == own
-                        ? w("máy này", "this node")
-                        : w("máy", "node") + " " + String(entry.dot.origin.description.prefix(8))
+                    let who = makers.who(entry, record: record.key.id, w)
                     let when = Instant.display(Date(timeIntervalSince1970: Double(entry.stamp.wallMillis) / 1000))
                     inner += """
                         <label class="side"><input type="radio" name="choice" value="\(index)"\(index == 0 ? " required" : "")>
@@ -51,6 +53,59 @@ extension PageContext {
             }
         }
         return .html(layout(title: Localized(vi: "Xung đột", en: "Conflicts"), body: body, current: "/conflicts"))
+    }
+
+    /// Who wrote a value of a conflict, as far as this node can honestly say. The change log
+    /// keeps the node (origin) of each change, not the person: a value this node wrote is put
+    /// to the worker whose page step on that record the audit trail has at that moment (within
+    /// a few seconds), else to the worker configured on this node (`tre-node config set
+    /// worker`), said as such; a value from elsewhere is the district's when its origin is the
+    /// hub's, else another node's, named by its origin.
+    struct Makers {
+        let own: OriginID
+        let ownName: String
+        let hubOrigin: OriginID?
+        let hubUnit: String?
+        let configured: String?
+        /// The audit trail's lines: when, who, which record.
+        let steps: [(at: Date, worker: String, record: String)]
+
+        init(store: DomainStore) throws {
+            let replica = store.replica
+            own = replica.origin
+            let meta = try replica.meta()
+            ownName = meta.name.isEmpty ? meta.unit : meta.name
+            let upstream = try Upstream.load(from: replica)
+            hubOrigin = upstream?.hubOrigin
+            hubUnit = upstream?.hubUnit
+            configured = (try replica.setting("config.worker")).flatMap { $0.isEmpty ? nil : $0 }
+            steps = ((try replica.setting(PageContext.auditSetting)) ?? "").split(separator: "\n").compactMap { line in
+                let parts = line.split(separator: " ")
+                guard parts.count >= 4, let at = Instant.parse(String(parts[0])) else { return nil }
+                return (at, parts[1..<(parts.count - 2)].joined(separator: " "), String(parts[parts.count - 1]))
+            }
+        }
+
+        func who(_ entry: FieldEntry, record: RecordID, _ w: Words) -> String {
+            let at = Date(timeIntervalSince1970: Double(entry.stamp.wallMillis) / 1000)
+            if entry.dot.origin == own {
+                let id = record.description
+                if let step = steps.last(where: { $0.record == id && abs($0.at.timeIntervalSince(at)) < 5 }) {
+                    return step.worker + " — " + w("máy này", "this node") + " (\(ownName))"
+                }
+                if let configured {
+                    return configured + " " + w("(người làm việc đã cấu hình)", "(the worker configured)") + " — "
+                        + w("máy này", "this node") + " (\(ownName))"
+                }
+                return w("máy này", "this node") + " (\(ownName)); " + w("không ghi tên người", "no person recorded")
+            }
+            if entry.dot.origin == hubOrigin {
+                return w("Huyện", "The district") + " (\(hubUnit ?? "")); "
+                    + w("không ghi tên người", "no person recorded")
+            }
+            return w("máy khác", "another node") + " " + String(entry.dot.origin.description.prefix(8)) + "; "
+                + w("không ghi tên người", "no person recorded")
+        }
     }
 
     /// Keeps the chosen (or typed) value: an ordinary edit that has seen every value, checked

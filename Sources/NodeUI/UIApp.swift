@@ -11,15 +11,19 @@ public struct UIConfiguration: Sendable {
     public var idleTimeout: TimeInterval
     /// A session ends this long after it was opened, used or not.
     public var absoluteTimeout: TimeInterval
+    /// How often a timer ends the sessions idle or past their limit (and lets the replica go
+    /// when none is left), whether or not a request comes.
+    public var sweepInterval: TimeInterval
 
     public init(
         host: String = "127.0.0.1", port: Int = 8_765, idleTimeout: TimeInterval = 900,
-        absoluteTimeout: TimeInterval = 8 * 3600
+        absoluteTimeout: TimeInterval = 8 * 3600, sweepInterval: TimeInterval = 15
     ) {
         self.host = host
         self.port = port
         self.idleTimeout = idleTimeout
         self.absoluteTimeout = absoluteTimeout
+        self.sweepInterval = sweepInterval
     }
 }
 
@@ -59,6 +63,8 @@ public final class UIApp: Sendable {
     let unlockQueue = DispatchQueue(label: "tre.ui.unlock")
     /// Held while the audit trail is read and written back.
     let auditLock = NSLock()
+    /// Wrong passphrases for this node, whichever session or address sent them.
+    let throttle = UnlockThrottle()
     /// With the key file given on the command line the page asks no secret, so any program of
     /// the machine could unlock it with a name: the unlock form then needs this code, which
     /// `tre-node ui` prints in the address it shows (as a notebook server does) — only who
@@ -72,7 +78,8 @@ public final class UIApp: Sendable {
         self.configuration = configuration
         self.backend = backend
         self.sessions = SessionBook(
-            idleTimeout: configuration.idleTimeout, absoluteTimeout: configuration.absoluteTimeout, now: now)
+            idleTimeout: configuration.idleTimeout, absoluteTimeout: configuration.absoluteTimeout,
+            sweepInterval: configuration.sweepInterval, now: now)
         self.log = log
         self.authorityBox = AuthorityBox("\(configuration.host):\(configuration.port)")
         var generator = SystemRandomNumberGenerator()
@@ -97,10 +104,19 @@ public final class UIApp: Sendable {
 
     public var authority: String { authorityBox.get() }
 
-    static let sessionCookie = "tre_session"
+    /// The session cookie's name carries the port, so the pages of two nodes on two ports do
+    /// not overwrite each other's (cookies themselves are sent to every port).
+    var sessionCookie: String { "tre_session_" + (authority.split(separator: ":").last.map(String.init) ?? "") }
+
+    /// How many sessions are open now.
+    public var openSessions: Int { sessions.openCount }
 
     public func handle(_ request: UIRequest) async -> UIResponse {
-        var response = await route(request)
+        // `/s/KEY/rest`: the session's key, and the page's own path (what is routed and logged).
+        let (pathKey, inner) = Self.splitSessionPath(request.path)
+        var request = request
+        request.path = inner
+        var response = await route(request, pathKey: pathKey)
         response.headers += [
             ("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
             ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY"),
@@ -118,7 +134,45 @@ public final class UIApp: Sendable {
             }.joined(separator: "/")
     }
 
-    private func route(_ request: UIRequest) async -> UIResponse {
+    /// The session key and the rest of a path `/s/KEY/rest`; nil and the path itself otherwise.
+    static func splitSessionPath(_ path: String) -> (key: String?, path: String) {
+        guard path.hasPrefix("/s/") else { return (nil, path) }
+        let rest = path.dropFirst(3)
+        let key = rest.prefix { $0 != "/" }
+        let remainder = rest.dropFirst(key.count)
+        return (String(key), remainder.isEmpty ? "/" : String(remainder))
+    }
+
+    /// A session's answer with every address of this site under the session's `/s/KEY` (links
+    /// and form actions in its HTML, its redirect), the assets excepted. Values in a page are
+    /// escaped (`"` is `&quot;`), so only the page's own attributes match.
+    static func rebased(_ response: UIResponse, base: String) -> UIResponse {
+        var response = response
+        response.headers = response.headers.map { name, value in
+            guard name == "Location", value.hasPrefix("/"), !value.hasPrefix("//"), !value.hasPrefix(base + "/")
+            else { return (name, value) }
+            return (name, base + value)
+        }
+        guard response.header("Content-Type")?.hasPrefix("text/html") == true else { return response }
+        var text = String(decoding: response.body, as: UTF8.self)
+        for attribute in ["href", "action"] {
+            text = text.replacingOccurrences(of: "\(attribute)=\"/", with: "\(attribute)=\"\(base)/")
+                .replacingOccurrences(of: "\(attribute)=\"\(base)/assets/", with: "\(attribute)=\"/assets/")
+        }
+        response.body = Array(text.utf8)
+        return response
+    }
+
+    /// A GET that a page of another origin made the browser send — an image, a script, a frame
+    /// of 127.0.0.1:9999 (the same *site*: any port) — must not read or keep a session alive.
+    /// A browser says so in `Sec-Fetch-Site`; a navigation (a link followed) gets the unlock
+    /// page, anything else is refused.
+    static func fromAnotherOrigin(_ request: UIRequest) -> Bool {
+        guard let site = request.headers["sec-fetch-site"] else { return false }
+        return site != "same-origin" && site != "none"
+    }
+
+    private func route(_ request: UIRequest, pathKey: String?) async -> UIResponse {
         // DNS rebinding: a page of another site resolving its name to 127.0.0.1 sends its own Host.
         guard request.headers["host"] == authority else {
             return .plain("403 host not allowed", status: 403)
@@ -132,10 +186,22 @@ public final class UIApp: Sendable {
         if request.method == "POST" && !sameOrigin(request) {
             return .plain("403 cross-origin form refused", status: 403)
         }
-        let token = request.cookie(Self.sessionCookie)
-        guard let (session, store) = sessions.session(token) else {
-            return await locked(request, hadSession: token != nil)
+        if request.method != "POST" && Self.fromAnotherOrigin(request) {
+            guard request.headers["sec-fetch-mode"] == "navigate" else {
+                return .plain("403 request from another site refused", status: 403)
+            }
+            return await locked(request, hadSession: false)
         }
+        let token = request.cookie(sessionCookie)
+        guard let (session, store) = sessions.session(token, pathKey: pathKey) else {
+            return await locked(request, hadSession: token != nil && pathKey != nil)
+        }
+        let answer = await serve(request, session: session, store: store)
+        // Locked meanwhile: its addresses lead nowhere, the answer keeps the site's own.
+        return sessions.openCount == 0 ? answer : Self.rebased(answer, base: session.base)
+    }
+
+    private func serve(_ request: UIRequest, session: Session, store: DomainStore) async -> UIResponse {
         if request.method == "POST" {
             guard let sent = request.field("csrf"), constantTimeEqual(sent, session.csrf) else {
                 return .plain("403 form token missing or wrong", status: 403)
@@ -205,22 +271,51 @@ public final class UIApp: Sendable {
                         code: code),
                     status: 400)
             }
-            let backend = self.backend
-            do {
-                let store = try await blocking(on: unlockQueue) {
-                    try backend.unlock(backend.asksPassphrase ? passphrase : nil)
+            let (backend, throttle, now) = (self.backend, self.throttle, sessions.now)
+            let outcome = try? await blocking(on: unlockQueue) { () -> UnlockOutcome in
+                // Checked and counted here, one unlock at a time: forms sent at once all count.
+                if let wait = throttle.blocked(at: now()) { return .waiting(wait.failures, wait.until) }
+                do {
+                    let store = try backend.unlock(backend.asksPassphrase ? passphrase : nil)
+                    throttle.succeeded()
+                    return .opened(store)
+                } catch {
+                    return .wrong(backend.asksPassphrase ? throttle.failed(at: now())?.until : nil)
                 }
+            }
+            let words = Words(language: language)
+            switch outcome ?? .wrong(nil) {
+            case .opened(let store):
                 let session = sessions.open(worker: worker, language: language, store: store)
-                var response = UIResponse.redirect("/")
+                var response = UIResponse.redirect(session.base + "/")
                 response.headers.append(
-                    ("Set-Cookie", "\(Self.sessionCookie)=\(session.token); HttpOnly; SameSite=Strict; Path=/"))
+                    ("Set-Cookie", "\(sessionCookie)=\(session.token); HttpOnly; SameSite=Strict; Path=/"))
                 return response
-            } catch {
+            case .waiting(let failures, let until):
+                var response = UIResponse.html(
+                    unlockPage(
+                        language,
+                        error: words(
+                            "Đã nhập sai mật khẩu \(failures) lần. Để ngăn người đoán mật khẩu, trang tạm dừng: thử lại sau \(Self.wait(until, from: now(), words)) (lúc \(Self.clock(until))).",
+                            "The passphrase was wrong \(failures) times. To stop guessing, the page waits: try again in \(Self.wait(until, from: now(), words)) (at \(Self.clock(until)))."
+                        ), code: code),
+                    status: 429)
+                response.headers.append(("Retry-After", String(Int(until.timeIntervalSince(now()).rounded(.up)))))
+                return response
+            case .wrong(let until):
+                let wait =
+                    until.map {
+                        words(
+                            " Đã sai nhiều lần: thử lại sau \(Self.wait($0, from: now(), words)) (lúc \(Self.clock($0))).",
+                            " Wrong several times: try again in \(Self.wait($0, from: now(), words)) (at \(Self.clock($0)))."
+                        )
+                    } ?? ""
                 return .html(
                     unlockPage(
                         language,
-                        error: Words(language: language)(
-                            "Không mở được dữ liệu: mật khẩu không đúng.", "Could not unlock: the passphrase is wrong."),
+                        error: words(
+                            "Không mở được dữ liệu: mật khẩu không đúng.", "Could not unlock: the passphrase is wrong.")
+                            + wait,
                         code: code),
                     status: 403)
             }
@@ -229,6 +324,26 @@ public final class UIApp: Sendable {
             return .html(unlockPage(language, error: nil, ended: hadSession, code: request.query["code"]))
         }
         return .redirect("/")
+    }
+
+    enum UnlockOutcome: Sendable {
+        case opened(DomainStore)
+        /// A wrong passphrase, and when the next try may come if it must wait.
+        case wrong(Date?)
+        case waiting(Int, Date)
+    }
+
+    /// "45 giây", "2 phút": how long until `until`.
+    static func wait(_ until: Date, from moment: Date, _ words: Words) -> String {
+        let seconds = max(1, Int(until.timeIntervalSince(moment).rounded(.up)))
+        if seconds < 60 { return words("\(seconds) giây", "\(seconds) seconds") }
+        let minutes = (seconds + 59) / 60
+        return words("\(minutes) phút", "\(minutes) minutes")
+    }
+
+    /// The moment a wait ends as a worker reads it (`02/12/2026 16:41`, rounded up to the minute).
+    static func clock(_ until: Date) -> String {
+        Instant.display(Date(timeIntervalSince1970: (until.timeIntervalSince1970 / 60).rounded(.up) * 60))
     }
 
     /// The name as typed, composed, with every line break and control or format character

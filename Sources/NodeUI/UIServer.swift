@@ -41,7 +41,18 @@ public enum UIServer {
         return router
     }
 
-    /// Serves until the process is stopped; `started` is told the port once listening.
+    /// `run` with a logger of its own that says only what is critical (tests serve the page in
+    /// process so, and stop it by cancelling, which the server logs as an error).
+    public static func run(
+        app: UIApp, host: String, port: Int, started: @escaping @Sendable (Int) -> Void
+    ) async throws {
+        var logger = Logger(label: "tre-node-ui")
+        logger.logLevel = .critical
+        try await run(app: app, host: host, port: port, logger: logger, started: started)
+    }
+
+    /// Serves until the process is stopped (or the task cancelled); `started` is told the port
+    /// once listening.
     public static func run(
         app: UIApp, host: String, port: Int, logger: Logger, started: @escaping @Sendable (Int) -> Void
     )

@@ -49,6 +49,14 @@ import Testing
         ).ok()
         _ = try node("child", "edit", child, "--school", "primary")
         _ = try node("sync")
+        // The commune's half-year report, submitted and returned by the district with a reason.
+        _ = try node("report", "submit", "--period", "2026-H2")
+        _ = try node("sync")
+        try Executables.hub(
+            "report", "return", "--db", hub.database, "--unit", "17605", "--period", "2026-H2", "--reason",
+            "Thiếu số liệu thôn Bản Pha", "--by", "Trưởng phòng LĐTBXH"
+        ).ok()
+        _ = try node("sync")
 
         let ui = try UIProcess(dir: dir, log: directory.path("ui.log"))
         defer { ui.stop() }
@@ -78,22 +86,49 @@ import Testing
         try browser.click("button[type=submit]")
         #expect(try browser.title(becoming: "Việc hôm nay — Tre") == "Việc hôm nay — Tre")
         try measure("home+unlock")  // the unlock's POST (scrypt) and redirect included
+        // Every address of the session is under its key, `/s/KEY/`: the cookie alone opens nothing.
+        var site = String(try browser.url.dropLast())
+        #expect(site.firstMatch(of: /^http:\/\/127\.0\.0\.1:[0-9]+\/s\/[0-9a-f]{32}$/) != nil, "\(site)")
         try shot("02-home")
         #expect(try browser.mainText.contains("Xung đột chờ quyết định"))
         #expect(try browser.mainText.contains("1 hồ sơ có xung đột"))
+        // The report the district returned, with its reason and a link to the indicators.
+        let returned = try browser.text("ul.returned")
+        #expect(returned.contains("Báo cáo của xã") && returned.contains("Thiếu số liệu thôn Bản Pha"), "\(returned)")
+        #expect(returned.contains("Trưởng phòng LĐTBXH"))
+        // The sync state in words: sent to the district, nothing waiting.
+        #expect(try browser.text("#sync-summary").hasPrefix("Mọi thay đổi đã gửi lên huyện (lần gần nhất lúc "))
+
+        // Another user's server on another port of 127.0.0.1 gets the session cookie as soon as the
+        // browser opens its page (cookies are not kept apart by port); replayed, it opens nothing.
+        let catcher = try CookieCatcher()
+        defer { catcher.stop() }
+        try browser.go("http://127.0.0.1:\(catcher.port)/")
+        let stolen = catcher.headers()["cookie"] ?? ""
+        #expect(stolen.contains("tre_session_\(ui.port)="), "\(stolen)")
+        #expect(!stolen.contains(String(site.split(separator: "/").last ?? "-")))
+        let replayed = ["Cookie": stolen, "Origin": "http://127.0.0.1:\(ui.port)", "Sec-Fetch-Site": "same-origin"]
+        for path in ["/", "/search", "/registry", "/conflicts"] {
+            let replay = try HTTP.send("GET", port: ui.port, path: path, headers: replayed)
+            let text = String(decoding: replay.body, as: UTF8.self)
+            #expect(
+                !text.contains("Lò Văn Sáng") && !text.contains("Đặng") && !text.contains("name=\"csrf\""), "\(path)")
+        }
+        try browser.go(site + "/")
+        #expect(try browser.title(becoming: "Việc hôm nay — Tre") == "Việc hôm nay — Tre")
 
         // Keyboard: the first Tab reaches the skip link, visibly focused.
         let focused = try browser.tab()
         #expect(focused.contains("Tới nội dung"), "\(focused)")
 
         // Find a child typed without diacritics, `d` for `đ`.
-        try browser.go(ui.url + "/search")
+        try browser.go(site + "/search")
         try browser.type("#f-q", "dang van duc")
         try browser.click("#search button[type=submit]")
         #expect(try browser.text("main", containing: "Kết quả").contains("Đặng Văn Đức"))
         try measure("search")
         try shot("03-search")
-        #expect(try browser.url == ui.url + "/search")
+        #expect(try browser.url == site + "/search")
         try browser.click("main table a")
         try measure("child")
         try shot("04-child")
@@ -117,7 +152,7 @@ import Testing
         #expect(try browser.text("main", containing: "Đã lưu phiếu tiếp nhận").contains("Đã lưu phiếu tiếp nhận"))
 
         // Open the case and advance it: serious danger starts the 12-hour emergency deadline.
-        try browser.click("form[action='/cases'] button")
+        try browser.click("form[action$='/cases'] button")
         #expect(try browser.text("#case-state", containing: "Tiếp nhận") == "Tiếp nhận")
         try measure("case")
         try browser.click("details.step summary")
@@ -129,49 +164,93 @@ import Testing
         #expect(casePage.contains("12 giờ") || casePage.contains("khẩn cấp"), "\(casePage)")
 
         // The deadline on the home page.
-        try browser.go(ui.url + "/")
+        try browser.go(site + "/")
         try measure("home")
         let tasks = try browser.text("ul.tasks")
         #expect(tasks.contains("Đặng Văn Đức"), "\(tasks)")
         try shot("07-home-deadline")
 
         // The conflict: both values side by side with who and when; the district's kept.
-        try browser.go(ui.url + "/conflicts")
+        try browser.go(site + "/conflicts")
         try measure("conflicts")
         try shot("08-conflict")
         let sides = try browser.text(".sides")
         #expect(sides.contains("Tiểu học") && sides.contains("Bỏ học"), "\(sides)")
+        // Who: the district's value is the hub's (no person in the change log); the commune's
+        // was typed by the command line with no worker configured: said so.
+        #expect(
+            sides.contains("Huyện (415); không ghi tên người") && sides.contains("máy này (")
+                && sides.contains("không ghi tên người"), "\(sides)")
         try browser.click("input[name=choice][value='0']")
         try browser.click(".conflict button[type=submit]")
         #expect(try browser.text("main", containing: "Không có xung đột nào").contains("Không có xung đột nào"))
 
         // Sync now: everything waiting goes to the district.
-        try browser.go(ui.url + "/")
+        try browser.go(site + "/")
         try browser.click("#sync-now")
-        let synced = try browser.text("main", containing: "Đã đồng bộ", timeout: 60)
-        #expect(synced.contains("Đã đồng bộ"), "\(synced)")
+        let synced = try browser.text(".flash", containing: "Đã gửi lên huyện lúc", timeout: 60)
+        #expect(synced.hasPrefix("Đã gửi lên huyện lúc ") && synced.contains("không còn gì chờ gửi"), "\(synced)")
         #expect(try browser.text("#waiting") == "0")
+        #expect(try browser.text("#sync-summary").hasPrefix("Mọi thay đổi đã gửi lên huyện"))
         try shot("09-synced")
 
-        // Registry by village, household; the indicators; activities; English.
-        try browser.go(ui.url + "/registry")
+        // The registry, village → household → child, by clicks (positions in the URL, no name).
+        try browser.go(site + "/registry")
         try measure("registry")
-        #expect(try browser.mainText.contains("Bản Pha"))
-        try browser.go(ui.url + "/report")
+        #expect(try browser.mainText.contains("Bản Pha") && browser.mainText.contains("Bản Mòn"))
+        try shot("13-registry-villages")
+        try browser.click("ul.cards a[href$='/registry/1']")  // "ban mon" < "ban pha": Bản Pha second
+        #expect(try browser.title(becoming: "Thôn, bản — Tre") == "Thôn, bản — Tre")
+        try measure("village")
+        #expect(try browser.text("ul.cards").contains("Đặng Văn Hùng"))
+        try shot("14-registry-households")
+        try browser.click("ul.cards a")
+        #expect(try browser.title(becoming: "Hộ gia đình — Tre") == "Hộ gia đình — Tre")
+        try measure("household")
+        #expect(try browser.text("main table").contains("Đặng Văn Đức"))
+        try shot("15-registry-household")
+        try browser.click("main table a")
+        #expect(try browser.title(becoming: "Hồ sơ trẻ em — Tre") == "Hồ sơ trẻ em — Tre")
+        #expect(try browser.url == site + "/children/" + child)
+        try browser.go(site + "/report")
         try measure("report")
         #expect(try browser.mainText.contains("0101"))
         try shot("10-report")
-        try browser.go(ui.url + "/activities")
+        try browser.go(site + "/activities")
         try measure("activities")
-        try browser.go(ui.url + "/")
+        site = try approvalLoop(browser, ui: ui, site: site, child: child, shot: shot, measure: measure)
+        try browser.go(site + "/")
         try browser.click(".who button[lang=en]")
         #expect(try browser.title(becoming: "Today's tasks — Tre") == "Today's tasks — Tre")
         try shot("11-home-english")
 
         // A phone-sized screen.
         try browser.windowSize(width: 390, height: 844)
-        try browser.go(ui.url + "/cases/" + (try caseID(browser: browser, ui: ui, child: child)))
+        try browser.go(site + "/cases/" + (try caseID(browser: browser, site: site, child: child)))
         try shot("12-phone-case")
+
+        // Someone guessing the passphrase at the unlock page: after 5 wrong tries the page says
+        // when to try again (the open session is not touched).
+        try browser.go(ui.url + "/")
+        for attempt in 0..<6 {
+            try browser.type("#f-worker", "Người lạ")
+            try browser.type("#f-passphrase", "đoán \(attempt)")
+            _ = try browser.script("document.body.dataset.before='1'")
+            try browser.click("main form[action='/unlock'] button[type=submit]")
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let loaded =
+                    try? browser.script(
+                        "return !!document.body && !document.body.dataset.before && document.readyState=='complete'")
+                if loaded as? Bool == true { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        let waiting = try browser.text("p.error", containing: "thử lại sau")
+        #expect(waiting.hasPrefix("Đã nhập sai mật khẩu 5 lần.") && waiting.contains("(lúc "), "\(waiting)")
+        try shot("19-phone-unlock-waiting")
+        try browser.go(site + "/")
+        #expect(try browser.title(becoming: "Today's tasks — Tre") == "Today's tasks — Tre")
 
         // What the page refuses: a form from another origin, a request naming another host.
         let forged = try HTTP.send("POST", port: ui.port, path: "/sync", headers: ["Origin": "http://evil.example"])
@@ -185,10 +264,10 @@ import Testing
         #expect(page.headers["x-content-type-options"] == "nosniff" && page.headers["referrer-policy"] == "no-referrer")
         #expect(page.headers["cache-control"] == "no-store")
 
-        print("page        bytes (HTML)  load ms  (with CSS and JS: bytes)")
+        print("page          bytes (HTML)  load ms  (with CSS and JS: bytes)")
         for (name, measure) in measures {
             print(
-                name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                name.padding(toLength: 14, withPad: " ", startingAt: 0)
                     + String(measure.htmlBytes).padding(toLength: 14, withPad: " ", startingAt: 0)
                     + String(format: "%7.1f", measure.loadMillis) + "  \(measure.totalBytes)")
             #expect(measure.htmlBytes < 60_000, "\(name) is \(measure.htmlBytes) bytes")
@@ -199,9 +278,91 @@ import Testing
         #expect(log.contains("GET /cases/:id 200"))
     }
 
+    /// Unlocks the page as `worker` (after a Khóa) and gives the new session's address.
+    func unlock(_ browser: WebDriver, ui: UIProcess, as worker: String) throws -> String {
+        try browser.go(ui.url + "/")
+        try browser.type("#f-worker", worker)
+        try browser.type("#f-passphrase", Self.passphrase)
+        try browser.click("button[type=submit]")
+        #expect(try browser.title(becoming: "Việc hôm nay — Tre") == "Việc hôm nay — Tre")
+        return String(try browser.url.dropLast())
+    }
+
+    /// The approval loop in the browser on the child's case: the emergency step and the detailed
+    /// assessment; the support plan kept as a draft across a reload, then submitted; the chairman
+    /// (unlocked under their own name after Khóa) returns it with a reason, which the officer's
+    /// home page shows with a link; resubmitted, approved. Gives the last session's address.
+    func approvalLoop(
+        _ browser: WebDriver, ui: UIProcess, site: String, child: String, shot: (String) throws -> Void,
+        measure: (String) throws -> Void
+    ) throws -> String {
+        let caseURL = site + "/cases/" + (try caseID(browser: browser, site: site, child: child))
+        try browser.go(caseURL)
+        func step(_ action: String, _ state: String) throws {
+            try browser.click("details.step:has(#act-\(action)) summary")
+            try browser.click("#act-\(action)")
+            #expect(try browser.text("#case-state", containing: state) == state)
+        }
+        try step("emergency", "Can thiệp khẩn cấp")
+        try step("assess_detailed", "Đánh giá cụ thể")
+        // The plan: goals and a first action, saved as a draft; a reload brings it back.
+        try browser.click("details.step:has(#act-draft_plan) summary")
+        try browser.type("#f-goals", "Trẻ an toàn ở nhà, đi học đều")
+        try browser.type("details.step:has(#act-draft_plan) input[name=service]", "Tư vấn tâm lý cho gia đình")
+        try browser.type("details.step:has(#act-draft_plan) input[name=responsible]", "Trạm y tế xã")
+        try browser.type("details.step:has(#act-draft_plan) input[name=due]", "20/12/2026")
+        try browser.click("#draft-draft_plan")
+        #expect(try browser.text(".flash", containing: "Đã lưu nháp").contains("Đã lưu nháp"))
+        try browser.go(caseURL)
+        let kept = try browser.script("return document.querySelector('#f-goals').value") as? String
+        #expect(kept == "Trẻ an toàn ở nhà, đi học đều")
+        #expect(try browser.text("p.draft").contains("bản nháp"))
+        try shot("16-plan-draft")
+        try browser.click("details.step:has(#act-draft_plan) input[name=submit]")
+        try browser.click("#act-draft_plan")
+        #expect(
+            try browser.text("#case-state", containing: "Chờ Chủ tịch phê duyệt").contains("Chờ Chủ tịch phê duyệt"))
+        // The chairman returns it with a reason.
+        try browser.click(".who form[action$='/logout'] button")
+        var site = try unlock(browser, ui: ui, as: "Giàng A Pao")
+        try browser.go(site + "/cases/" + caseURL.split(separator: "/").last!)
+        try browser.click("details.step:has(#act-return_plan) summary")
+        try browser.type("details.step:has(#act-return_plan) #f-reason", "Thiếu người phụ trách từng việc")
+        try browser.click("#act-return_plan")
+        #expect(try browser.text("#case-state", containing: "Xây dựng kế hoạch").contains("Xây dựng kế hoạch"))
+        try browser.click(".who form[action$='/logout'] button")
+        // The officer sees it returned, with the reason, and follows the link to resubmit.
+        site = try unlock(browser, ui: ui, as: "Lò Văn Sáng")
+        let returned = try browser.text("ul.returned")
+        #expect(returned.contains("Thiếu người phụ trách từng việc"), "\(returned)")
+        try shot("17-home-plan-returned")
+        try browser.click("ul.returned a[href*='/cases/']")
+        try measure("case-returned")
+        try browser.click("details.step:has(#act-draft_plan) summary")
+        try browser.type("#f-goals", "Trẻ an toàn ở nhà, đi học đều; gia đình được tư vấn")
+        try browser.type("details.step:has(#act-draft_plan) input[name=service]", "Tư vấn tâm lý cho gia đình")
+        try browser.type("details.step:has(#act-draft_plan) input[name=responsible]", "Cán bộ LĐTBXH xã")
+        try browser.type("details.step:has(#act-draft_plan) input[name=due]", "20/12/2026")
+        try browser.click("details.step:has(#act-draft_plan) input[name=submit]")
+        try browser.click("#act-draft_plan")
+        #expect(
+            try browser.text("#case-state", containing: "Chờ Chủ tịch phê duyệt").contains("Chờ Chủ tịch phê duyệt"))
+        try browser.click(".who form[action$='/logout'] button")
+        // The chairman approves.
+        site = try unlock(browser, ui: ui, as: "Giàng A Pao")
+        try browser.go(site + "/cases/" + caseURL.split(separator: "/").last!)
+        try browser.click("details.step:has(#act-approve_plan) summary")
+        try browser.click("#act-approve_plan")
+        #expect(try browser.text("#case-state", containing: "Thực hiện kế hoạch") == "Thực hiện kế hoạch")
+        try shot("18-plan-approved")
+        let history = try browser.mainText
+        #expect(history.contains("Giàng A Pao") && history.contains("Lò Văn Sáng"))
+        return site
+    }
+
     /// The id of the child's case, read from the child's page.
-    func caseID(browser: WebDriver, ui: UIProcess, child: String) throws -> String {
-        try browser.go(ui.url + "/children/" + child)
+    func caseID(browser: WebDriver, site: String, child: String) throws -> String {
+        try browser.go(site + "/children/" + child)
         let href = try browser.script("return document.querySelector('.case a').getAttribute('href')") as? String ?? ""
         return String(href.split(separator: "/").last ?? "")
     }

@@ -15,10 +15,10 @@ extension PageReviewTests {
             let answer = await world.app.handle(
                 Page.request("POST", "/lang", cookie: cookie, form: ["csrf": csrf, "lang": "en", "back": back]))
             #expect(answer.status == 303)
-            #expect(answer.header("Location") == "/", "\(back.debugDescription)")
+            #expect(answer.header("Location").map(Page.inner) == "/", "\(back.debugDescription)")
         }
         let own = await world.app.handle(
             Page.request("POST", "/lang", cookie: cookie, form: ["csrf": csrf, "lang": "vi", "back": "/registry"]))
-        #expect(own.header("Location") == "/registry")
+        #expect(own.header("Location").map(Page.inner) == "/registry")
     }
 }

@@ -10,8 +10,11 @@ extension PageReviewTests {
         private let lock = NSLock()
         private var now = 0
         private var peak = 0
+        private var entered = 0
+        var entries: Int { lock.withLock { entered } }
         func enter() {
             lock.withLock {
+                entered += 1
                 now += 1
                 peak = max(peak, now)
             }
@@ -22,6 +25,8 @@ extension PageReviewTests {
 
     /// Each unlock runs scrypt (128 MiB at the node's cost) on a thread of its own: a local program
     /// sending 40 unlock forms at once ran 40 at once — gigabytes, enough to stop a commune laptop.
+    /// Run one at a time, they are also counted one at a time: 5 wrong, then every other waits
+    /// (429) without running scrypt at all.
     @Test func unlocksRunOneAtATime() async throws {
         let gauge = Gauge()
         let replica = try makeReplica(.memory, origin: 1, unit: "17605")
@@ -45,8 +50,12 @@ extension PageReviewTests {
                     ).status
                 }
             }
-            for await status in group { #expect(status == 403) }
+            var statuses: [Int] = []
+            for await status in group { statuses.append(status) }
+            #expect(statuses.filter { $0 == 403 }.count == 5)
+            #expect(statuses.filter { $0 == 429 }.count == 35)
         }
         #expect(gauge.highest == 1)
+        #expect(gauge.entries == 5)
     }
 }

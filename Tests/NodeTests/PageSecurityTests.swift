@@ -31,6 +31,8 @@ import Testing
         let store: DomainStore
         let clock: Clock
         let log: Lines
+        /// One line per sync the page ran.
+        let syncs: Lines
     }
 
     static func world() throws -> World {
@@ -38,37 +40,60 @@ import Testing
         let store = DomainStore(replica: replica)
         let clock = Clock()
         let log = Lines()
+        let syncs = Lines()
         let backend = UIBackend(
             asksPassphrase: true,
             unlock: { passphrase in
                 guard passphrase == "đúng mật khẩu" else { throw CocoaError(.fileReadNoPermission) }
                 return store
             },
-            sync: { _ in "nothing" })
+            sync: { _ in
+                syncs.add("sync")
+                return "nothing"
+            })
         let app = UIApp(
             configuration: UIConfiguration(host: "127.0.0.1", port: 8765, idleTimeout: 900), backend: backend,
             now: { clock.now() }, log: { log.add($0) })
-        return World(app: app, store: store, clock: clock, log: log)
+        return World(app: app, store: store, clock: clock, log: log, syncs: syncs)
     }
 
+    /// A request as the worker's browser sends it. `cookie` is what `unlock` gives: the session's
+    /// cookie and its key (`TOKEN KEY`); with a key, the path is put under the session's `/s/KEY`
+    /// (unless it is there already).
     static func request(
         _ method: String, _ path: String, cookie: String? = nil, form: [String: String] = [:],
         headers: [String: String] = ["Host": authority, "Origin": origin]
     ) -> UIRequest {
         var all = headers
-        if let cookie { all["Cookie"] = "tre_session=\(cookie)" }
+        var path = path
+        if let cookie {
+            let parts = cookie.split(separator: " ")
+            all["Cookie"] = "tre_session_8765=\(parts.first ?? "")"
+            if parts.count > 1 { path = "/s/\(parts[1])" + inner(path) }
+        }
         return UIRequest(method: method, path: path, headers: all, form: form.mapValues { [$0] })
     }
 
-    /// Unlocks as `worker` and gives the session cookie and the form token of the home page.
+    /// A path of the site without the `/s/KEY` of the session it was given under.
+    static func inner(_ path: String) -> String {
+        guard path.hasPrefix("/s/") else { return path }
+        let rest = path.dropFirst(3).drop { $0 != "/" }
+        return rest.isEmpty ? "/" : String(rest)
+    }
+
+    /// Unlocks as `worker` and gives the session (its cookie and key, `TOKEN KEY`) and the form
+    /// token of the home page.
     static func unlock(_ app: UIApp, as worker: String = "Lò Văn Sáng") async throws -> (cookie: String, csrf: String) {
         let answer = await app.handle(
             request("POST", "/unlock", form: ["worker": worker, "passphrase": "đúng mật khẩu"]))
         #expect(answer.status == 303)
         let setCookie = try #require(answer.headers.first { $0.0 == "Set-Cookie" }?.1)
         #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/"))
-        let cookie = String(setCookie.split(separator: ";")[0].dropFirst("tre_session=".count))
-        #expect(cookie.count == 64)
+        let token = String(setCookie.split(separator: ";")[0].dropFirst("tre_session_8765=".count))
+        #expect(token.count == 64)
+        let location = try #require(answer.header("Location"))
+        let key = try #require(location.firstMatch(of: /^\/s\/([0-9a-f]{32})\/$/)?.1)
+        let cookie = "\(token) \(key)"
         let home = String(decoding: await app.handle(request("GET", "/", cookie: cookie)).body, as: UTF8.self)
         let csrf = try #require(home.firstMatch(of: /name="csrf" value="([0-9a-f]{64})"/)?.1)
         return (cookie, String(csrf))
@@ -153,7 +178,7 @@ import Testing
         let (cookie, csrf) = try await Self.unlock(world.app)
         let search = await world.app.handle(
             Self.request("POST", "/search", cookie: cookie, form: ["csrf": csrf, "q": "dang duc"]))
-        #expect(search.status == 303 && search.header("Location") == "/search")
+        #expect(search.status == 303 && search.header("Location").map(Self.inner) == "/search")
         let results = String(
             decoding: await world.app.handle(Self.request("GET", "/search", cookie: cookie)).body, as: UTF8.self)
         #expect(results.contains("Đặng &lt;script&gt;alert(1)&lt;/script&gt; Đức"))

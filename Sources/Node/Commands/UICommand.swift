@@ -16,7 +16,9 @@ extension TreNode {
                 Open the address it prints in a browser. The page asks the worker's name and the \
                 passphrase that protects the node (with --key-file, only the name). Every asset is \
                 served by the node itself: no internet is needed. Sessions end after --idle-minutes \
-                without use and after 8 hours.
+                without use and after 8 hours; Khóa (Lock) ends every session. After 5 wrong \
+                passphrases each further try waits (30 seconds, doubling, at most 15 minutes); \
+                starting the page again clears the count.
                 """)
 
         @OptionGroup var location: NodeDirectory
