@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // The hub's PostgreSQL store (only tre-hub and the tests link it; tre-node does not).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -39,6 +41,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // scrypt, for the key of a replica protected by a passphrase.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The hub's store on a PostgreSQL server, apart so that tre-node never carries the driver.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "SyncCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -87,7 +99,8 @@ let package = Package(
         .executableTarget(
             name: "Hub",
             dependencies: [
-                "SyncCore", "ReplicaCommands", "SyncClient", "Domain",
+                "SyncCore", "ReplicaCommands", "SyncClient", "Domain", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,13 +123,16 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["SyncCore"],
+            dependencies: ["SyncCore", "PostgresStore"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SyncCoreTests",
-            dependencies: ["SyncCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SyncCore", "TestSupport", "PostgresStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -138,7 +154,8 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub", "NodeUI",
+                "SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub", "NodeUI", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
