@@ -59,8 +59,9 @@ extension TreHub {
         func run() async throws {
             try await reporting(json: false) {
                 let hub = try location.openHub()
-                // One server per database: a second one is refused, naming the first.
-                let lock = try location.lock(purpose: .serve)
+                // One server per SQLite file: a second one is refused, naming the first. A hub on
+                // PostgreSQL may run several servers on one database (`PostgresStorage`).
+                let lock = try location.storeAddress() == nil ? location.lock(purpose: .serve) : nil
                 var logger = Logger(label: "tre-hub")
                 logger.logLevel = .info
                 let log = logger
