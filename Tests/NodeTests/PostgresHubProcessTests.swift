@@ -159,6 +159,83 @@ struct PostgresHubProcessTests {
         )
     }
 
+    /// Runs a PostgreSQL client program against the test server's database.
+    static func client(_ program: String, _ arguments: [String], _ address: PostgresAddress) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/\(program)")
+        process.arguments =
+            ["-h", address.host, "-p", String(address.port), "-U", address.user] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let said = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw HarnessError(
+                "\(program) exited \(process.terminationStatus): \(String(decoding: said, as: UTF8.self))")
+        }
+    }
+
+    /// The database restored from a dump taken before a node's last push (what a point-in-time
+    /// recovery does), then `tre-hub restored`: the node is served again from the start and
+    /// pushes again what the hub lost, so the hub ends with every change and the same hash.
+    @Test func aRestoredDatabaseGetsBackWhatItsNodesHadPushedSinceTheBackup() throws {
+        let address = try PostgresTestServer.freshAddress()
+        let schema = try #require(address.schema)
+        let directory = try TemporaryDirectory()
+        let config = directory.path("hub.conf")
+        let csv = directory.path("units.csv")
+        try Self.units.write(toFile: csv, atomically: true, encoding: .utf8)
+        try Executables.hub("init", "--db", config, "--store", address.description, "--unit", "415", "--name", "K")
+            .required("init --store")
+        try Executables.hub("units", "import", "--db", config, csv).required("units import")
+        var server = try HubProcess(database: config, logFile: directory.path("hub.log"))
+        defer { server.stop() }
+        let code = try Executables.hub("enroll", "--db", config, "--unit", "17605").required("enroll").line
+        let node = directory.path("node")
+        try Executables.node("init", "--dir", node, "--hub", server.url, "--enrolment", code).required("node init")
+        func child(_ name: String) throws {
+            try Executables.node(["record", "put", "--dir", node, "children"] + Sample.child(name)).required("put")
+            try Executables.node("sync", "--dir", node, "--json").required("sync")
+        }
+        try child("Trẻ trước")
+        let dump = directory.path("hub.dump")
+        try Self.client("pg_dump", ["-n", schema, "-Fc", "-f", dump, address.database], address)
+        try child("Trẻ sau 1")
+        try child("Trẻ sau 2")
+        #expect(try Self.logRows(address).count == 3)
+
+        // The server goes back to the dump; the operator says so before serving again.
+        let port = server.port
+        server.stop()
+        let storage = try PostgresStorage(address: address, role: .hub)
+        try storage.transaction(writing: true) { try $0.execute("DROP SCHEMA \(schema) CASCADE") }
+        try Self.client("pg_restore", ["-d", address.database, dump], address)
+        #expect(try Self.logRows(address).count == 1, "the restored database lacks the last two pushes")
+        try Executables.hub("restored", "--db", config).required("restored")
+        server = try HubProcess(database: config, logFile: directory.path("hub.log"), port: port)
+        // District staff register a child before the node syncs: it takes a sequence the node's
+        // cursor had passed before the restore, which only a new epoch makes it pull.
+        try Executables.hub(
+            ["record", "put", "--db", config, "children", "--unit", "17605"] + Sample.child("Trẻ của huyện")
+        ).required("hub put")
+        try Executables.node("sync", "--dir", node, "--json").required("sync after the restore")
+        try Executables.node("sync", "--dir", node, "--json").required("second sync")
+
+        let rows = try Self.logRows(address)
+        #expect(rows.count == 4, "the node pushed again what the hub lost: \(rows.count)")
+        #expect(Set(rows.map(\.record)).count == 4)
+        let listed = try Executables.node("record", "list", "--dir", node, "children", "--json").required("list")
+        #expect((try json(listed) as? [[String: Any]])?.count == 4, "the node pulled the district's child")
+        let nodeHash = try Executables.node("state-hash", "--dir", node).required("node hash").line
+        let hubHash = try Executables.hub("state-hash", "--db", config, "--unit", "17605").required("hub hash").line
+        #expect(!nodeHash.isEmpty && nodeHash == hubHash)
+        // And the node keeps working with it.
+        try child("Trẻ sau khôi phục")
+        #expect(try Self.logRows(address).count == 5)
+    }
+
     @Test func initRefusesAMalformedOrUnreachableStoreWithoutShowingThePassword() throws {
         let directory = try TemporaryDirectory()
         let config = directory.path("hub.conf")
