@@ -2,6 +2,7 @@ import Foundation
 import PostgresStore
 import ReplicaCommands
 import SyncCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -18,8 +19,25 @@ enum HubConfiguration {
     static let heading = "# tre-hub: this hub's data is on a PostgreSQL server (tre-hub init --store)."
 
     /// The store address the file at `path` names; nil when it is not a hub configuration (an
-    /// SQLite file, or nothing).
+    /// SQLite file, or nothing). Call it before this process opens the file as SQLite, never
+    /// after: closing any descriptor of a file drops the process's POSIX locks on it, SQLite's
+    /// included (a serving hub that did so stopped seeing other processes' commits).
     static func storeAddress(at path: String) throws -> PostgresAddress? {
+        // Read once per file and process: later calls (after the file is open as SQLite) are
+        // answered from memory, by the file's identity, without opening it again.
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        let key = "\(status.st_dev):\(status.st_ino):\(path)"
+        if let known = read.withLock({ $0[key] }) { return known }
+        let found = try readStoreAddress(at: path)
+        read.withLock { $0[key] = .some(found) }
+        return found
+    }
+
+    /// What `storeAddress` read of each file, by device, inode and path.
+    private static let read = Mutex<[String: PostgresAddress?]>([:])
+
+    private static func readStoreAddress(at path: String) throws -> PostgresAddress? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         let head = (try? handle.read(upToCount: 4096)) ?? Data()
         try? handle.close()

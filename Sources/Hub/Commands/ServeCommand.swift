@@ -58,10 +58,13 @@ extension TreHub {
 
         func run() async throws {
             try await reporting(json: false) {
+                // Read before the hub is opened: reading the file afterwards would drop SQLite's
+                // locks on it (`HubConfiguration.storeAddress`).
+                let onPostgres = try location.storeAddress() != nil
                 let hub = try location.openHub()
                 // One server per SQLite file: a second one is refused, naming the first. A hub on
                 // PostgreSQL may run several servers on one database (`PostgresStorage`).
-                let lock = try location.storeAddress() == nil ? location.lock(purpose: .serve) : nil
+                let lock = onPostgres ? nil : try location.lock(purpose: .serve)
                 var logger = Logger(label: "tre-hub")
                 logger.logLevel = .info
                 let log = logger
