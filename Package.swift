@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The hub's PostgreSQL store (only tre-hub and the tests link it; tre-node does not).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -44,6 +46,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // scrypt, for the key of a replica protected by a passphrase.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The hub's store on a PostgreSQL server, apart so that tre-node never carries the driver.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "SyncCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -92,7 +104,8 @@ let package = Package(
         .executableTarget(
             name: "Hub",
             dependencies: [
-                "SyncCore", "ReplicaCommands", "SyncClient", "Domain",
+                "SyncCore", "ReplicaCommands", "SyncClient", "Domain", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,13 +131,16 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["SyncCore"],
+            dependencies: ["SyncCore", "PostgresStore"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SyncCoreTests",
-            dependencies: ["SyncCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SyncCore", "TestSupport", "PostgresStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -149,7 +165,8 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub", "NodeUI",
+                "SyncCore", "SyncClient", "TestSupport", "Domain", "Node", "Hub", "NodeUI", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -10,7 +10,8 @@ extension HubStore {
 
     /// How many changes from `origin` wait set aside here for an operator.
     func setAsideCount(from origin: OriginID) throws -> Int {
-        try writer.read { db in
+        if let postgres { return try postgresSetAsideCount(from: origin, postgres) }
+        return try writer.read { db in
             try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM set_aside WHERE via = ?", arguments: [Data(origin.uuid.bytes)]) ?? 0
         }
@@ -50,9 +51,14 @@ extension HubStore {
     /// wrote in their definition (this hub checked them against it, and keeps and relays the
     /// fields it does not know); declaring less would have the hub above refuse those fields.
     func relayedDefinition() throws -> Int {
-        let declared = try writer.read { db in
-            try String.fetchAll(db, sql: "SELECT value FROM settings WHERE name LIKE 'peer.%.definition'")
-        }
+        let declared =
+            if let postgres {
+                try postgresDeclaredDefinitions(postgres)
+            } else {
+                try writer.read { db in
+                    try String.fetchAll(db, sql: "SELECT value FROM settings WHERE name LIKE 'peer.%.definition'")
+                }
+            }
         return declared.compactMap(Int.init).filter(DomainDefinition.declarableVersions.contains).reduce(
             DomainDefinition.current.version, max)
     }
@@ -68,27 +74,31 @@ extension HubStore {
     ) throws -> HubGate {
         // Every peer enrolled here, and which of them are lower hubs (revoked ones too: a
         // revoked hub's parked changes have no scope and are set aside anyway).
-        let (direct, lowerHubs) = try writer.read { db in
-            var direct = Set<OriginID>()
-            var hubs = Set<OriginID>()
-            for row in try Row.fetchAll(db, sql: "SELECT origin, kind FROM hub_peers") {
-                let bytes: Data = row["origin"]
-                guard bytes.count == 16 else { continue }
-                let origin = OriginID(UUID128(bytes: bytes))
-                direct.insert(origin)
-                if (row["kind"] as String?) == HubStore.Kind.hub.rawValue { hubs.insert(origin) }
+        let (direct, lowerHubs) =
+            try postgres.map(postgresPeerKinds)
+            ?? writer.read { db in
+                var direct = Set<OriginID>()
+                var hubs = Set<OriginID>()
+                for row in try Row.fetchAll(db, sql: "SELECT origin, kind FROM hub_peers") {
+                    let bytes: Data = row["origin"]
+                    guard bytes.count == 16 else { continue }
+                    let origin = OriginID(UUID128(bytes: bytes))
+                    direct.insert(origin)
+                    if (row["kind"] as String?) == HubStore.Kind.hub.rawValue { hubs.insert(origin) }
+                }
+                return (direct, hubs)
             }
-            return (direct, hubs)
-        }
         var scopes: [OriginID: PeerScope] = [:]
         if let peer { scopes[peer.origin] = try scope(of: peer, directPeers: direct) }
-        let senders = try writer.read { db in
-            try Data.fetchAll(
-                db,
-                sql:
-                    "SELECT DISTINCT via FROM parked WHERE via IS NOT NULL UNION SELECT DISTINCT via FROM set_aside WHERE via IS NOT NULL"
-            )
-        }
+        let senders =
+            try postgres.map(postgresSenders)
+            ?? writer.read { db in
+                try Data.fetchAll(
+                    db,
+                    sql:
+                        "SELECT DISTINCT via FROM parked WHERE via IS NOT NULL UNION SELECT DISTINCT via FROM set_aside WHERE via IS NOT NULL"
+                )
+            }
         var versions: [OriginID: Int] = [:]
         if let peer { versions[peer.origin] = try definition ?? declaredDefinition(of: peer.origin) }
         for data in senders where data.count == 16 {
@@ -118,6 +128,9 @@ extension HubStore {
             guard now > last + 600_000 else { return false }
             last = now
             return true
+        }
+        if let postgres {
+            return try postgresAdmit(nonce: nonce, from: origin, now: now, sweep: sweep, horizon: horizon, postgres)
         }
         return try writer.write { db in
             if sweep {

@@ -31,6 +31,10 @@ extension HubStore {
         }
         let code = groups.joined(separator: "-")
         let hash = Self.hash(code)
+        if let postgres {
+            try postgresCreateEnrolment(hash: hash, unit: unit, kind: kind, hours: hours, now: now, postgres)
+            return (code, Self.enrolmentID(hash: hash))
+        }
         try writer.write { db in
             try db.execute(
                 sql: """
@@ -50,7 +54,8 @@ extension HubStore {
 
     /// Codes not used, revoked or expired, oldest first.
     func pendingEnrolments(now: UInt64) throws -> [Enrolment] {
-        try writer.read { db in
+        if let postgres { return try postgresPendingEnrolments(now: now, postgres) }
+        return try writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -61,7 +66,7 @@ extension HubStore {
         }
     }
 
-    private static func enrolment(_ row: Row) -> Enrolment {
+    static func enrolment(_ row: Row) -> Enrolment {
         let created: Int64 = row["created_at"]
         let expires: Int64 = row["expires_at"]
         return Enrolment(
@@ -81,6 +86,7 @@ extension HubStore {
     func revokeEnrolment(id: String, now: UInt64) throws -> CodeRevocation {
         let prefix = id.lowercased()
         guard prefix.count >= 4, prefix.count <= 64, prefix.allSatisfy(\.isHexDigit) else { return .notFound }
+        if let postgres { return try postgresRevokeEnrolment(prefix: prefix, now: now, postgres) }
         return try writer.write { db in
             let rows = try Row.fetchAll(
                 db,
@@ -124,7 +130,12 @@ extension HubStore {
     func enrol(
         code: String, kind: Kind, name: String, expectedUnit: String?, now: UInt64, assigning: OriginID? = nil
     ) throws -> Result<Peer, EnrolmentFailure> {
-        try writer.write { db in
+        if let postgres {
+            return try postgresEnrol(
+                code: code, kind: kind, name: name, expectedUnit: expectedUnit, now: now, assigning: assigning, postgres
+            )
+        }
+        return try writer.write { db in
             let hash = Self.hash(code)
             guard
                 let row = try Row.fetchOne(

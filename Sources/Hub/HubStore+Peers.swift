@@ -8,7 +8,7 @@ import Synchronization
 extension HubStore {
     // MARK: Peers
 
-    private static let peerColumns = "origin, unit, kind, name, key, enrolled_at, last_seen, revoked_at"
+    static let peerColumns = "origin, unit, kind, name, key, enrolled_at, last_seen, revoked_at"
 
     /// A peer as `nodes list` shows it.
     struct PeerRecord: Sendable {
@@ -41,7 +41,8 @@ extension HubStore {
     }
 
     func peer(_ origin: OriginID) throws -> Peer? {
-        try writer.read { db in
+        if let postgres { return try postgresPeer(origin, postgres) }
+        return try writer.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT \(Self.peerColumns) FROM hub_peers WHERE origin = ?",
                 arguments: [Data(origin.uuid.bytes)]
@@ -51,7 +52,8 @@ extension HubStore {
 
     /// Every peer ever enrolled, revoked ones included (they are kept), by unit then enrolment.
     func peers() throws -> [PeerRecord] {
-        try writer.read { db in
+        if let postgres { return try postgresPeers(postgres) }
+        return try writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT \(Self.peerColumns) FROM hub_peers ORDER BY unit, enrolled_at, origin"
             ).compactMap(self.peerRecord)
@@ -70,6 +72,7 @@ extension HubStore {
     func revokePeer(_ text: String, now: UInt64) throws -> PeerRevocation {
         let prefix = text.lowercased().filter { $0 != "-" }
         guard prefix.count >= 4, prefix.count <= 32, prefix.allSatisfy(\.isHexDigit) else { return .notFound }
+        if let postgres { return try postgresRevokePeer(prefix: prefix, now: now, postgres) }
         return try writer.write { db in
             let matches = try Row.fetchAll(db, sql: "SELECT \(Self.peerColumns) FROM hub_peers")
                 .compactMap(self.peerRecord)

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import GRDB
+import PostgresStore
 import SyncClient
 import SyncCore
 import Synchronization
@@ -39,18 +40,36 @@ final class HubStore: Sendable {
     }
 
     let replica: Replica
-    let writer: any DatabaseWriter
+    /// The file, or the PostgreSQL store's address (without its password).
     let path: String
-    /// Seals the peers' keys when the hub is protected (`SQLiteStorage.sealText`).
-    let storage: SQLiteStorage
+    /// The hub's SQLite file, or nil when it is on PostgreSQL (`postgres`). Every method that
+    /// reads the hub's own tables asks `postgres` first (`HubStore+Postgres.swift`); the
+    /// SQLite code below it reads `writer` and `storage`, which exist only for a file.
+    let sqlite: SQLiteStorage?
+    /// The hub on a PostgreSQL server: the same tables, with the same protection at rest.
+    let postgres: PostgresStorage?
+
+    /// The SQLite file's connections (a hub on SQLite only).
+    var writer: any DatabaseWriter { sqlite!.writer }
+    /// Seals the peers' keys when the hub is protected (`SQLiteStorage.sealText`; a hub on
+    /// SQLite only).
+    var storage: SQLiteStorage { sqlite! }
 
     /// Over a file whose hub tables exist (`create` made them, `open` checked them); tests use it
     /// to put a replica over wrapped storage.
     init(replica: Replica, storage: SQLiteStorage) {
         self.replica = replica
-        self.writer = storage.writer
         self.path = storage.path
-        self.storage = storage
+        self.sqlite = storage
+        self.postgres = nil
+    }
+
+    /// Over a PostgreSQL store (its tables are made with the replica's, `PostgresStorage`).
+    init(replica: Replica, postgres: PostgresStorage) {
+        self.replica = replica
+        self.path = postgres.address.description
+        self.sqlite = nil
+        self.postgres = postgres
     }
 
     static let schema = """
@@ -90,6 +109,17 @@ final class HubStore: Sendable {
     static func create(replica: Replica, storage: SQLiteStorage) throws -> HubStore {
         try migrator.migrate(storage.writer)
         return HubStore(replica: replica, storage: storage)
+    }
+
+    /// Marks a new PostgreSQL store as a hub's (its tables were made with the replica's).
+    static func create(replica: Replica, postgres: PostgresStorage) throws -> HubStore {
+        try replica.setSetting(ReplicaRole.setting, ReplicaRole.hub.rawValue)
+        return HubStore(replica: replica, postgres: postgres)
+    }
+
+    /// Opens the hub on a PostgreSQL store opened (and unlocked) by the caller.
+    static func open(postgres: PostgresStorage, time: any TimeSource = SystemTimeSource()) throws -> HubStore {
+        HubStore(replica: try Replica(storage: postgres, time: time), postgres: postgres)
     }
 
     /// Opens the hub at `path`. A node's replica is refused before anything is written to it;
@@ -148,7 +178,8 @@ final class HubStore: Sendable {
     }
 
     func events() throws -> [Event] {
-        try writer.read { db in
+        if let postgres { return try postgresEvents(postgres) }
+        return try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT at, event, origin, unit, detail FROM hub_events ORDER BY sequence").map {
                 let origin: Data? = $0["origin"]
                 let at: Int64 = $0["at"]
@@ -163,7 +194,8 @@ final class HubStore: Sendable {
     // MARK: Units
 
     func importUnits(_ units: [Unit]) throws -> Int {
-        try writer.write { db in
+        if let postgres { return try postgresImport(units, postgres) }
+        return try writer.write { db in
             for unit in units {
                 try db.execute(
                     sql: """
@@ -177,7 +209,8 @@ final class HubStore: Sendable {
     }
 
     func unit(_ code: String) throws -> Unit? {
-        try writer.read { db in
+        if let postgres { return try postgresUnit(code, postgres) }
+        return try writer.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT code, name, level, parent_code FROM hub_units WHERE code = ?", arguments: [code]
             )
@@ -187,7 +220,8 @@ final class HubStore: Sendable {
 
     /// The unit and every unit below it, by the imported hierarchy (any depth, no fixed levels).
     func subtree(of code: String) throws -> Set<String> {
-        try writer.read { db in
+        if let postgres { return try postgresSubtree(of: code, postgres) }
+        return try writer.read { db in
             Set(
                 try String.fetchAll(
                     db,
@@ -208,6 +242,7 @@ final class HubStore: Sendable {
     }
 
     func unitCount() throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hub_units") ?? 0 }
+        if let postgres { return try postgresUnitCount(postgres) }
+        return try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hub_units") ?? 0 }
     }
 }

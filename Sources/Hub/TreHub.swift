@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PostgresStore
 import ReplicaCommands
 import SyncCore
 
@@ -16,15 +17,17 @@ struct TreHub: AsyncParsableCommand {
             Status.self,
             StateHash.self, RecordCommand<HubDatabase>.self, ConflictsCommand<HubDatabase>.self, Changes.self,
             SetAside.self, Report.self, BackupCommand<HubDatabase>.self, RestoreCommand<HubDatabase>.self,
+            Restored.self,
         ])
 
     static func main() async { await asyncMainWithExitCodes() }
 }
 
-/// `--db PATH`: the hub's replica file; for a protected hub, `--key-file` or `--passphrase-file`
-/// (or `TRE_PASSPHRASE`, or typing it) unlock it.
+/// `--db PATH`: the hub's replica file, or the configuration file of a hub on PostgreSQL
+/// (`HubConfiguration`); for a protected hub, `--key-file` or `--passphrase-file` (or
+/// `TRE_PASSPHRASE`, or typing it) unlock it.
 struct HubDatabase: ReplicaLocation {
-    @Option(name: .long, help: "The hub's database file.")
+    @Option(name: .long, help: "The hub's database file (or, for a hub on PostgreSQL, its configuration file).")
     var db: String
 
     @OptionGroup var unlock: UnlockOptions
@@ -37,12 +40,36 @@ struct HubDatabase: ReplicaLocation {
 
     static var role: ReplicaRole { .hub }
 
-    /// Opens the hub, unlocked when it is protected.
+    /// Opens the hub, unlocked when it is protected: its SQLite file, or the PostgreSQL store
+    /// its configuration names.
     func openHub() throws -> HubStore {
         guard FileManager.default.fileExists(atPath: db) else {
             throw StoreError(.notInitialized, path: db, operation: "open hub", detail: "there is no hub database here")
         }
+        if let address = try storeAddress() {
+            return try HubStore.open(
+                postgres: try HubConfiguration.open(address, unlock: unlock, folder: replicaFolder))
+        }
         return try HubStore.open(storage: try openStorage())
+    }
+
+    /// The PostgreSQL store `--db` names (nil: `--db` is the hub's SQLite file).
+    func storeAddress() throws -> PostgresAddress? { try HubConfiguration.storeAddress(at: db) }
+
+    func openReplicaStorage() throws -> any ReplicaStorage {
+        if let address = try storeAddress() {
+            return try HubConfiguration.open(address, unlock: unlock, folder: replicaFolder)
+        }
+        return try openStorage()
+    }
+
+    func checkFileOperation(_ operation: String) throws {
+        guard let address = try storeAddress() else { return }
+        throw CommandFailure(
+            code: "not_a_file",
+            message: "this hub's data is on PostgreSQL (\(address)); \(operation) works on a hub's SQLite file",
+            hint: "Back up and restore a hub on PostgreSQL with the server's tools (base backups and WAL archiving, "
+                + "or pg_dump); see docs/POSTGRES.md for what to do after a restore. Nothing was changed.")
     }
 
     /// A restored hub's log reuses positions its callers may already hold: a new log epoch

@@ -243,7 +243,7 @@ func askPassphrase(_ prompt: String) -> String? {
 
 /// What the commands say about protection, in Vietnamese and English like the node's other
 /// messages to workers.
-enum ProtectionText {
+package enum ProtectionText {
     static func replica(_ role: ReplicaRole) -> (vi: String, en: String) {
         switch role {
         case .node: ("Máy xã này", "this node")
@@ -298,7 +298,7 @@ enum ProtectionText {
     }
 
     /// The secret given does not open the replica.
-    static func wrong(_ role: ReplicaRole, _ error: StoreError) -> CommandFailure {
+    package static func wrong(_ role: ReplicaRole, _ error: StoreError) -> CommandFailure {
         let name = replica(role)
         let forgotten =
             role == .node

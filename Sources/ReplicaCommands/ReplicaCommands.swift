@@ -168,6 +168,7 @@ public struct BackupCommand<Location: ReplicaLocation>: ParsableCommand {
 
     public func run() throws {
         try reporting(json: output.json) {
+            try location.checkFileOperation("backup")
             guard FileManager.default.fileExists(atPath: location.databasePath) else {
                 throw StoreError(
                     .notInitialized, path: location.databasePath, operation: "backup",
@@ -219,6 +220,7 @@ public struct RestoreCommand<Location: ReplicaLocation>: ParsableCommand {
 
     public func run() throws {
         try reporting(json: output.json) {
+            try location.checkFileOperation("restore")
             let target = location.databasePath
             let manager = FileManager.default
             guard manager.fileExists(atPath: from) else {

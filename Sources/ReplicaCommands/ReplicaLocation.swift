@@ -21,10 +21,20 @@ public protocol ReplicaLocation: ParsableArguments {
     /// The replica's own folder (a node's `--dir`, the folder of a hub's file): a key or
     /// passphrase file inside it is refused, since a copy of the folder would carry it.
     var replicaFolder: String { get }
+    /// The replica's storage, unlocked, for the generic commands: the SQLite file by default; a
+    /// hub on a database server opens its store instead.
+    func openReplicaStorage() throws -> any ReplicaStorage
+    /// Refuses what works on the replica's file only (backup, restore) when the replica is
+    /// not a file here; nothing by default.
+    func checkFileOperation(_ operation: String) throws
 }
 
 extension ReplicaLocation {
     public static func prepareAfterRestore(_ replica: Replica) throws {}
+
+    public func openReplicaStorage() throws -> any ReplicaStorage { try openStorage() }
+
+    public func checkFileOperation(_ operation: String) throws {}
 }
 
 extension ReplicaLocation {
@@ -33,7 +43,7 @@ extension ReplicaLocation {
     /// asked for only when the replica is protected; a wrong one is refused before anything
     /// is written. The one way commands (and the domain's) open a replica.
     public func open() throws -> Replica {
-        try Replica(storage: try openStorage(), time: SystemTimeSource())
+        try Replica(storage: try openReplicaStorage(), time: SystemTimeSource())
     }
 
     /// The replica's storage, unlocked as `open` does: for what needs the storage itself (a

@@ -1,4 +1,5 @@
 public import Foundation
+public import PostgresStore
 public import SyncCore
 
 /// A clock the test moves by hand, optionally skewed: replicas with wrong clocks are the
@@ -35,18 +36,59 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-/// The two storage implementations; tests that take a `StoreKind` run against both.
+/// The storage implementations; tests that take a `StoreKind` run against each.
 public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case memory
     case sqlite
+    /// A fresh schema on the PostgreSQL server `TRE_TEST_POSTGRES` names (`scripts/test` starts
+    /// one). Without it the tests fail, saying so — unless a developer opts out with
+    /// `TRE_SKIP_POSTGRES=1`, which is ignored where `CI` is set: CI always runs them.
+    case postgres
 
     public var description: String { rawValue }
+
+    public static var allCases: [StoreKind] {
+        PostgresTestServer.isOptedOut ? [.memory, .sqlite] : [.memory, .sqlite, .postgres]
+    }
 
     public func makeStorage() throws -> any ReplicaStorage {
         switch self {
         case .memory: MemoryStorage()
         case .sqlite: try SQLiteStorage(inMemory: ())
+        case .postgres: try PostgresTestServer.freshStorage()
         }
+    }
+}
+
+/// The test PostgreSQL server (`TRE_TEST_POSTGRES`), and fresh stores on it, each in its own
+/// schema so tests never see each other's rows.
+public enum PostgresTestServer {
+    public static let variable = "TRE_TEST_POSTGRES"
+
+    /// True when a developer asked to skip the PostgreSQL tests, outside CI.
+    public static var isOptedOut: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["TRE_SKIP_POSTGRES"] == "1" && environment["CI"] == nil
+    }
+
+    /// The server's address with a new schema named `tre_test_…`.
+    public static func freshAddress() throws -> PostgresAddress {
+        guard let url = ProcessInfo.processInfo.environment[variable], !url.isEmpty else {
+            throw PostgresTestServerMissing()
+        }
+        let schema = "tre_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        return try PostgresAddress(url + (url.contains("?") ? "&" : "?") + "schema=\(schema)")
+    }
+
+    public static func freshStorage() throws -> PostgresStorage {
+        try PostgresStorage(address: try freshAddress(), create: true)
+    }
+}
+
+public struct PostgresTestServerMissing: Error, CustomStringConvertible {
+    public var description: String {
+        "TRE_TEST_POSTGRES is not set: run the tests through scripts/test (it starts a throwaway PostgreSQL "
+            + "server), or set it to postgres://USER@127.0.0.1:PORT/DB; outside CI, TRE_SKIP_POSTGRES=1 skips them"
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Domain
 import Foundation
+import PostgresStore
 import ReplicaCommands
 import SyncClient
 import SyncCore
@@ -39,6 +40,14 @@ extension TreHub {
                 """)
         var policy: String?
 
+        @Option(
+            help: """
+                Keep the hub's data on this PostgreSQL server, postgres://USER@HOST:PORT/DATABASE (?schema=NAME, \
+                ?sslmode=require): --db then names the hub's configuration file, written here (0600). The password \
+                goes in PGPASSWORD for this and every later command; it is never stored nor printed.
+                """)
+        var store: String?
+
         @Option(help: "Protect the hub's data at rest with this key file (made if absent, 0600).")
         var protectWithKeyFile: String?
 
@@ -73,6 +82,13 @@ extension TreHub {
                         .alreadyInitialized, path: path, operation: "init", detail: "a replica exists already")
                 }
                 if let unit { try checkUnit(unit) }
+                // A malformed address is refused before anything else (the password never shown).
+                let address: PostgresAddress?
+                do {
+                    address = try store.map { try PostgresAddress($0) }
+                } catch let error as StoreAddressError {
+                    throw CommandFailure(code: "bad_store", message: error.message, hint: error.hint)
+                }
                 // Checked before the enrolment code is used.
                 let chosenPolicy = try policy.map(TreHub.Policy.parse)
                 // Checked before the code is used; a new key file is made only once it is.
@@ -106,31 +122,45 @@ extension TreHub {
                             createdKeyFile = keyFile
                         }
                     }
-                    replica = try createReplica(
-                        at: path, unit: enrolled?.unit ?? unit!, name: name, origin: enrolled?.origin, role: .hub,
-                        protection: protection)
-                    try enrolled?.upstream.save(to: replica)
-                    let hub = try HubStore.create(replica: replica, storage: replica.storage as! SQLiteStorage)
+                    let hub: HubStore
+                    if let address {
+                        hub = try createOnPostgres(
+                            address, path: path, unit: enrolled?.unit ?? unit!, origin: enrolled?.origin,
+                            protection: protection)
+                        replica = hub.replica
+                        try enrolled?.upstream.save(to: replica)
+                    } else {
+                        replica = try createReplica(
+                            at: path, unit: enrolled?.unit ?? unit!, name: name, origin: enrolled?.origin, role: .hub,
+                            protection: protection)
+                        try enrolled?.upstream.save(to: replica)
+                        hub = try HubStore.create(replica: replica, storage: replica.storage as! SQLiteStorage)
+                    }
                     if let chosenPolicy { try hub.setUpstreamPolicy(chosenPolicy) }
                 } catch {
-                    if (error as? StoreError)?.kind != .alreadyInitialized {
+                    if (error as? StoreError)?.kind != .alreadyInitialized && address == nil {
                         removeReplicaFiles(at: path)
                         if let createdKeyFile { try? FileManager.default.removeItem(atPath: createdKeyFile) }
                     }
                     if let enrolled { throw enrolledButNotCreated(enrolled, path: path, error) }
                     throw error
                 }
-                let protection = (replica.storage as? SQLiteStorage)?.protection
+                let protection =
+                    (replica.storage as? SQLiteStorage)?.protection ?? (replica.storage as? PostgresStorage)?.protection
                 if output.json {
                     printJSON([
                         "origin": replica.origin.description, "unit": replica.unit, "db": location.db,
+                        "store": address?.description ?? "sqlite",
                         "protection": protection?.rawValue ?? "none",
                         "upstream_policy": enrolled == nil ? "" : (chosenPolicy ?? .standard).rawValue,
                     ])
                 } else {
                     print(
-                        "hub for \(name) (\(replica.unit)) ready in \(location.db)"
+                        "hub for \(name) (\(replica.unit)) ready in \(address.map { "\($0), configured in " } ?? "")\(location.db)"
                             + (protection.map { ", protected at rest by \($0)" } ?? ""))
+                    if address != nil {
+                        print("the store's password is not kept: give it in PGPASSWORD to every tre-hub command")
+                    }
                     if let upstream = enrolled?.upstream {
                         print("enrolled at \(upstream.url) (unit \(upstream.hubUnit)) as \(replica.origin)")
                         let sends = chosenPolicy ?? .standard
@@ -139,5 +169,28 @@ extension TreHub {
                 }
             }
         }
+    }
+}
+
+extension TreHub.Init {
+    /// Makes the hub's tables on the PostgreSQL server, its identity and role, then writes the
+    /// configuration file that names the store (only once the store exists: a failed init leaves
+    /// no configuration pointing at nothing). Tables already there are refused unchanged.
+    func createOnPostgres(
+        _ address: PostgresAddress, path: String, unit: String, origin: OriginID?, protection: ReplicaSecret?
+    ) throws -> HubStore {
+        try checkUnit(unit)
+        try checkWritable(path)
+        let storage = try HubConfiguration.explaining {
+            try PostgresStorage(address: address, role: .hub, secret: protection, create: true)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let time = SystemTimeSource()
+        let replica = try Replica.initialize(
+            storage: storage, origin: origin ?? OriginID(.version7(unixMillis: time.nowMillis(), using: &generator)),
+            unit: unit, name: name, time: time)
+        let hub = try HubStore.create(replica: replica, postgres: storage)
+        try HubConfiguration.write(address, to: path)
+        return hub
     }
 }

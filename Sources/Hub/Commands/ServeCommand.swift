@@ -99,9 +99,13 @@ extension TreHub {
 
         func run() async throws {
             try await reporting(json: false) {
+                // Read before the hub is opened: reading the file afterwards would drop SQLite's
+                // locks on it (`HubConfiguration.storeAddress`).
+                let onPostgres = try location.storeAddress() != nil
                 let hub = try location.openHub()
-                // One server per database: a second one is refused, naming the first.
-                let lock = try location.lock(purpose: .serve)
+                // One server per SQLite file: a second one is refused, naming the first. A hub on
+                // PostgreSQL may run several servers on one database (`PostgresStorage`).
+                let lock = onPostgres ? nil : try location.lock(purpose: .serve)
                 let access = try metricsAccess()
                 // One logfmt line per message on standard error (`LogLine`, `LogfmtLogHandler`).
                 LoggingSystem.bootstrap { LogfmtLogHandler(label: $0) }

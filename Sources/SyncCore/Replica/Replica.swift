@@ -63,7 +63,7 @@ public final class Replica: Sendable {
     // MARK: Backup and restore
 
     /// The setting that marks a backup copy (its value: when it was taken).
-    static let backupMarker = "replica.backup_taken_ms"
+    package static let backupMarker = "replica.backup_taken_ms"
     /// How far a restored replica's counter jumps: past anything the lost machine could have
     /// issued after the backup (four billion changes), so no dot is ever issued twice. Gaps
     /// in an origin's counters are ordinary (a counter counts all of a replica's records).

@@ -34,7 +34,7 @@ public enum ReplicaSecret: Sendable {
     /// A key file's key, used as it is.
     case key(ReplicaKey)
 
-    var method: ProtectionMethod {
+    package var method: ProtectionMethod {
         switch self {
         case .passphrase: .passphrase
         case .key: .keyFile
@@ -79,7 +79,7 @@ package struct ScryptParameters: Hashable, Sendable {
 
     /// Parameters read from a file are checked before use: a damaged or forged file must not
     /// make the program allocate without limit (at most 1 GiB, BoringSSL's own ceiling aside).
-    var isWithinBounds: Bool {
+    package var isWithinBounds: Bool {
         (10...22).contains(log2N) && (1...16).contains(r) && (1...4).contains(p)
             && (128 * r * p) << log2N <= 1 << 30
     }
@@ -102,27 +102,27 @@ package struct SealedPlace {
         bytes = writer.bytes
     }
 
-    static func record(_ key: RecordKey) -> SealedPlace {
+    package static func record(_ key: RecordKey) -> SealedPlace {
         var writer = ByteWriter(capacity: 24 + key.collection.utf8.count)
         writer.string(key.collection)
         writer.uuid(key.id.uuid)
         return SealedPlace(table: "records", column: "state", key: writer.bytes)
     }
 
-    static func log(_ sequence: UInt64) -> SealedPlace {
+    package static func log(_ sequence: UInt64) -> SealedPlace {
         var writer = ByteWriter(capacity: 8)
         writer.fixed64(sequence)
         return SealedPlace(table: "log", column: "change", key: writer.bytes)
     }
 
-    static func dot(_ dot: Dot, table: String, column: String) -> SealedPlace {
+    package static func dot(_ dot: Dot, table: String, column: String) -> SealedPlace {
         var writer = ByteWriter(capacity: 24)
         writer.uuid(dot.origin.uuid)
         writer.fixed64(dot.counter)
         return SealedPlace(table: table, column: column, key: writer.bytes)
     }
 
-    static func setting(_ name: String) -> SealedPlace {
+    package static func setting(_ name: String) -> SealedPlace {
         SealedPlace(table: "settings", column: "value", key: Array(name.utf8))
     }
 }
@@ -130,7 +130,7 @@ package struct SealedPlace {
 /// The keys of an unlocked replica, each derived from its master key (scrypt of the passphrase,
 /// or the key file's bytes) by HKDF-SHA256 with its own label, so one key never serves two
 /// algorithms.
-struct AtRestKeys: @unchecked Sendable {
+package struct AtRestKeys: @unchecked Sendable {
     // Immutable `SymmetricKey`s: see `ReplicaKey`.
     let sealing: SymmetricKey
     let search: SymmetricKey
@@ -146,16 +146,23 @@ struct AtRestKeys: @unchecked Sendable {
 
 /// What the `protection` table of a protected replica holds: never the key, only how to derive
 /// it and a value sealed with it, so a wrong passphrase is told apart from a damaged file.
-struct StoredProtection: Sendable {
-    let method: ProtectionMethod
+package struct StoredProtection: Sendable {
+    package let method: ProtectionMethod
     /// scrypt's salt (16 random bytes); empty for a key file.
-    let salt: [UInt8]
+    package let salt: [UInt8]
     /// nil for a key file.
-    let scrypt: ScryptParameters?
+    package let scrypt: ScryptParameters?
     /// `checkPlaintext` sealed with the sealing key, bound to the method, salt and parameters.
-    let check: [UInt8]
+    package let check: [UInt8]
 
     static let checkPlaintext = Array("tre: this key opens this replica".utf8)
+
+    package init(method: ProtectionMethod, salt: [UInt8], scrypt: ScryptParameters?, check: [UInt8]) {
+        self.method = method
+        self.salt = salt
+        self.scrypt = scrypt
+        self.check = check
+    }
 
     /// Binds the key check to how the key is derived: changed parameters fail like a wrong key.
     var checkPlace: SealedPlace {
@@ -170,7 +177,7 @@ struct StoredProtection: Sendable {
     }
 
     /// A new protection for `secret`: a fresh salt, and the keys it gives.
-    static func make(for secret: ReplicaSecret, scrypt: ScryptParameters, path: String) throws -> (
+    package static func make(for secret: ReplicaSecret, scrypt: ScryptParameters, path: String) throws -> (
         StoredProtection, AtRestKeys
     ) {
         var generator = SystemRandomNumberGenerator()
@@ -187,7 +194,7 @@ struct StoredProtection: Sendable {
 
     /// The keys `secret` gives, or why it does not open this replica. The passphrase's scrypt
     /// runs here (the slow step); a key file's key is used as it is.
-    func unlock(with secret: ReplicaSecret, path: String) throws -> AtRestKeys {
+    package func unlock(with secret: ReplicaSecret, path: String) throws -> AtRestKeys {
         guard secret.method == method else {
             throw StoreError(
                 .wrongKey, path: path, operation: "unlock",
@@ -230,7 +237,7 @@ struct StoredProtection: Sendable {
 }
 
 /// How a storage treats the columns that hold field values and secrets.
-enum AtRest: Sendable {
+package enum AtRest: Sendable {
     /// An unprotected replica: values are stored as they are.
     case clear
     /// A protected replica, unlocked: values are sealed with AES-256-GCM.
@@ -276,5 +283,44 @@ enum AtRest: Sendable {
             let plaintext = try? AES.GCM.open(box, using: key, authenticating: place.bytes)
         else { return nil }
         return [UInt8](plaintext)
+    }
+}
+
+/// The same protection for a store outside this module (the hub's PostgreSQL store): sealing,
+/// opening and search tokens without handing out the keys.
+extension AtRest {
+    /// `plaintext` sealed for the column at `place`; itself when clear; nil when locked.
+    package func seal(_ plaintext: [UInt8], at place: SealedPlace) -> [UInt8]? {
+        switch self {
+        case .clear: plaintext
+        case .sealed(let keys): Self.seal(plaintext, with: keys.sealing, at: place)
+        case .locked: nil
+        }
+    }
+
+    /// What `seal` stored at `place`, opened: `.failure(false)` when it does not open (damaged
+    /// or moved), `.failure(true)` when the store is locked.
+    package func open(_ stored: [UInt8], at place: SealedPlace) -> Result<[UInt8], OpenFailure> {
+        switch self {
+        case .clear: .success(stored)
+        case .sealed(let keys):
+            Self.open(stored, with: keys.sealing, at: place).map { .success($0) } ?? .failure(.unopenable)
+        case .locked: .failure(.locked)
+        }
+    }
+
+    package enum OpenFailure: Error {
+        case locked
+        case unopenable
+    }
+
+    /// A search term's token: keyed by the replica's search key when protected, publicly when
+    /// clear; nil when locked.
+    package func searchToken(_ term: String) -> [UInt8]? {
+        switch self {
+        case .clear: Self.searchToken(term, key: Self.clearSearchKey)
+        case .sealed(let keys): Self.searchToken(term, key: keys.search)
+        case .locked: nil
+        }
     }
 }

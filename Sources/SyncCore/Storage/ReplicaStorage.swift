@@ -25,6 +25,12 @@ public struct StoredRecord: Sendable {
     public let key: RecordKey
     public let unit: String?
     package let stateBytes: [UInt8]
+
+    package init(key: RecordKey, unit: String?, stateBytes: [UInt8]) {
+        self.key = key
+        self.unit = unit
+        self.stateBytes = stateBytes
+    }
 }
 
 /// The operations of one transaction on a replica's storage. Every method may throw a

@@ -47,7 +47,11 @@ import Testing
             + schedule.steps.map { "  \($0)" }.joined(separator: "\n")
     }
 
-    @Test(arguments: [(StoreKind.memory, 2_000), (StoreKind.sqlite, 250)])
+    /// Each store with its number of schedules: PostgreSQL, a round trip per statement, fewer.
+    static let runs: [(StoreKind, Int)] =
+        [(.memory, 2_000), (.sqlite, 250)] + (StoreKind.allCases.contains(.postgres) ? [(.postgres, 30)] : [])
+
+    @Test(arguments: runs)
     func replicasConvergeAndLoseNothing(kind: StoreKind, schedules: Int) throws {
         var coverage = Simulation.Coverage()
         var ran = 0
