@@ -22,17 +22,20 @@ struct LinkBench: AsyncParsableCommand {
     @Option(help: "Bits per second each way.") var bitsPerSecond = 40_000
     @Option(help: "Round trip, milliseconds.") var roundTripMs = 500
     @Option(help: "Chance that a connection is cut (0…1).") var cutProbability = 0.25
-    @Option(help: "A cut connection is cut after 1…N bytes, both ways together.") var cutWithin = 4_096
+    @Option(
+        help: "A cut connection is cut after 1…N bytes, both ways together (0: the clean night's bytes per connection)."
+    ) var cutWithin = 0
     @Option(help: "Seconds to wait before running tre-node sync again after the link failed.") var retryWait = 1.0
     @Option(help: "Give up after this many tre-node sync runs.") var maxAttempts = 60
+    @Option(help: "Cut nights, each from the same files (--quick: at most 4).") var nights = 10
     @Option(help: "Keep the night's files (hub and node, clean and cut) in this folder.") var keep: String?
 
     func validate() throws {
         guard children >= 100, bitsPerSecond >= 1_000, roundTripMs >= 0, (0...0.9).contains(cutProbability),
-            cutWithin >= 1, retryWait >= 0, maxAttempts >= 1
+            cutWithin >= 0, retryWait >= 0, maxAttempts >= 1, nights >= 1
         else {
             throw ValidationError(
-                "--children ≥ 100, --bits-per-second ≥ 1000, --round-trip-ms ≥ 0, --cut-probability within 0…0.9, --cut-within ≥ 1, --retry-wait ≥ 0, --max-attempts ≥ 1."
+                "--children ≥ 100, --bits-per-second ≥ 1000, --round-trip-ms ≥ 0, --cut-probability within 0…0.9, --cut-within ≥ 0, --retry-wait ≥ 0, --max-attempts ≥ 1, --nights ≥ 1."
             )
         }
     }
@@ -43,6 +46,17 @@ struct LinkBench: AsyncParsableCommand {
         var attempts = 0
         var retryWaitSeconds = 0.0
         var bytes: Int { counts.bytesUp + counts.bytesDown }
+
+        mutating func add(_ other: Night) {
+            counts.connections += other.counts.connections
+            counts.requests += other.counts.requests
+            counts.bytesUp += other.counts.bytesUp
+            counts.bytesDown += other.counts.bytesDown
+            counts.cuts += other.counts.cuts
+            seconds += other.seconds
+            attempts += other.attempts
+            retryWaitSeconds += other.retryWaitSeconds
+        }
     }
 
     func run() async throws {
@@ -109,9 +123,10 @@ struct LinkBench: AsyncParsableCommand {
                 time: SystemTimeSource())
             try node.apply(night.night)
         }
+        // At least one such edit, so the pull carries the hub's side too.
         var districtEdits = 0
-        for (index, update) in night.updated.enumerated()
-        where index % 100 == 0 && update.age < 12 && update.written["notes"] == nil {
+        let candidates = night.updated.filter { $0.age < 12 && $0.written["notes"] == nil }
+        for update in candidates.prefix(max(1, night.updated.count / 100)) {
             try tools.run(
                 "tre-hub",
                 [
@@ -125,18 +140,28 @@ struct LinkBench: AsyncParsableCommand {
         settings.throttled = true
         settings.bytesPerSecond = Double(bitsPerSecond) / 8
         settings.oneWayDelay = Double(roundTripMs) / 2000
-        settings.cutWithin = cutWithin
         let clean = try nightOnCopy(
-            "clean", from: base, in: directory, proxy: proxy, settings: settings, tools: tools, keyPath: keyPath)
+            "clean", from: base, in: directory, proxy: proxy, settings: settings, tools: tools, keyPath: keyPath,
+            idle: true)
+        // The same night again and again from the same files, each time cut where the seeded
+        // draws say: one night has two connections, too few draws for a ratio.
         settings.cutProbability = cutProbability
-        let cut = try nightOnCopy(
-            "cut", from: base, in: directory, proxy: proxy, settings: settings, tools: tools, keyPath: keyPath)
+        settings.cutWithin =
+            cutWithin > 0 ? cutWithin : max(1, clean.night.bytes / max(1, clean.night.counts.connections))
+        var cut = Night()
+        let cutNames = (1...(quick ? min(nights, 4) : nights)).map { "cut-\($0)" }
+        for name in cutNames {
+            let one = try nightOnCopy(
+                name, from: base, in: directory, proxy: proxy, settings: settings, tools: tools, keyPath: keyPath,
+                idle: false
+            ).night
+            cut.add(one)
+        }
 
-        // Both copies: node and hub agree on the commune, and the cut night ends where the clean
-        // one does (a change lost or applied twice would show in the hashes or the log's length).
-        var hashes: [String] = []
-        var logs: [UInt64] = []
-        for name in ["clean", "cut"] {
+        // Every copy: node and hub agree on the commune, and every cut night ends where the clean
+        // one does (a change lost or applied twice would show in the hashes or the logs' length).
+        var ends: [String] = []
+        for name in ["clean"] + cutNames {
             let folder = directory.appendingPathComponent(name)
             let hubReplica = try Replica(
                 storage: try SQLiteStorage(path: folder.appendingPathComponent("hub.sqlite").path),
@@ -149,37 +174,44 @@ struct LinkBench: AsyncParsableCommand {
             guard try node.stateHash(unit: { $0 == unit }) == hubHash else {
                 throw BenchError("after the \(name) night the node and the hub differ")
             }
-            hashes.append(hubHash)
-            logs.append(try hubReplica.counts().lastSequence)
-            logs.append(try node.counts().lastSequence)
+            ends.append(
+                "\(hubHash) hub log \(try hubReplica.counts().lastSequence) node log \(try node.counts().lastSequence)")
         }
-        guard hashes[0] == hashes[1], logs[0] == logs[2], logs[1] == logs[3] else {
-            throw BenchError("the cut night ended elsewhere than the clean one: \(hashes), logs \(logs)")
+        guard Set(ends).count == 1 else {
+            throw BenchError("a cut night ended elsewhere than the clean one: \(ends)")
         }
 
         func seconds(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+        let roundTrip = Double(roundTripMs) / 1000
         func alone(_ night: Night) -> Double {
-            Double(night.bytes) * 8 / Double(bitsPerSecond) + Double(night.counts.requests.count)
-                * Double(roundTripMs) / 1000
+            Double(night.bytes) * 8 / Double(bitsPerSecond) + Double(night.counts.requests.count) * roundTrip
         }
-        func figures(_ night: Night) -> [String: Any] {
+        func figures(_ night: Night, runs: Int) -> [String: Any] {
             [
-                "requests": night.counts.requests.count, "request_list": night.counts.requests,
-                "connections": night.counts.connections, "bytes_up": night.counts.bytesUp,
-                "bytes_down": night.counts.bytesDown, "bytes": night.bytes, "seconds": seconds(night.seconds),
-                "bytes_alone_s": seconds(alone(night)),
+                "requests": night.counts.requests.count, "connections": night.counts.connections,
+                "bytes_up": night.counts.bytesUp, "bytes_down": night.counts.bytesDown, "bytes": night.bytes,
+                "seconds": seconds(night.seconds), "bytes_alone_s": seconds(alone(night)),
                 "seconds_vs_bytes_alone": seconds(night.seconds / max(alone(night), 0.001)),
+                // Each connection first waits a round trip for its handshake.
+                "with_handshakes_s": seconds(alone(night) + Double(night.counts.connections) * roundTrip),
                 "tre_node_runs": night.attempts, "cuts": night.counts.cuts,
                 "retry_wait_s": seconds(night.retryWaitSeconds),
+                "seconds_without_retry_wait": seconds(night.seconds - night.retryWaitSeconds),
+                "bytes_per_night": night.bytes / max(1, runs),
             ]
         }
+        var cleanFigures = figures(clean.night, runs: 1)
+        cleanFigures["request_list"] = clean.night.counts.requests
+        var idleFigures = figures(clean.idle, runs: 1)
+        idleFigures["request_list"] = clean.idle.counts.requests
         printJSONObject([
             "children": childCount, "night_changes": night.night.count, "district_edits": districtEdits,
             "seed": seed, "bits_per_second": bitsPerSecond, "round_trip_ms": roundTripMs,
-            "cut_probability": cutProbability, "cut_within_bytes": cutWithin,
-            "clean": figures(clean.night), "idle": figures(clean.idle), "cut": figures(cut.night),
-            "cut_idle": figures(cut.idle),
-            "resent_ratio": (Double(cut.night.bytes) / Double(max(1, clean.night.bytes)) * 1000).rounded() / 1000,
+            "cut_probability": cutProbability, "cut_within_bytes": settings.cutWithin, "cut_nights": cutNames.count,
+            "clean": cleanFigures, "idle": idleFigures, "cut": figures(cut, runs: cutNames.count),
+            // The cut nights' bytes against as many clean nights.
+            "resent_ratio": (Double(cut.bytes) / Double(max(1, clean.night.bytes * cutNames.count)) * 1000)
+                .rounded() / 1000,
             "states_equal": true,
         ])
     }
@@ -187,7 +219,7 @@ struct LinkBench: AsyncParsableCommand {
     /// The night on a copy of `base`: syncs until one succeeds, then once more with nothing pending.
     func nightOnCopy(
         _ name: String, from base: URL, in directory: URL, proxy: LinkProxy, settings: LinkProxy.Settings,
-        tools: Tools, keyPath: String
+        tools: Tools, keyPath: String, idle: Bool
     ) throws -> (night: Night, idle: Night) {
         let folder = directory.appendingPathComponent(name)
         try? FileManager.default.removeItem(at: folder)
@@ -222,8 +254,7 @@ struct LinkBench: AsyncParsableCommand {
         var quiet = settings
         quiet.cutProbability = 0
         proxy.configure(quiet)
-        let idle = try syncUntilDone()
-        return (night, idle)
+        return (night, idle ? try syncUntilDone() : Night())
     }
 }
 
