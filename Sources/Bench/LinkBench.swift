@@ -100,6 +100,7 @@ struct LinkBench: AsyncParsableCommand {
         let key = ReplicaKey.random()
         let keyPath = directory.appendingPathComponent("node.key").path
         try key.keyFileText.write(toFile: keyPath, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
         do {
             let node = try Replica.initialize(
                 storage: try SQLiteStorage(

@@ -257,12 +257,16 @@ final class LinkProxy: @unchecked Sendable {
                 if cutNow { counts.cuts += 1 }
             }
             if cutNow || allowed == 0 {
-                // The signal drops: both ends see the connection reset.
+                // The signal drops: both ends see the connection reset, never an orderly end
+                // (no FIN: shutting down only the reading side wakes this connection's reader,
+                // and the close that follows, with no linger, sends the reset).
+                // An orderly end with no answer at all makes FoundationNetworking stop the whole
+                // program ("Transfer completed, but there's no response", see PERFORMANCE.md).
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
                 setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
                 setsockopt(upstream, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-                shutdown(client, Int32(SHUT_RDWR))
-                shutdown(upstream, Int32(SHUT_RDWR))
+                shutdown(client, Int32(SHUT_RD))
+                shutdown(upstream, Int32(SHUT_RD))
                 return
             }
         }
