@@ -8,7 +8,9 @@ struct TreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tre-bench",
         abstract: "Tre's benchmarks; every figure comes with a plain-SQLite reference from the same run.",
-        subcommands: [ProvinceNight.self, StoreApply.self, WireBench.self, CommuneBench.self, ReportBench.self])
+        subcommands: [
+            ProvinceNight.self, StoreApply.self, WireBench.self, CommuneBench.self, ReportBench.self, LinkBench.self,
+        ])
 }
 
 /// Seconds taken by `body`, on the monotonic clock.

@@ -35,11 +35,32 @@ import Testing
         #expect(session.state == .finished)
     }
 
-    @Test func skippedEntriesStillMoveThePushPosition() {
+    /// Only others' changes after the cursor (what this replica pulled): no empty set is sent
+    /// (a round trip on a 2G link), the cursor stays, and the next set covers the skipped range.
+    @Test func onlySkippedEntriesSendNothingAndTheNextSetCoversThem() {
+        var session = SyncSession()
+        _ = session.handle(.start(pushCursor: 3, pullCursor: 0))
+        #expect(
+            session.handle(.pushPageRead(LogPage(entries: [], through: 9, hasMore: false))) == .requestPull(after: 0))
+        guard case .finish(let report) = session.handle(.pullApplied(through: 4, hasMore: false, changes: 4)) else {
+            Issue.record("expected the end")
+            return
+        }
+        #expect(report.pushCursor == 3)
+        #expect(report.pushSets == 0)
+        var next = SyncSession()
+        _ = next.handle(.start(pushCursor: report.pushCursor, pullCursor: report.pullCursor))
+        #expect(
+            next.handle(.pushPageRead(LogPage(entries: [entry(12)], through: 12, hasMore: false)))
+                == .sendPush(from: 3, to: 12, entries: [entry(12)]))
+    }
+
+    /// A page cut short by its bounds with nothing of ours in it still moves the position.
+    @Test func aBoundedPageOfSkippedEntriesStillMovesThePosition() {
         var session = SyncSession()
         _ = session.handle(.start(pushCursor: 0, pullCursor: 0))
         #expect(
-            session.handle(.pushPageRead(LogPage(entries: [], through: 9, hasMore: false)))
+            session.handle(.pushPageRead(LogPage(entries: [], through: 9, hasMore: true)))
                 == .sendPush(from: 0, to: 9, entries: []))
     }
 

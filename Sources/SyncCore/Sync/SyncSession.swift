@@ -69,7 +69,12 @@ public struct SyncSession: Sendable {
             return .readPushPage(after: push)
 
         case (.pushing(let cursor), .pushPageRead(let page)):
-            if page.entries.isEmpty && page.through <= cursor {
+            // Nothing of ours after the cursor (the page skipped only changes that came from
+            // elsewhere, the hub's among them): no request to say so. The cursor stays where the
+            // hub's acknowledgement put it, so the next set starts there and covers the skipped
+            // range too, and the hub's position and ours never part. Only a page cut short by
+            // its bounds (more to read) still moves the position with an empty set.
+            if page.entries.isEmpty && (!page.hasMore || page.through <= cursor) {
                 state = .pulling(cursor: pullStart)
                 return .requestPull(after: pullStart)
             }
