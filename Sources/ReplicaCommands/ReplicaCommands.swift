@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Domain
 import Foundation
 import SyncClient
 import SyncCore
@@ -101,9 +102,17 @@ struct ConflictsResolve<Location: ReplicaLocation>: ParsableCommand {
                     hint: "`conflicts` lists the open ones.")
             }
             let given = FieldValue.parsingCommandLine(value)
+            let state = try replica.record(key.collection, id: id)
+            let language = try DefinitionCheck.language(lang)
+            do {
+                let values = state?.conflicts.first { $0.field == field }?.entries.map(\.value) ?? []
+                try ConflictChoice.check(collection: key.collection, field: field, value: given, among: values)
+            } catch let refusal as DomainRefusal {
+                throw CommandFailure(
+                    code: refusal.code, message: refusal.message(language), hint: refusal.hint(language))
+            }
             let checked = try DefinitionCheck.fields(
-                [field: given], collection: key.collection, id: id, state: try replica.record(key.collection, id: id),
-                language: try DefinitionCheck.language(lang))
+                [field: given], collection: key.collection, id: id, state: state, language: language)
             let change = try replica.resolve(key.collection, id: id, field: field, value: checked[field] ?? given)
             if output.json {
                 printJSON(["id": id.description, "field": field, "counter": String(change.dot.counter)])

@@ -6,8 +6,9 @@ import TestSupport
 import Testing
 
 /// An outside attacker's review of the worker's page (commit 8db9992): each finding mounted over
-/// real HTTP (`PageServer`, the route `tre-node ui` serves, on a port of 127.0.0.1), each test
-/// wrapped in `withKnownIssue` while the defect stands — the fix removes the wrapper.
+/// real HTTP (`PageServer`, the route `tre-node ui` serves, on a port of 127.0.0.1). Each test was
+/// wrapped in `withKnownIssue` while its defect stood; all are fixed (branch `ui-fixes`) and
+/// pass as plain tests.
 @Suite struct PageAttackReviewTests {
     typealias Page = PageSecurityTests
 
@@ -82,14 +83,22 @@ import Testing
         #expect(try await act(officer, plan) == 303)
         // The slip is caught: the same name cannot approve.
         #expect(try await act(officer, ["action": "approve_plan"]) == 422)
-        // The lie is not: the same person, the same passphrase, a name with a dot.
-        let sameOfficer = try await server.unlock(as: "Lò Văn Sáng.")
-        let status = try await act(sameOfficer, ["action": "approve_plan"])
-        let state = try store.records("cases").first?.string("status")
-        withKnownIssue("the page lets whoever holds the node's passphrase approve as the chairman under any name") {
-            #expect(status != 303, "the approval was accepted")
-            #expect(state == CaseState.planSubmitted.rawValue, "the case moved on: \(state ?? "-")")
+        // Nor the same name written otherwise: folded without diacritics, case, punctuation or
+        // spacing, each of these is the submitter's.
+        for alias in ["Lò Văn Sáng.", "LO VAN SANG", "lò-văn  sáng", "Lò Văn\u{00A0}Sáng!", "LòVănSáng"] {
+            let sameOfficer = try await server.unlock(as: alias)
+            let status = try await act(sameOfficer, ["action": "approve_plan"])
+            #expect(status == 422, "\(alias) approved their own plan (\(status))")
         }
+        #expect(try store.records("cases").first?.string("status") == CaseState.planSubmitted.rawValue)
+        // The deeper limit, documented in the README: every worker unlocks with the node's one
+        // passphrase, so another name is taken at its word. The approval names the approver in
+        // the case's history (and the paper Mẫu is signed).
+        let chairman = try await server.unlock(as: "Hà Văn Chủ")
+        #expect(try await act(chairman, ["action": "approve_plan"]) == 303)
+        #expect(try store.records("cases").first?.string("status") == CaseState.implementing.rawValue)
+        let approval = try store.records("case_events").first { $0.string("action") == "approve_plan" }
+        #expect(approval?.string("by") == "Hà Văn Chủ")
     }
 
     /// Finding 2 (low–medium, attacker (a)): cookie tossing from another port of 127.0.0.1.
@@ -116,9 +125,14 @@ import Testing
                 "Cookie": "\(server.cookieName)=tossed; \(server.cookieName)=\(worker.cookie)",
                 "Sec-Fetch-Site": "same-origin",
             ])
-        withKnownIssue("only the first cookie of the session's name is read: another port's cookie shadows it") {
-            #expect(tossed.status == 200 && tossed.text.contains("name=\"csrf\""), "answered \(tossed.status)")
-        }
+        #expect(tossed.status == 200 && tossed.text.contains("name=\"csrf\""), "answered \(tossed.status)")
+        // Tossed cookies alone open nothing.
+        let onlyTossed = try await server.send(
+            "GET", worker.base + "/",
+            headers: [
+                "Cookie": "\(server.cookieName)=tossed; \(server.cookieName)=other", "Sec-Fetch-Site": "same-origin",
+            ])
+        #expect(!onlyTossed.text.contains("name=\"csrf\""), "answered \(onlyTossed.status)")
     }
 
     /// Finding 3 (low, attacker (c)): a bidi override in a value that came from the replica —
@@ -138,7 +152,7 @@ import Testing
             "children",
             fields: [
                 "full_name": .string(name), "sex": .string("F"), "date_of_birth": .string("2015-03-01"),
-                "village": .string("Bản Mòn\u{202E}"),
+                "village": .string("Bản Mòn\u{202E}\u{2067}\u{200F}\u{061C}"),
             ])
         let worker = try await server.unlock()
         let page = try await server.send(
@@ -147,12 +161,11 @@ import Testing
         #expect(page.status == 200 && page.text.contains("Lò Thị Mai"))
         let overrides = Set<Unicode.Scalar>([
             "\u{202A}", "\u{202B}", "\u{202C}", "\u{202D}", "\u{202E}", "\u{2066}",
-            "\u{2067}", "\u{2068}", "\u{2069}",
+            "\u{2067}", "\u{2068}", "\u{2069}", "\u{200E}", "\u{200F}", "\u{061C}",
         ])
         let raw = page.text.unicodeScalars.filter { overrides.contains($0) }.count
-        withKnownIssue("bidi controls of replica values are shown raw, reordering the text after them") {
-            #expect(raw == 0, "\(raw) bidi controls on the child's page")
-        }
+        #expect(raw == 0, "\(raw) bidi controls on the child's page")
+        #expect(page.text.contains("Lò Thị Mai\u{FFFD}9102/50/21"))
     }
 
     /// Finding 4 (medium, attacker (b) and any site): the fields where a worker types a child's
@@ -184,9 +197,7 @@ import Testing
                 if !formOff && !tag.contains("autocomplete=\"off\"") { open.append(name) }
             }
         }
-        withKnownIssue("the search box and Mẫu 01's personal fields are saved and offered back by the browser") {
-            #expect(open.isEmpty, "autocomplete on: \(open)")
-        }
+        #expect(open.isEmpty, "autocomplete on: \(open)")
     }
 
     /// Finding 5 (high if it holds): a conflict on a case's `status` (two nodes advanced the case
@@ -217,9 +228,25 @@ import Testing
                 "choice": "new", "value": CaseState.closed.rawValue,
             ], headers: ["Origin": server.origin, "Sec-Fetch-Site": "same-origin"])
         let status = try store.records("cases").first?.string("status")
-        withKnownIssue("a typed value resolves a workflow field's conflict, checked only against its type") {
-            #expect(status != CaseState.closed.rawValue, "the case was closed by a conflict (\(answer.status))")
-        }
+        #expect(status != CaseState.closed.rawValue, "the case was closed by a conflict (\(answer.status))")
+        #expect(answer.text.contains("thực hiện bước đó từ trang của hồ sơ vụ việc"), "\(answer.status)")
+        #expect(try store.replica.conflicts().flatMap { $0.conflicts.map(\.field) }.contains("status"))
+        // The page offers no typed value for it, and keeping one of its values works.
+        let page = try await server.send(
+            "GET", officer.base + "/conflicts", cookie: officer.cookie, headers: ["Sec-Fetch-Site": "same-origin"])
+        #expect(page.status == 200 && !page.text.contains("name=\"value\""))
+        let entries = try #require(
+            try store.replica.record("cases", id: caseID)?.conflicts.first { $0.field == "status" })
+        let index = try #require(
+            entries.entries.firstIndex { $0.value == .string(CaseState.initialAssessment.rawValue) })
+        let chosen = try await server.send(
+            "POST", officer.base + "/conflicts/resolve", cookie: officer.cookie,
+            form: [
+                "csrf": officer.csrf, "collection": "cases", "id": caseID.description, "field": "status",
+                "choice": String(index),
+            ], headers: ["Origin": server.origin, "Sec-Fetch-Site": "same-origin"])
+        #expect(chosen.status == 303)
+        #expect(try store.records("cases").first?.string("status") == CaseState.initialAssessment.rawValue)
     }
 
     /// Finding 6 (low, attacker (d) — the worker's own session): the idle timer counts requests,
@@ -249,11 +276,83 @@ import Testing
                 "GET", location, cookie: worker.cookie, headers: ["Sec-Fetch-Site": "same-origin"]
             ).text
         }
-        withKnownIssue("a form sent to an ended session is dropped without a word") {
-            #expect(
-                shown.contains("Phiên làm việc đã hết") || shown.contains("Hàng xóm báo trẻ"),
-                "answered \(sent.status) to \(sent.location ?? "-")")
+        #expect(shown.contains("Phiên làm việc đã hết"), "answered \(sent.status) to \(sent.location ?? "-")")
+        #expect(shown.contains("CHƯA được lưu"))
+        // Nothing of the form is echoed back.
+        #expect(!shown.contains("Hàng xóm báo trẻ"))
+    }
+
+    /// Finding 6's other half: typing is activity. The page's script (a served asset, the CSP
+    /// allows no inline one) posts the form's token to `/s/KEY/alive` at most once a minute while
+    /// the worker types; each such post keeps the session, without it the session ends.
+    @Test func typingKeepsTheSessionAlive() async throws {
+        let clock = Page.Clock()
+        let (app, _) = try Self.shared(clock: clock)
+        let server = try await PageServer.start(app)
+        defer { Task { await server.stop() } }
+        let script = try await server.send("GET", "/assets/tre.js", headers: ["Sec-Fetch-Site": "same-origin"])
+        #expect(script.status == 200 && script.text.contains("/alive") && script.text.contains("60000"))
+        let worker = try await server.unlock()
+        let own = ["Origin": server.origin, "Sec-Fetch-Site": "same-origin"]
+        for _ in 0..<3 {
+            clock.advance(14 * 60)
+            let alive = try await server.send(
+                "POST", worker.base + "/alive", cookie: worker.cookie, form: ["csrf": worker.csrf], headers: own)
+            #expect(alive.status == 204)
         }
+        // 42 minutes after the unlock, typed all along: still open.
+        let page = try await server.send(
+            "GET", worker.base + "/", cookie: worker.cookie, headers: ["Sec-Fetch-Site": "same-origin"])
+        #expect(page.status == 200 && page.text.contains("name=\"csrf\""))
+        // Without the form's token it is refused; after 16 idle minutes it is over.
+        let forged = try await server.send(
+            "POST", worker.base + "/alive", cookie: worker.cookie, form: ["csrf": "x"], headers: own)
+        #expect(forged.status == 403)
+        clock.advance(16 * 60)
+        let late = try await server.send(
+            "POST", worker.base + "/alive", cookie: worker.cookie, form: ["csrf": worker.csrf], headers: own)
+        #expect(late.status != 204)
+    }
+
+    /// A minor finding: a draft's setting *name* is not sealed (its value is), and it carried the
+    /// worker's folded name and the child's id. Now it is a SHA-256 of both; a draft kept under
+    /// the old name by an earlier release is still opened, then moved.
+    @Test func aDraftsSettingNameNamesNeitherTheWorkerNorTheChild() async throws {
+        let (app, store) = try Self.shared()
+        let server = try await PageServer.start(app)
+        defer { Task { await server.stop() } }
+        let child = try store.create(
+            "children",
+            fields: [
+                "full_name": .string("Lò Thị Mai"), "sex": .string("F"), "date_of_birth": .string("2015-03-01"),
+                "village": .string("Bản Mòn"),
+            ])
+        let worker = try await server.unlock()
+        let own = ["Origin": server.origin, "Sec-Fetch-Site": "same-origin"]
+        let saved = try await server.send(
+            "POST", worker.base + "/intakes", cookie: worker.cookie,
+            form: [
+                "csrf": worker.csrf, "do": "draft", "child": child.description, "description": "Trẻ bị bỏ đói",
+            ], headers: own)
+        #expect(saved.status == 303)
+        let legacy = "ui.draft.lo van sang.intake.\(child)"
+        #expect(try store.replica.setting(legacy) == nil)
+        let form = try await server.send(
+            "GET", worker.base + "/intakes/new?child=\(child)", cookie: worker.cookie,
+            headers: ["Sec-Fetch-Site": "same-origin"])
+        #expect(form.text.contains("Trẻ bị bỏ đói"))
+        // A draft an earlier release kept under the old name comes back too.
+        let other = try store.create(
+            "children",
+            fields: [
+                "full_name": .string("Lò Văn Páo"), "sex": .string("M"), "date_of_birth": .string("2014-03-01"),
+                "village": .string("Bản Mòn"),
+            ])
+        try store.replica.setSetting("ui.draft.lo van sang.intake.\(other)", #"{"description":["Bản nháp cũ"]}"#)
+        let old = try await server.send(
+            "GET", worker.base + "/intakes/new?child=\(other)", cookie: worker.cookie,
+            headers: ["Sec-Fetch-Site": "same-origin"])
+        #expect(old.text.contains("Bản nháp cũ"))
     }
 
     /// Finding 7 (medium): a conflict on a record's unit (`@unit`: two communes claim one child)
@@ -286,8 +385,8 @@ import Testing
                 "choice": "new", "value": "<b>99999</b>",
             ], headers: ["Origin": server.origin, "Sec-Fetch-Site": "same-origin"])
         let unit = try store.replica.record("children", id: child)?.unit
-        withKnownIssue("a typed value resolves a unit's conflict unchecked") {
-            #expect(unit != "<b>99999</b>", "the child's unit is now \(unit ?? "-") (\(answer.status))")
-        }
+        #expect(unit != "<b>99999</b>", "the child's unit is now \(unit ?? "-") (\(answer.status))")
+        #expect(answer.text.contains("chỉ được giải quyết bằng cách chọn"), "\(answer.status)")
+        #expect(try store.replica.conflicts().flatMap { $0.conflicts.map(\.field) }.contains(ReservedField.unit))
     }
 }
