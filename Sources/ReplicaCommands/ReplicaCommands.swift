@@ -74,7 +74,10 @@ struct ConflictsResolve<Location: ReplicaLocation>: ParsableCommand {
             commandName: "resolve",
             abstract: "Decide a conflict by writing the value to keep.",
             discussion:
-                "For a deletion conflict, give field @deleted and --value true (delete) or false (keep the record).")
+                "For a deletion conflict, give field @deleted and --value true (delete) or false (keep the record). "
+                + "A conflict on a field the case workflow writes (a case's status, its deadlines, a plan's "
+                + "decision) or on @unit takes one of its values only: take a step with `case`, move with `child move`."
+        )
     }
 
     @OptionGroup var location: Location
