@@ -68,8 +68,11 @@ enum Assets {
         """
 
     /// Disables a submitted form's button (no double submission on a slow laptop), and while a
-    /// sync runs says so beside its button.
+    /// sync runs says so beside its button. Typing is activity: while the worker types in a
+    /// form, at most once a minute, it tells the session so (`POST /s/KEY/alive` with the form's
+    /// token, no value of the form), so a long Mẫu 01 does not outlast the idle timeout.
     static let js = """
         document.addEventListener('submit',function(e){var b=e.target.querySelector('button[type=submit]');if(b){setTimeout(function(){b.disabled=true},0)}var p=e.target.querySelector('#sync-progress');if(p&&b){p.textContent=b.getAttribute('data-busy')}});
+        var treAlive=0;document.addEventListener('input',function(e){var f=e.target.form;if(!f||!window.fetch)return;var t=f.querySelector('input[name=csrf]');var m=location.pathname.match(/^\\/s\\/[A-Za-z0-9_-]+/);var n=Date.now();if(!t||!m||n-treAlive<60000)return;treAlive=n;fetch(m[0]+'/alive',{method:'POST',credentials:'same-origin',body:new URLSearchParams({csrf:t.value})}).catch(function(){})});
         """
 }

@@ -9,10 +9,12 @@ enum HTML {
     /// entities, and a control character no page should carry made `�`.
     static func escape(_ text: String) -> String { xmlEscaped(text) }
 
-    /// A POST form carrying the session's CSRF token.
+    /// A POST form carrying the session's CSRF token. The browser's autocomplete is off on every
+    /// form and field: what is typed here (a child's name, a phone, an abuse report) would
+    /// otherwise be saved in the browser's profile in clear and offered back on other sites.
     static func form(action: String, csrf: String, id: String? = nil, _ inner: String) -> String {
         let idAttribute = id.map { " id=\"\(escape($0))\"" } ?? ""
-        return "<form method=\"post\" action=\"\(escape(action))\"\(idAttribute)>"
+        return "<form method=\"post\" action=\"\(escape(action))\"\(idAttribute) autocomplete=\"off\">"
             + "<input type=\"hidden\" name=\"csrf\" value=\"\(escape(csrf))\">" + inner + "</form>"
     }
 
@@ -23,13 +25,14 @@ enum HTML {
     ) -> String {
         let id = "f-" + name
         let describedBy = error != nil ? " aria-invalid=\"true\" aria-describedby=\"\(id)-error\"" : ""
+        let off = extra.contains("autocomplete=") ? "" : " autocomplete=\"off\""
         let input: String
         if type == "textarea" {
             input =
-                "<textarea id=\"\(id)\" name=\"\(escape(name))\" rows=\"3\"\(describedBy)\(required ? " required" : "")\(extra)>\(escape(value))</textarea>"
+                "<textarea id=\"\(id)\" name=\"\(escape(name))\" rows=\"3\"\(off)\(describedBy)\(required ? " required" : "")\(extra)>\(escape(value))</textarea>"
         } else {
             input =
-                "<input id=\"\(id)\" type=\"\(type)\" name=\"\(escape(name))\" value=\"\(escape(value))\"\(describedBy)\(required ? " required" : "")\(extra)>"
+                "<input id=\"\(id)\" type=\"\(type)\" name=\"\(escape(name))\" value=\"\(escape(value))\"\(off)\(describedBy)\(required ? " required" : "")\(extra)>"
         }
         return
             "<div class=\"field\(error != nil ? " invalid" : "")\"><label for=\"\(id)\">\(escape(label))\(required ? " *" : "")</label>"

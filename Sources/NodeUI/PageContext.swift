@@ -33,6 +33,9 @@ struct PageContext {
             app.sessions.update(session.token) { $0.language = language }
             return .redirect(request.field("back").flatMap(localPath) ?? "/")
         case "POST /sync": return await syncNow()
+        // Typing is activity: the page's script says so at most once a minute (the session was
+        // touched on the way here).
+        case "POST /alive": return UIResponse(status: 204, headers: [("Cache-Control", "no-store")])
         case "GET /search": return try searchPage()
         case "POST /search":
             let query = request.field("q")
@@ -60,7 +63,7 @@ struct PageContext {
 
     static let literals: Set<String> = [
         "logout", "lang", "sync", "search", "registry", "children", "intakes", "new", "cases", "act", "conflicts",
-        "resolve", "report", "activities",
+        "resolve", "report", "activities", "alive",
     ]
 
     func recordID(_ text: String) throws -> RecordID {
@@ -174,7 +177,7 @@ extension UIApp {
             body: """
                 <main id="main" class="unlock"><h1>Tre — \(HTML.escape(w("Mở khóa", "Unlock")))</h1>\(note)
                 \(error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
-                <form method="post" action="/unlock"><input type="hidden" name="lang" value="\(language.rawValue)">\(carried)
+                <form method="post" action="/unlock" autocomplete="off"><input type="hidden" name="lang" value="\(language.rawValue)">\(carried)
                 \(HTML.field("worker", label: w("Tên người làm việc", "Your name"), required: true, hint: w("Được ghi cùng mọi thay đổi.", "Recorded with every change."), extra: " autocomplete=\"name\""))
                 \(passphrase)<button type="submit">\(HTML.escape(w("Mở khóa", "Unlock")))</button></form>
                 <form method="get" action="/"><input type="hidden" name="lang" value="\(other.rawValue)">\(carried)<button type="submit" class="link">\(other == .en ? "English" : "Tiếng Việt")</button></form></main>

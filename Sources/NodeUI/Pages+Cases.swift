@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import SyncCore
@@ -104,7 +105,7 @@ extension PageContext {
         do {
             let id = try await blocking { try store.create("intakes", fields: checkedFields) }
             audit("intake.add", id)
-            try? store.replica.setSetting(Self.draftSetting(draftKey, session.worker), nil)
+            clearDraft(draftKey)
             app.sessions.update(session.token) { $0.flash = w("Đã lưu phiếu tiếp nhận.", "The report is saved.") }
             return .redirect(child.map { "/children/\($0)" } ?? "/")
         } catch let refusal as DomainRefusal {
@@ -122,17 +123,35 @@ extension PageContext {
     // MARK: Drafts
 
     /// Drafts are kept per worker in the replica's settings, sealed at rest like every value.
+    /// The setting's *name* is not sealed, so it names neither the worker nor the child: it is
+    /// the SHA-256 of the folded worker's name and the draft's key (which holds a record's id).
     static func draftSetting(_ key: String, _ worker: String) -> String {
+        let digest = SHA256.hash(data: Data((foldForSearch(worker) + "\u{0}" + key).utf8))
+        return "ui.draft." + digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The name drafts had before it was hashed: read once (and removed) so a draft kept by an
+    /// earlier release is not lost.
+    static func legacyDraftSetting(_ key: String, _ worker: String) -> String {
         "ui.draft.\(foldForSearch(worker)).\(key)"
     }
 
     func saveDraft(_ key: String, _ form: [String: [String]]) {
         guard let data = try? JSONEncoder().encode(form) else { return }
         try? store.replica.setSetting(Self.draftSetting(key, session.worker), String(decoding: data, as: UTF8.self))
+        try? store.replica.setSetting(Self.legacyDraftSetting(key, session.worker), nil)
+    }
+
+    func clearDraft(_ key: String) {
+        try? store.replica.setSetting(Self.draftSetting(key, session.worker), nil)
+        try? store.replica.setSetting(Self.legacyDraftSetting(key, session.worker), nil)
     }
 
     func loadDraft(_ key: String) -> [String: [String]]? {
-        guard let text = (try? store.replica.setting(Self.draftSetting(key, session.worker))) ?? nil else { return nil }
+        let text =
+            ((try? store.replica.setting(Self.draftSetting(key, session.worker))) ?? nil)
+            ?? ((try? store.replica.setting(Self.legacyDraftSetting(key, session.worker))) ?? nil)
+        guard let text else { return nil }
         return try? JSONDecoder().decode([String: [String]].self, from: Data(text.utf8))
     }
 
@@ -362,7 +381,7 @@ extension PageContext {
             }
             for step in steps { audit("case.\(step.rawValue)", id) }
             if Self.draftedActions.contains(action) {
-                try? store.replica.setSetting(Self.draftSetting(Self.stepDraftKey(action, id), session.worker), nil)
+                clearDraft(Self.stepDraftKey(action, id))
             }
             app.sessions.update(session.token) {
                 $0.flash = action.label.text(language) + " — " + w("đã ghi.", "recorded.")

@@ -42,9 +42,14 @@ extension PageContext {
                         <span class="value">\(HTML.escape(shown.isEmpty ? "—" : shown))</span><small>\(HTML.escape(who)), \(HTML.escape(when))</small></label>
                         """
                 }
-                inner +=
-                    "<label class=\"side\"><input type=\"radio\" name=\"choice\" value=\"new\"> \(HTML.escape(w("Giá trị khác", "Another value")))"
-                    + " <input type=\"text\" name=\"value\" aria-label=\"\(HTML.escape(w("Giá trị khác", "Another value")))\"></label></div></fieldset>"
+                if ConflictChoice.isChoiceOnly(collection: record.key.collection, field: conflict.field) {
+                    inner +=
+                        "</div><p><small>\(HTML.escape(w("Chỉ chọn một trong các giá trị trên: bước xử lý và đơn vị quản lý không nhập tay (chuyển bước từ trang của hồ sơ vụ việc).", "Choose one of the values above only: a case's step and a record's unit are not typed in (take a step from the case's page).")))</small></p></fieldset>"
+                } else {
+                    inner +=
+                        "<label class=\"side\"><input type=\"radio\" name=\"choice\" value=\"new\"> \(HTML.escape(w("Giá trị khác", "Another value")))"
+                        + " <input type=\"text\" name=\"value\" autocomplete=\"off\" aria-label=\"\(HTML.escape(w("Giá trị khác", "Another value")))\"></label></div></fieldset>"
+                }
                 inner +=
                     "<button type=\"submit\">\(HTML.escape(w("Giữ giá trị đã chọn", "Keep the chosen value")))</button>"
                 body +=
@@ -138,6 +143,8 @@ extension PageContext {
         }
         let store = self.store
         do {
+            try ConflictChoice.check(
+                collection: collection, field: field, value: value, among: conflict.entries.map(\.value))
             try await blocking {
                 var checked = [field: value]
                 if !ReservedField.isReserved(field), !state.isDeleted {

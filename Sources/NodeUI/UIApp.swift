@@ -81,7 +81,7 @@ public final class UIApp: Sendable {
             idleTimeout: configuration.idleTimeout, absoluteTimeout: configuration.absoluteTimeout,
             sweepInterval: configuration.sweepInterval, now: now)
         self.log = log
-        self.authorityBox = AuthorityBox("\(configuration.host):\(configuration.port)")
+        self.authorityBox = AuthorityBox(Self.authority(configuration.host, configuration.port))
         var generator = SystemRandomNumberGenerator()
         self.launchCode =
             backend.asksPassphrase
@@ -99,7 +99,36 @@ public final class UIApp: Sendable {
 
     /// Tells the app the port it listens on (when bound to port 0).
     public func listening(port: Int) {
-        authorityBox.set("\(configuration.host):\(port)")
+        authorityBox.set(Self.authority(configuration.host, port))
+    }
+
+    /// `host:port` as a browser sends it in `Host`: an IPv6 address in brackets.
+    public static func authority(_ host: String, _ port: Int) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// Whether `Host` names this server. Bound to one address, only that address and port. Bound
+    /// to every address (`0.0.0.0`, `::`), the address the browser used, whatever it is, but
+    /// only as an IP literal with this port: a DNS rebinding attack needs a name of its own,
+    /// which is still refused.
+    func acceptsHost(_ host: String?) -> Bool {
+        guard let host else { return false }
+        if host == authority { return true }
+        guard ["0.0.0.0", "::", "[::]"].contains(configuration.host),
+            let colon = host.lastIndex(of: ":"),
+            host[host.index(after: colon)...] == authority.split(separator: ":").last
+        else { return false }
+        let address = host[..<colon]
+        if address.hasPrefix("[") && address.hasSuffix("]") {
+            let inner = address.dropFirst().dropLast()
+            return inner.contains(":") && inner.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+        }
+        let parts = address.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                    && (Int(part) ?? 256) < 256
+            }
     }
 
     public var authority: String { authorityBox.get() }
@@ -174,7 +203,7 @@ public final class UIApp: Sendable {
 
     private func route(_ request: UIRequest, pathKey: String?) async -> UIResponse {
         // DNS rebinding: a page of another site resolving its name to 127.0.0.1 sends its own Host.
-        guard request.headers["host"] == authority else {
+        guard acceptsHost(request.headers["host"]) else {
             return .plain("403 host not allowed", status: 403)
         }
         if request.method == "GET" || request.method == "HEAD", let asset = Assets.response(request.path) {
@@ -192,9 +221,11 @@ public final class UIApp: Sendable {
             }
             return await locked(request, hadSession: false)
         }
-        let token = request.cookie(sessionCookie)
-        guard let (session, store) = sessions.session(token, pathKey: pathKey) else {
-            return await locked(request, hadSession: token != nil && pathKey != nil)
+        // Every value of the session's cookie is tried (another port's may shadow this one's).
+        let tokens = request.cookies(sessionCookie)
+        guard let (session, store) = tokens.lazy.compactMap({ self.sessions.session($0, pathKey: pathKey) }).first
+        else {
+            return await locked(request, hadSession: !tokens.isEmpty && pathKey != nil, inSession: pathKey != nil)
         }
         let answer = await serve(request, session: session, store: store)
         // Locked meanwhile: its addresses lead nowhere, the answer keeps the site's own.
@@ -232,7 +263,8 @@ public final class UIApp: Sendable {
     /// (or with no `Origin` at all) the browser's `Sec-Fetch-Site: same-origin`, or a `Referer`
     /// of this server, must say so. The session's form token is checked besides.
     func sameOrigin(_ request: UIRequest) -> Bool {
-        let own = "http://\(authority)"
+        // The Host was accepted (`acceptsHost`): the page's own origin is the one it names.
+        let own = "http://\(request.headers["host"] ?? authority)"
         if let origin = request.headers["origin"], origin != "null" { return origin == own }
         if let site = request.headers["sec-fetch-site"] { return site == "same-origin" }
         if let referer = request.headers["referer"] { return referer == own || referer.hasPrefix(own + "/") }
@@ -240,9 +272,22 @@ public final class UIApp: Sendable {
     }
 
     /// Without a session: the unlock page, and the unlock form.
-    private func locked(_ request: UIRequest, hadSession: Bool) async -> UIResponse {
+    /// A form sent to a session's address (`inSession`) after the session ended is answered
+    /// with the unlock page saying so and that what was typed was not saved; nothing of the
+    /// form is kept.
+    private func locked(_ request: UIRequest, hadSession: Bool, inSession: Bool = false) async -> UIResponse {
         let language: Language =
             (request.field("lang") ?? request.query["lang"]).flatMap(Language.init(rawValue:)) ?? .vi
+        if request.method == "POST" && inSession && request.path != "/unlock" {
+            let lost =
+                request.path == "/alive"
+                ? nil
+                : Words(language: language)(
+                    "Phiên làm việc đã hết (quá lâu không dùng, hoặc máy đã khóa): những gì bạn vừa nhập CHƯA được lưu. Mở khóa lại rồi nhập lại.",
+                    "The session ended (idle too long, or the node was locked): what you just typed was NOT saved. Unlock again and type it again."
+                )
+            return .html(unlockPage(language, error: lost, ended: lost == nil), status: 403)
+        }
         if request.method == "POST" && request.path == "/unlock" {
             let worker = request.field("worker").map(Self.workerName).flatMap { $0.isEmpty ? nil : $0 }
             let passphrase = request.form["passphrase"]?.first

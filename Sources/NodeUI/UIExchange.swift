@@ -32,13 +32,19 @@ public struct UIRequest: Sendable {
     /// Every value of a form field (checkboxes, repeated rows), in order, including empty ones.
     func fields(_ name: String) -> [String] { form[name] ?? [] }
 
-    /// The cookie `name`, if sent.
-    func cookie(_ name: String) -> String? {
-        for part in (headers["cookie"] ?? "").split(separator: ";") {
+    /// The cookie `name`, if sent (the first of that name).
+    func cookie(_ name: String) -> String? { cookies(name).first }
+
+    /// Every value of the cookie `name`, in the order sent (at most 16). A page of another port
+    /// of the same host may set a cookie of the same name with a longer path, which the browser
+    /// then sends first: each value is tried, not only the first.
+    func cookies(_ name: String) -> [String] {
+        var values: [String] = []
+        for part in (headers["cookie"] ?? "").split(separator: ";") where values.count < 16 {
             let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if pair.count == 2, pair[0] == name { return pair[1] }
+            if pair.count == 2, pair[0] == name { values.append(pair[1]) }
         }
-        return nil
+        return values
     }
 
     /// `application/x-www-form-urlencoded` decoded: `+` is a space, then percent-decoding.

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Domain
 import Foundation
 import SyncClient
 import SyncCore
@@ -73,7 +74,10 @@ struct ConflictsResolve<Location: ReplicaLocation>: ParsableCommand {
             commandName: "resolve",
             abstract: "Decide a conflict by writing the value to keep.",
             discussion:
-                "For a deletion conflict, give field @deleted and --value true (delete) or false (keep the record).")
+                "For a deletion conflict, give field @deleted and --value true (delete) or false (keep the record). "
+                + "A conflict on a field the case workflow writes (a case's status, its deadlines, a plan's "
+                + "decision) or on @unit takes one of its values only: take a step with `case`, move with `child move`."
+        )
     }
 
     @OptionGroup var location: Location
@@ -101,9 +105,17 @@ struct ConflictsResolve<Location: ReplicaLocation>: ParsableCommand {
                     hint: "`conflicts` lists the open ones.")
             }
             let given = FieldValue.parsingCommandLine(value)
+            let state = try replica.record(key.collection, id: id)
+            let language = try DefinitionCheck.language(lang)
+            do {
+                let values = state?.conflicts.first { $0.field == field }?.entries.map(\.value) ?? []
+                try ConflictChoice.check(collection: key.collection, field: field, value: given, among: values)
+            } catch let refusal as DomainRefusal {
+                throw CommandFailure(
+                    code: refusal.code, message: refusal.message(language), hint: refusal.hint(language))
+            }
             let checked = try DefinitionCheck.fields(
-                [field: given], collection: key.collection, id: id, state: try replica.record(key.collection, id: id),
-                language: try DefinitionCheck.language(lang))
+                [field: given], collection: key.collection, id: id, state: state, language: language)
             let change = try replica.resolve(key.collection, id: id, field: field, value: checked[field] ?? given)
             if output.json {
                 printJSON(["id": id.description, "field": field, "counter": String(change.dot.counter)])

@@ -276,6 +276,8 @@ import Testing
         let log = try String(contentsOfFile: directory.path("ui.log"), encoding: .utf8)
         for name in ["Đặng", "dang van duc", "Hoa", "Lò Văn Sáng"] { #expect(!log.contains(name), "\(log)") }
         #expect(log.contains("GET /cases/:id 200"))
+        // Typing is use: Chromium ran the page's script (under the CSP) and told the session.
+        #expect(log.contains("POST /alive 204"), "\(log)")
     }
 
     /// Unlocks the page as `worker` (after a Khóa) and gives the new session's address.

@@ -312,11 +312,12 @@ extension DomainStore {
     /// The chairman's decision is another person's: whoever submitted the plan or proposed the
     /// closure cannot approve or return it. (Names are what the command is told — a node does
     /// not authenticate its workers — so this catches the slip, not a lie; the history keeps
-    /// both names for the review.)
+    /// both names for the review.) The names are compared folded as search folds them, without
+    /// diacritics, case, punctuation or spacing: "LO VAN SANG." is "Lò Văn Sáng".
     func refuseSelfApproval(_ action: CaseAction, by: String, record: DomainRecord) throws {
         guard [.approvePlan, .returnPlan, .approveClosure, .returnClosure].contains(action),
             let submitter = record.string("status_by"),
-            foldForSearch(submitter) == foldForSearch(by)
+            searchTerms(submitter).joined() == searchTerms(by).joined()
         else { return }
         throw DomainRefusal(
             code: "not_allowed", field: action.rawValue, label: action.label,

@@ -71,13 +71,14 @@ extension TreNode {
                     log: { line in FileHandle.standardError.write(Data("ui: \(line)\n".utf8)) })
                 let host = self.host
                 try await UIServer.run(app: app, host: host, port: port, logger: logger) { port in
-                    FileHandle.standardOutput.write(Data("tre-node ui listening on http://\(host):\(port)\n".utf8))
+                    FileHandle.standardOutput.write(
+                        Data("tre-node ui listening on http://\(UIApp.authority(host, port))\n".utf8))
                     if let code = app.launchCode {
                         // The key file unlocks the data, so the page asks no secret: this address's
                         // code is what keeps other programs of the machine out.
                         FileHandle.standardOutput.write(
                             Data(
-                                "open http://\(host):\(port)/?code=\(code) (the code lets only who started the page unlock it)\n"
+                                "open http://\(UIApp.authority(host, port))/?code=\(code) (the code lets only who started the page unlock it)\n"
                                     .utf8))
                     }
                 }

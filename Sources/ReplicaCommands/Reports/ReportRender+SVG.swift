@@ -37,6 +37,10 @@ public func xmlEscaped(_ text: String) -> String {
         case "'": result += "&#39;"
         case "\t", "\n", "\r": result.unicodeScalars.append(scalar)
         case "\u{0}"..."\u{1F}", "\u{FFFE}", "\u{FFFF}": result += "\u{FFFD}"
+        // Bidi controls: an override in a name would show the text after it reversed (a date
+        // or a deadline forged in what is read), so they are made `�` like the C0 controls.
+        case "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}", "\u{200E}", "\u{200F}", "\u{061C}":
+            result += "\u{FFFD}"
         default: result.unicodeScalars.append(scalar)
         }
     }
