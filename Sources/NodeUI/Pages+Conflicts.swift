@@ -62,8 +62,8 @@ extension PageContext {
 
     /// Who wrote a value of a conflict, as far as this node can honestly say. The change log
     /// keeps the node (origin) of each change, not the person: a value this node wrote is put
-    /// to the worker whose page step on that record the audit trail has at that moment (within
-    /// a few seconds), else to the worker configured on this node (`tre-node config set
+    /// to the worker whose page step on that record the audit trail has first after it (within
+    /// a minute), else to the worker configured on this node (`tre-node config set
     /// worker`), said as such; a value from elsewhere is the district's when its origin is the
     /// hub's, else another node's, named by its origin.
     struct Makers {
@@ -95,7 +95,11 @@ extension PageContext {
             let at = Date(timeIntervalSince1970: Double(entry.stamp.wallMillis) / 1000)
             if entry.dot.origin == own {
                 let id = record.description
-                if let step = steps.last(where: { $0.record == id && abs($0.at.timeIntervalSince(at)) < 5 }) {
+                // The page writes its trail line just after the change: the first line on the
+                // record from a second before the change (the trail keeps whole seconds) to a
+                // minute after it (a loaded machine may take seconds between the two).
+                let after = steps.filter { $0.record == id && (-1..<60).contains($0.at.timeIntervalSince(at)) }
+                if let step = after.min(by: { $0.at < $1.at }) {
                     return step.worker + " — " + w("máy này", "this node") + " (\(ownName))"
                 }
                 if let configured {
