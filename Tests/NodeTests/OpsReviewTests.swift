@@ -5,9 +5,9 @@ import Testing
 
 /// An outside review of the operations work (issue 15): `/metrics` access, the log, `tre-hub
 /// peers`, `units import`, the schema migrator on crafted files, `scripts/install` and the
-/// systemd units — each through the real binaries and files. Every finding still open is a
-/// `withKnownIssue`: the suite passes while the defect exists, and fails once it is fixed
-/// (remove the wrapper then).
+/// systemd units — each through the real binaries and files. Each finding was first a
+/// `withKnownIssue`; the fixes (branch ops-fixes) removed the wrappers: each test now asserts
+/// the fixed behaviour.
 @Suite struct OpsReviewTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -65,8 +65,39 @@ import Testing
         let peers = try Executables.hub("peers", "--db", district.database, "--lang", "en")
         let nodes = try Executables.hub("nodes", "list", "--db", district.database)
         #expect(peers.status == 0 && nodes.status == 0)
-        withKnownIssue("enrolment accepts format and separator characters; peers and nodes list print them raw") {
-            #expect(answer.status == 400 || !(Self.unsafe(peers.stdout) || Self.unsafe(nodes.stdout)))
+        #expect(answer.status == 400 && !(Self.unsafe(peers.stdout) || Self.unsafe(nodes.stdout)))
+        #expect(String(decoding: answer.body, as: UTF8.self).contains("bad_name"))
+    }
+
+    /// Rows stored before the checks (or written by another program) still reach the terminal
+    /// through `terminalSafe`: `units list`, `peers`, `nodes list`, `enroll list` and `status`
+    /// print U+FFFD in place of ESC, an override or a line separator.
+    @Test func namesAlreadyStoredArePrintedSafely() throws {
+        let directory = try TemporaryDirectory()
+        let (district, hub) = try DistrictHub.start(in: directory)
+        let body = try JSONSerialization.data(withJSONObject: [
+            "code": try district.enrolment("17605"), "kind": "node", "name": "Máy xã",
+        ])
+        let answer = try HTTP.send(
+            "POST", port: Int(hub.port), path: "/v1/enrol", headers: ["Content-Type": "application/json"], body: body)
+        #expect(answer.status == 200)
+        hub.stop()
+        _ = try district.enrolment("17608")
+        let queue = try DatabaseQueue(path: district.database)
+        try queue.write { db in
+            try db.execute(
+                sql: "UPDATE hub_units SET name = ?, level = ? WHERE code = '17605'",
+                arguments: ["Xã \u{1B}]52;c;eA==\u{07}\u{202E}Lống", "commune\u{2028}x"])
+            try db.execute(sql: "UPDATE hub_units SET name = ? WHERE code = '17608'", arguments: ["Xã\u{1B}[2J Tụ"])
+            try db.execute(sql: "UPDATE hub_peers SET name = ?", arguments: ["Máy \u{202E}81\u{2066}x\u{200B}\u{85}"])
+        }
+        try queue.close()
+        let outputs = try [
+            ["units", "list"], ["peers", "--lang", "en"], ["nodes", "list"], ["enroll", "list"], ["status"],
+        ].map { try Executables.hub($0 + ["--db", district.database]).ok().stdout }
+        for (index, output) in outputs.enumerated() {
+            #expect(!Self.unsafe(output), "command \(index) printed an unsafe character")
+            #expect(output.contains("\u{FFFD}"), "command \(index) printed no replacement character")
         }
     }
 
@@ -79,9 +110,7 @@ import Testing
         let imported = try Self.importUnits(csv, into: database, in: directory)
         let list = try Executables.hub("units", "list", "--db", database)
         #expect(list.status == 0)
-        withKnownIssue("units import takes control characters in names; units list prints them raw") {
-            #expect(imported.status != 0 || !list.stdout.contains("\u{1B}"))
-        }
+        #expect(imported.status != 0 || !list.stdout.contains("\u{1B}"))
     }
 
     // MARK: units import
@@ -93,9 +122,7 @@ import Testing
         let database = try Self.hubDatabase(directory)
         let imported = try Self.importUnits(
             "code,name,level,parent_code\n100,Xã A,commune,200\n200,Xã B,commune,100\n", into: database, in: directory)
-        withKnownIssue("units import accepts a cycle of parents") {
-            #expect(imported.status != 0)
-        }
+        #expect(imported.status != 0)
         if imported.status != 0 { #expect(try Self.units(database)["100"] == nil) }
     }
 
@@ -106,9 +133,7 @@ import Testing
         let database = try Self.hubDatabase(directory)
         let imported = try Self.importUnits(
             "code,name,level,parent_code\n17611,Xã Nậm Cắn,commune,4l5\n", into: database, in: directory)
-        withKnownIssue("units import accepts a parent code that is no unit") {
-            #expect(imported.status != 0)
-        }
+        #expect(imported.status != 0)
     }
 
     /// A NUL byte inside a name: the import says it succeeded and the name is cut at the NUL.
@@ -118,9 +143,7 @@ import Testing
         let imported = try Self.importUnits(
             "code,name,level,parent_code\n17605,Xã Mường\u{0}Lống,commune,415\n", into: database, in: directory)
         let stored = try Self.units(database)["17605"]?["name"]
-        withKnownIssue("units import stores a name with a NUL byte cut at the NUL, and says it imported it") {
-            #expect(imported.status != 0 || stored == "Xã Mường\u{0}Lống")
-        }
+        #expect(imported.status != 0 || stored == "Xã Mường\u{0}Lống")
         #expect(imported.status != 0 || stored != nil)
     }
 
@@ -130,10 +153,8 @@ import Testing
         let database = try Self.hubDatabase(directory)
         let imported = try Self.importUnits("code,name,level,parent_code\n415,,,\n", into: database, in: directory)
         let own = try Self.units(database)["415"]
-        withKnownIssue("units import accepts an empty name and level, and overwrites the unit's") {
-            #expect(imported.status != 0)
-            #expect(own?["name"] == "Huyện Kỳ Sơn")
-        }
+        #expect(imported.status != 0)
+        #expect(own?["name"] == "Huyện Kỳ Sơn")
     }
 
     // MARK: Migrations on crafted files
@@ -162,9 +183,7 @@ import Testing
         #expect(result.status != 0)
         #expect(!changed)
         let hints = result.stderr.split(separator: "\n").filter { $0.hasPrefix("hint:") }.count
-        withKnownIssue("the refusal prints the file's migration identifier without escaping it") {
-            #expect(!result.stderr.contains("\u{1B}") && hints == 1)
-        }
+        #expect(!result.stderr.contains("\u{1B}") && hints == 1)
     }
 
     /// A Tre file whose `user_version` says 1 although its tables are schema 4 (and no
@@ -175,10 +194,8 @@ import Testing
         let (result, changed) = try Self.craft(
             "DROP TABLE grdb_migrations; PRAGMA user_version = 1", in: directory)
         #expect(result.status != 0)
-        withKnownIssue("a schema that does not match user_version gets SQLite's message, and the file is changed") {
-            #expect(!changed)
-            #expect(!result.stderr.contains("Retry once"))
-        }
+        #expect(!changed)
+        #expect(!result.stderr.contains("Retry once"))
     }
 
     /// `grdb_migrations` of another shape: "SQLite: no such column: identifier", "Retry once".
@@ -189,9 +206,7 @@ import Testing
             in: directory)
         #expect(result.status != 0)
         #expect(!changed)
-        withKnownIssue("the refusal names SQLite's missing column and says to retry, not what is wrong with the file") {
-            #expect(result.stderr.contains("grdb_migrations") && !result.stderr.contains("Retry once"))
-        }
+        #expect(result.stderr.contains("grdb_migrations") && !result.stderr.contains("Retry once"))
     }
 
     // MARK: /metrics access
@@ -205,9 +220,7 @@ import Testing
         #expect(chmod(token, 0o666) == 0)
         let serve = try Executables.run(
             "tre-hub", ["serve", "--db", database, "--port", "0", "--metrics-token-file", token], timeout: 5)
-        withKnownIssue("serve does not check the token file's mode") {
-            #expect(serve.status == 1 && serve.stderr.contains(token))
-        }
+        #expect(serve.status == 1 && serve.stderr.contains(token))
     }
 
     /// `--metrics-from 0.0.0.0/0` opens /metrics to every address without a word.
@@ -216,9 +229,7 @@ import Testing
         let database = try Self.hubDatabase(directory)
         let serve = try Executables.run(
             "tre-hub", ["serve", "--db", database, "--port", "0", "--metrics-from", "0.0.0.0/0"], timeout: 5)
-        withKnownIssue("a network of every address is accepted silently") {
-            #expect(serve.status == 1 || (serve.stdout + serve.stderr).contains("0.0.0.0/0"))
-        }
+        #expect(serve.status == 1 || (serve.stdout + serve.stderr).contains("0.0.0.0/0"))
     }
 
     /// A proxy is recognised by `Forwarded`, `X-Forwarded-For` or `X-Real-IP` only: one that
@@ -236,9 +247,7 @@ import Testing
                     == 403)
         }
         let via = try HTTP.send("GET", port: Int(hub.port), path: "/metrics", headers: ["Via": "1.1 squid"])
-        withKnownIssue("only three forwarding headers mark a proxied request") {
-            #expect(via.status == 403)
-        }
+        #expect(via.status == 403)
     }
 
     // MARK: scripts/install and the units
@@ -265,9 +274,7 @@ import Testing
             let program =
                 execStart.hasPrefix("\"")
                 ? String(execStart.dropFirst().prefix { $0 != "\"" }) : String(execStart.prefix { $0 != " " })
-            withKnownIssue("install writes PREFIX into the units through sed, unquoted") {
-                #expect(process.terminationStatus != 0 || program == "\(prefix)/bin/tre-hub", "\(prefix): \(program)")
-            }
+            #expect(process.terminationStatus != 0 || program == "\(prefix)/bin/tre-hub", "\(prefix): \(program)")
         }
     }
 
@@ -292,8 +299,6 @@ import Testing
                 of: "Overall exposure level for tre-hub.service: [0-9.]+", options: .regularExpression),
             let exposure = Double(text[range].split(separator: " ").last ?? "")
         else { return }  // a systemd without --offline
-        withKnownIssue("the hub's unit leaves system calls, capabilities and namespaces open") {
-            #expect(exposure < 5.0, "exposure \(exposure)")
-        }
+        #expect(exposure < 5.0, "exposure \(exposure)")
     }
 }
