@@ -95,14 +95,16 @@ extension TreHub {
                     throw CommandFailure(
                         code: "no_token_file", message: "cannot read the metrics token file \(metricsTokenFile)",
                         hint:
-                            "Write a long random token in it (e.g. `openssl rand -hex 32 > FILE`), readable by the hub's user."
+                            "Write a long random token in it (e.g. `openssl rand -hex 32 > FILE; chmod 600 FILE`), readable by the hub's user only."
                     )
                 }
                 let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard token.count >= 16, !token.contains(where: { $0.isWhitespace }) else {
                     throw CommandFailure(
                         code: "weak_token", message: "the metrics token must be one word of 16 characters or more",
-                        hint: "Write a long random token in it, e.g. `openssl rand -hex 32 > \(metricsTokenFile)`.")
+                        hint:
+                            "Write a long random token in it, e.g. `openssl rand -hex 32 > \(metricsTokenFile)` (mode 600)."
+                    )
                 }
                 access.tokenDigest = sha256Hex(Array(token.utf8))
             }
