@@ -251,6 +251,7 @@ import Testing
         let token = "0123456789abcdef-metrics-token"
         let tokenFile = directory.path("metrics.token")
         try (token + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        #expect(chmod(tokenFile, 0o600) == 0)  // a token file others may read is refused (OpsReviewTests)
         let restricted = try HubProcess(
             database: district.database, logFile: district.log,
             extra: ["--metrics-from", "10.20.0.0/16", "--metrics-token-file", tokenFile])

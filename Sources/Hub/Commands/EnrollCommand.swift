@@ -103,7 +103,7 @@ extension TreHub.Enroll {
                     print("no pending enrolment codes")
                 } else {
                     for row in rows {
-                        let unit = row.unitName.isEmpty ? row.unit : "\(row.unit) \(row.unitName)"
+                        let unit = terminalSafe(row.unitName.isEmpty ? row.unit : "\(row.unit) \(row.unitName)")
                         print(
                             "\(row.id)  \(row.kind)  \(unit)  created \(displayTime(row.created))  expires \(displayTime(row.expires))"
                         )

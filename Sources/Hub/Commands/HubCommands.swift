@@ -67,7 +67,7 @@ extension TreHub {
                 }
                 print(
                     """
-                    hub       \(meta.name) (\(meta.unit))
+                    hub       \(terminalSafe(meta.name)) (\(meta.unit))
                     origin    \(meta.origin)
                     records   \(counts.records), \(counts.conflictedRecords) with open conflicts, \(counts.parked) parked changes
                     log       \(counts.lastSequence) changes
@@ -78,7 +78,9 @@ extension TreHub {
                     let peer = record.peer
                     let last = record.lastSeen.map { "last seen \(displayTime($0))" } ?? "never synced"
                     let revoked = peer.revokedAt.map { ", revoked \(displayTime($0))" } ?? ""
-                    print("  \(peer.kind) \(peer.unit) \(peer.name.isEmpty ? "" : "\(peer.name) ")\(last)\(revoked)")
+                    print(
+                        "  \(peer.kind) \(terminalSafe(peer.unit)) \(peer.name.isEmpty ? "" : "\(terminalSafe(peer.name)) ")\(last)\(revoked)"
+                    )
                 }
                 if let upstream, let sync, let policy {
                     print("upstream  \(upstream.url) (\(upstream.hubUnit)): \(sync.waiting) changes waiting")

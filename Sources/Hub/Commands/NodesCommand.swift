@@ -44,9 +44,10 @@ struct PeerRow: Encodable {
     }
 
     var text: String {
-        let unitText = unitName.isEmpty ? unit : "\(unit) \(unitName)"
+        // Names came from a peer or a file: printed through terminalSafe, whatever is stored.
+        let unitText = terminalSafe(unitName.isEmpty ? unit : "\(unit) \(unitName)")
         let seen = lastSeen.isEmpty ? "never synced" : "last seen \(displayTime(lastSeen))"
-        let named = name.isEmpty ? "" : " \"\(name)\""
+        let named = name.isEmpty ? "" : " \"\(terminalSafe(name))\""
         let stateText = state == "revoked" ? "REVOKED \(displayTime(revoked))" : "active"
         return "\(origin)  \(kind) of \(unitText)\(named)  enrolled \(displayTime(enrolled))  \(seen)  \(stateText)"
     }

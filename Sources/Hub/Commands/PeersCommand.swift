@@ -115,11 +115,12 @@ struct PeerLag: Encodable {
             text("ĐỒNG BỘ LẦN CUỐI", "LAST SYNC"), text("ĐÃ QUA", "LAG"),
         ]
         let never = text("chưa bao giờ", "never")
+        // Names came from a peer or a file: printed through terminalSafe, whatever is stored.
         let body = rows.map { row in
             [
                 row.unit, row.unitName, row.kind, row.name.isEmpty ? "-" : row.name,
                 row.lastSyncMillis.map(displayTime) ?? never, row.lagSeconds.map { lag($0, lang) } ?? "-",
-            ]
+            ].map(terminalSafe)
         }
         let widths = header.indices.map { column in ([header] + body).map { $0[column].count }.max() ?? 0 }
         let lines = ([header] + body).map { cells in

@@ -79,18 +79,32 @@ extension TreHub {
             var access = MetricsAccess()
             if !metricsFrom.isEmpty { access.networks = metricsFrom.compactMap(IPNetwork.init(parsing:)) }
             if let metricsTokenFile {
+                // Like ssh with a private key: a token others on the machine may read (or replace)
+                // is no secret; refused before it is read.
+                if let mode = (try? FileManager.default.attributesOfItem(atPath: metricsTokenFile))?[.posixPermissions]
+                    as? Int, mode & 0o077 != 0
+                {
+                    throw CommandFailure(
+                        code: "token_file_open",
+                        message:
+                            "the metrics token file \(metricsTokenFile) may be read or written by other users (mode "
+                            + String(mode & 0o777, radix: 8) + ")",
+                        hint: "Make it the hub user's only: `chmod 600 \(metricsTokenFile)`, then start the hub again.")
+                }
                 guard let data = FileManager.default.contents(atPath: metricsTokenFile) else {
                     throw CommandFailure(
                         code: "no_token_file", message: "cannot read the metrics token file \(metricsTokenFile)",
                         hint:
-                            "Write a long random token in it (e.g. `openssl rand -hex 32 > FILE`), readable by the hub's user."
+                            "Write a long random token in it (e.g. `openssl rand -hex 32 > FILE; chmod 600 FILE`), readable by the hub's user only."
                     )
                 }
                 let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard token.count >= 16, !token.contains(where: { $0.isWhitespace }) else {
                     throw CommandFailure(
                         code: "weak_token", message: "the metrics token must be one word of 16 characters or more",
-                        hint: "Write a long random token in it, e.g. `openssl rand -hex 32 > \(metricsTokenFile)`.")
+                        hint:
+                            "Write a long random token in it, e.g. `openssl rand -hex 32 > \(metricsTokenFile)` (mode 600)."
+                    )
                 }
                 access.tokenDigest = sha256Hex(Array(token.utf8))
             }
@@ -112,6 +126,13 @@ extension TreHub {
                 var logger = Logger(label: "tre-hub")
                 logger.logLevel = .info
                 let log = logger
+                // A network of every address (0.0.0.0/0, ::/0) is taken, but said: /metrics tells
+                // which communes synced when, to anyone who can reach the port.
+                for network in access.networks where network.prefix == 0 {
+                    log.warning(
+                        "\(LogLine("metrics_open").with("network", network.description).with("warning", "--metrics-from \(network) opens /metrics to every address; give your monitoring network instead, or use --metrics-token-file"))"
+                    )
+                }
                 let ahead = UInt64(parseSeconds(maxClockAhead) ?? 86_400) * 1000
                 let service = HubService(
                     store: hub, dictionary: WireVocabulary.dictionary, maximumFutureMillis: ahead

@@ -49,8 +49,9 @@ extension TreHub {
                 } else {
                     for row in rows {
                         print(
-                            "\(row.change)  \(row.collection) \(row.record)  unit \(row.unit)  from \(row.peer)  \(displayTime(row.at))\n"
-                                + "  \(row.code): \(row.reason)\n  fields: \(row.fields.joined(separator: ", "))")
+                            "\(row.change)  \(terminalSafe(row.collection)) \(row.record)  unit \(terminalSafe(row.unit))  from \(row.peer)  \(displayTime(row.at))\n"
+                                + "  \(row.code): \(terminalSafe(row.reason))\n  fields: \(terminalSafe(row.fields.joined(separator: ", ")))"
+                        )
                     }
                 }
             }

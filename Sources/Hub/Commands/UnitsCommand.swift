@@ -47,12 +47,15 @@ struct UnitsCommand: ParsableCommand {
                 } else {
                     for unit in units {
                         print(
-                            [unit.code, unit.level, unit.name, unit.parentCode.map { "(in \($0))" } ?? ""].joined(
-                                separator: "  "))
+                            [unit.code, unit.level, unit.name, unit.parentCode.map { "(in \($0))" } ?? ""].map(
+                                terminalSafe
+                            ).joined(separator: "  "))
                     }
                     var levels: [String: Int] = [:]
                     for unit in units { levels[unit.level, default: 0] += 1 }
-                    print(levels.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+                    print(
+                        terminalSafe(
+                            levels.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")))
                 }
             }
         }
@@ -76,9 +79,10 @@ struct UnitsCommand: ParsableCommand {
                     throw CommandFailure(
                         code: "cannot_read", message: "cannot read \(file) as UTF-8 text", hint: "Check the path.")
                 }
-                let units = try Self.parse(text, file: file)
+                let parsed = try Self.parse(text, file: file)
                 let hub = try location.openHub()
-                let count = try hub.importUnits(units)
+                try Self.checkHierarchy(parsed, hub: hub, file: file)
+                let count = try hub.importUnits(parsed.units)
                 let below = try hub.subtree(of: hub.replica.unit).count - 1
                 if output.json {
                     printJSON(["imported": count, "units_below_this_hub": below])
@@ -88,8 +92,23 @@ struct UnitsCommand: ParsableCommand {
             }
         }
 
-        /// Parses the CSV, refusing the whole file (naming the line) on the first bad row.
-        static func parse(_ text: String, file: String) throws -> [HubStore.Unit] {
+        /// The file's units in order, and the line each came from (for the errors).
+        struct Parsed {
+            var units: [HubStore.Unit] = []
+            var lines: [String: Int] = [:]
+        }
+
+        /// Parses the CSV, refusing the whole file (naming the line) on the first bad row: nothing
+        /// is imported unless every row is good.
+        static func parse(_ text: String, file: String) throws -> Parsed {
+            // A NUL would be cut by SQLite's text functions and by C programs reading the name:
+            // refused wherever it is, never dropped.
+            if let nul = text.firstIndex(of: "\u{0}") {
+                let line = text[..<nul].filter { $0 == "\n" || $0 == "\r\n" }.count + 1
+                throw CommandFailure(
+                    code: "nul_byte", message: "\(file) line \(line) holds a NUL byte (U+0000)",
+                    hint: "Save the file again as plain UTF-8 text (CSV) from the spreadsheet, and import it again.")
+            }
             var rows = csvRows(text)
             guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
                 throw CommandFailure(
@@ -102,8 +121,7 @@ struct UnitsCommand: ParsableCommand {
                     hint: "The first line must be code,name,level,parent_code.")
             }
             rows.removeFirst()
-            var units: [HubStore.Unit] = []
-            var seen = Set<String>()
+            var parsed = Parsed()
             for (index, row) in rows.enumerated() where !(row.count == 1 && row[0].isEmpty) {
                 let line = index + 2
                 guard row.count == 4 else {
@@ -120,7 +138,7 @@ struct UnitsCommand: ParsableCommand {
                         code: "bad_code", message: "\(file) line \(line): \"\(code)\" is not a unit code",
                         hint: "Codes are the official administrative codes: digits (and letters).")
                 }
-                guard seen.insert(code).inserted else {
+                guard parsed.lines[code] == nil else {
                     throw CommandFailure(
                         code: "duplicate_code", message: "\(file) line \(line): \(code) appears twice",
                         hint: "Keep one row per unit.")
@@ -130,12 +148,94 @@ struct UnitsCommand: ParsableCommand {
                         code: "bad_parent", message: "\(file) line \(line): \(code) is its own parent",
                         hint: "Leave parent_code empty for the top unit.")
                 }
-                units.append(
-                    HubStore.Unit(
-                        code: code, name: row[1].trimmingCharacters(in: .whitespaces),
-                        level: row[2].trimmingCharacters(in: .whitespaces), parentCode: parent.isEmpty ? nil : parent))
+                guard
+                    parent.isEmpty
+                        || (parent.utf8.count <= 32
+                            && parent.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }))
+                else {
+                    throw CommandFailure(
+                        code: "bad_parent",
+                        message: "\(file) line \(line), parent_code: \"\(terminalSafe(parent))\" is not a unit code",
+                        hint: "Give the parent's official code (digits), or leave it empty for the top unit.")
+                }
+                let name = row[1].trimmingCharacters(in: .whitespaces)
+                let level = row[2].trimmingCharacters(in: .whitespaces)
+                for (field, value) in [("name", name), ("level", level)] {
+                    guard !value.isEmpty else {
+                        throw CommandFailure(
+                            code: "empty_\(field)", message: "\(file) line \(line): unit \(code) has an empty \(field)",
+                            hint:
+                                "Fill in the unit's \(field) (each row needs code, name and level), then import again.")
+                    }
+                    if let character = terminalUnsafeCharacter(in: value) {
+                        throw CommandFailure(
+                            code: "bad_\(field)",
+                            message:
+                                "\(file) line \(line), \(field) of unit \(code): holds \(character), a control, "
+                                + "bidirectional, zero-width or line-separator character",
+                            hint: "Retype the \(field) in plain text (letters, digits, spaces), save, and import again."
+                        )
+                    }
+                }
+                parsed.units.append(
+                    HubStore.Unit(code: code, name: name, level: level, parentCode: parent.isEmpty ? nil : parent))
+                parsed.lines[code] = line
             }
-            return units
+            return parsed
+        }
+
+        /// Refuses (before anything is written) a parent that is no unit and a loop of parents.
+        /// A parent is known when it is a row of the file, a unit the hub already holds, or the
+        /// hub's own unit. One exception, for a district hub's file that names the province above
+        /// it without holding its row: a parent found nowhere is accepted for the hub's own unit's
+        /// row, and for rows whose parent is that same parent (the hub's siblings).
+        static func checkHierarchy(_ parsed: Parsed, hub: HubStore, file: String) throws {
+            let root = hub.replica.unit
+            var fileParents: [String: String?] = [:]
+            for unit in parsed.units { fileParents[unit.code] = .some(unit.parentCode) }
+            var storedParents: [String: String??] = [:]
+            /// `.none`: no such unit; `.some(nil)`: a top unit.
+            func parent(of code: String) throws -> String?? {
+                if let inFile = fileParents[code] { return .some(inFile) }
+                if let cached = storedParents[code] { return cached }
+                let stored: String??
+                if let unit = try hub.unit(code) { stored = .some(unit.parentCode) } else { stored = .none }
+                storedParents[code] = .some(stored)
+                return stored
+            }
+            let rootParent: String? = try parent(of: root) ?? nil
+            for unit in parsed.units {
+                guard let parentCode = unit.parentCode else { continue }
+                let line = parsed.lines[unit.code] ?? 0
+                if try parent(of: parentCode) == nil, parentCode != root, unit.code != root,
+                    parentCode != rootParent
+                {
+                    throw CommandFailure(
+                        code: "unknown_parent",
+                        message:
+                            "\(file) line \(line): the parent \(parentCode) of unit \(unit.code) is neither in the file "
+                            + "nor among this hub's units",
+                        hint:
+                            "Correct the parent code (a typo?), or add the parent's row to the file; nothing was imported."
+                    )
+                }
+                var path = [unit.code]
+                var current: String? = parentCode
+                while let code = current {
+                    if path.contains(code) {
+                        throw CommandFailure(
+                            code: "parent_cycle",
+                            message:
+                                "\(file) line \(line): the parents of unit \(unit.code) loop: "
+                                + (path + [code]).joined(separator: " → "),
+                            hint:
+                                "Give one of these units the right parent (the top unit has none); nothing was imported."
+                        )
+                    }
+                    path.append(code)
+                    current = try parent(of: code) ?? nil
+                }
+            }
         }
 
         /// RFC 4180 rows: fields may be quoted, with "" for a quote inside.

@@ -202,12 +202,13 @@ final class HubService: Sendable {
         }
         let name = object["name"] ?? ""
         guard let name = name as? String, name.unicodeScalars.count <= Self.maximumNameLength,
-            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            terminalUnsafeCharacter(in: name) == nil
         else {
             throw bad(
                 "bad_name",
-                "name must be text of at most \(Self.maximumNameLength) characters, without control characters",
-                "Give a short name for this replica.")
+                "name must be text of at most \(Self.maximumNameLength) characters, without control, "
+                    + "bidirectional, zero-width or line-separator characters",
+                "Give a short name for this replica, in plain letters, digits and spaces.")
         }
         let unit = object["unit"]
         guard unit == nil || (unit as? String).map({ (1...32).contains($0.unicodeScalars.count) }) == true else {

@@ -84,15 +84,18 @@ struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
 /// instead, when `serve --metrics-from CIDR` is given, a peer in the networks it names — or a
 /// request with
 /// `Authorization: Bearer TOKEN` matching `serve --metrics-token-file FILE`. A request carrying
-/// a proxy's forwarding header (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`) is judged by its
-/// token only: behind a reverse proxy on this machine every request comes from loopback, and
-/// the internet would read the metrics.
+/// a proxy's forwarding header (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`, `X-Forwarded-Host`,
+/// `X-Forwarded-Proto`, `Via`) is judged by its token only: behind a reverse proxy on this
+/// machine every request comes from loopback, and the internet would read the metrics. A proxy
+/// that adds none of them cannot be told apart (README: deny /metrics there).
 struct MetricsAccess: Sendable {
     var networks: [IPNetwork] = IPNetwork.loopback
     /// SHA-256 of the token, so the comparison's time tells nothing of the token.
     var tokenDigest: String?
 
-    static let forwardingHeaders = ["Forwarded", "X-Forwarded-For", "X-Real-IP"].compactMap { HTTPField.Name($0) }
+    static let forwardingHeaders = [
+        "Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto", "Via",
+    ].compactMap { HTTPField.Name($0) }
 
     enum Decision: Equatable {
         case allowed

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import SyncCore
 
 /// A `ReportDocument` laid out five ways: a terminal table, a CSV file for Excel, a JSON
 /// document, an SVG chart per indicator, and the printable HTML page a chairman signs. The
@@ -236,17 +237,10 @@ struct ReportStyle {
 /// Text safe to print on a terminal: a control or format character (an escape sequence, a
 /// carriage return, a bidirectional override — unit names come from data) becomes `�`.
 public func terminalSafe(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+    guard text.unicodeScalars.contains(where: isTerminalUnsafe) else { return text }
     var result = String.UnicodeScalarView()
-    for scalar in text.unicodeScalars { result.append(isUnsafe(scalar) ? "\u{FFFD}" : scalar) }
+    for scalar in text.unicodeScalars { result.append(isTerminalUnsafe(scalar) ? "\u{FFFD}" : scalar) }
     return String(result)
-}
-
-private func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-    switch scalar.properties.generalCategory {
-    case .control, .format, .lineSeparator, .paragraphSeparator: true
-    default: false
-    }
 }
 
 /// Display width in a terminal: one column per character of the NFC text, so a Vietnamese letter

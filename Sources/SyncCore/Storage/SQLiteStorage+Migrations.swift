@@ -52,6 +52,37 @@ extension SQLiteStorage {
     }
 
     /// The migrations `db` records that this program does not know (a later release's).
+    /// Why a Tre file's tables do not match what it says of them, or nil when they do: a
+    /// `grdb_migrations` table of another shape than GRDB's, or a `user_version` other than the
+    /// schema its tables show (4: `protection`; 3: `set_aside`; 2: `records.history`; else 1).
+    /// Checked before the migrator runs, so such a file is refused unchanged instead of being
+    /// half-migrated with SQLite's message.
+    static func schemaMismatch(_ db: Database, version: Int) throws -> String? {
+        let advice = "restore a backup, or ask whoever changed the file with another program"
+        if try db.tableExists("grdb_migrations") {
+            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(grdb_migrations)").map { $0["name"] as String }
+            guard columns == ["identifier"] else {
+                return "this file's schema does not match its version: its grdb_migrations table has columns "
+                    + "(\(columns.prefix(8).map(terminalSafeIdentifier).joined(separator: ", "))) instead of "
+                    + "(identifier), so it was changed by another program; \(advice)"
+            }
+        }
+        let shown: Int
+        if try db.tableExists("protection") {
+            shown = 4
+        } else if try db.tableExists("set_aside") {
+            shown = 3
+        } else if try db.tableExists("records"), try db.columns(in: "records").contains(where: { $0.name == "history" })
+        {
+            shown = 2
+        } else {
+            shown = 1
+        }
+        guard version != shown else { return nil }
+        return "this file's schema does not match its version: user_version says \(version) but its tables are "
+            + "schema \(shown), so it was changed by another program; \(advice)"
+    }
+
     static func unknownMigrations(_ db: Database) throws -> [String] {
         guard try db.tableExists("grdb_migrations") else { return [] }
         let known = SchemaMigrations.known

@@ -264,6 +264,9 @@ public final class SQLiteStorage: ReplicaStorage {
                         detail: "schema version \(version) is newer than this program's \(schemaVersion); "
                             + "install the Tre release that wrote it (or a later one) to open it")
                 }
+                if let mismatch = try schemaMismatch(db, version: version) {
+                    throw StoreError(.corrupt, path: path, operation: "open", detail: mismatch)
+                }
                 let unknown = try unknownMigrations(db)
                 guard unknown.isEmpty else {
                     throw StoreError(

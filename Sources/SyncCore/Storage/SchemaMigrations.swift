@@ -40,7 +40,8 @@ public enum SchemaMigrations {
     /// What a refusal says of a file holding `unknown` migrations: the identifiers (data a program
     /// wrote, never personal values) and the release to install.
     static func newerDetail(_ unknown: [String]) -> String {
-        let named = unknown.prefix(3).map { "\"\($0.prefix(80))\"" }.joined(separator: ", ")
+        let named = unknown.prefix(3).map { "\"\(terminalSafeIdentifier(String($0.prefix(80))))\"" }.joined(
+            separator: ", ")
         let releases = unknown.compactMap(release(of:))
         let newest = releases.max { $0.compare($1, options: .numeric) == .orderedAscending }
         let install =
@@ -48,4 +49,12 @@ public enum SchemaMigrations {
             ?? "install the Tre release that wrote it (or a later one) to open it"
         return "it was migrated by a newer Tre (migration \(named) unknown to this program); \(install)"
     }
+}
+
+/// A name read from a file (a migration identifier, a column) as it may be printed: a control,
+/// format or separator character (an escape sequence, a newline forging a line) becomes `�`.
+func terminalSafeIdentifier(_ text: String) -> String {
+    var result = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars { result.append(isTerminalUnsafe(scalar) ? "\u{FFFD}" : scalar) }
+    return String(result)
 }
