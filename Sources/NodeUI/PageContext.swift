@@ -94,13 +94,20 @@ struct PageContext {
         try await app.blocking(work)
     }
 
+    /// The counter of the last change this node made: read before a page's write and given to
+    /// `audit(_:_:since:)`, it names exactly the changes the write made.
+    func ownCounter() -> UInt64 { (try? store.replica.meta().counter) ?? 0 }
+
     /// Keeps a line of who did what through the page (sealed at rest with the replica's
-    /// settings): the worker, the action and the record's id, never a value.
+    /// settings): the worker, the action and the record's id, never a value; after a write,
+    /// the counters of the changes it made (`since` the counter read before it, up to the
+    /// counter now), so the conflict view names the worker of exactly those changes.
     /// The trail is read, added to and written back under one lock, so steps taken at the same
     /// moment do not write over each other's line.
-    func audit(_ action: String, _ id: RecordID?) {
-        let line =
-            "\(Instant.format(Date())) \(session.worker.replacingOccurrences(of: "\n", with: " ")) \(action) \(id?.description ?? "-")"
+    func audit(_ action: String, _ id: RecordID?, since before: UInt64? = nil) {
+        let worker = session.worker.replacingOccurrences(of: "\n", with: " ")
+        let changes = before.map { " \($0)-\(ownCounter())" } ?? ""
+        let line = "\(Instant.format(Date())) \(worker) \(action) \(id?.description ?? "-")\(changes)"
         let replica = store.replica
         app.auditLock.withLock {
             let previous = (try? replica.setting(Self.auditSetting)) ?? nil

@@ -64,8 +64,9 @@ extension PageContext {
         let store = self.store
         let checkedFields = fields
         do {
+            let before = ownCounter()
             let id = try await blocking { try store.create("activities", fields: checkedFields) }
-            audit("activity.add", id)
+            audit("activity.add", id, since: before)
             app.sessions.update(session.token) { $0.flash = words("Đã ghi hoạt động.", "The activity is recorded.") }
             return .redirect("/activities")
         } catch let refusal as DomainRefusal {

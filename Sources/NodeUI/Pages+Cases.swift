@@ -103,8 +103,9 @@ extension PageContext {
         let store = self.store
         let checkedFields = fields
         do {
+            let before = ownCounter()
             let id = try await blocking { try store.create("intakes", fields: checkedFields) }
-            audit("intake.add", id)
+            audit("intake.add", id, since: before)
             clearDraft(draftKey)
             app.sessions.update(session.token) { $0.flash = w("Đã lưu phiếu tiếp nhận.", "The report is saved.") }
             return .redirect(child.map { "/children/\($0)" } ?? "/")
@@ -162,8 +163,9 @@ extension PageContext {
         let store = self.store
         let worker = session.worker
         let role = CaseRole.officer.label.text(language)
+        let before = ownCounter()
         let id = try await blocking { try store.openCase(intake: intake, child: nil, by: worker, role: role) }
-        audit("case.open", id)
+        audit("case.open", id, since: before)
         return .redirect("/cases/\(id)")
     }
 
@@ -371,6 +373,7 @@ extension PageContext {
         let steps = actions
         let stepInput = input
         let stepFiling = filing
+        let before = ownCounter()
         do {
             try await blocking {
                 for step in steps {
@@ -379,7 +382,7 @@ extension PageContext {
                         roleTitle: title)
                 }
             }
-            for step in steps { audit("case.\(step.rawValue)", id) }
+            for step in steps { audit("case.\(step.rawValue)", id, since: before) }
             if Self.draftedActions.contains(action) {
                 clearDraft(Self.stepDraftKey(action, id))
             }

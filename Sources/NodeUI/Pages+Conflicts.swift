@@ -35,7 +35,7 @@ extension PageContext {
                     """
                 for (index, entry) in conflict.entries.enumerated() {
                     let shown = Display.value(entry.value, as: field?.type, language)
-                    let who = makers.who(entry, record: record.key.id, w)
+                    let who = makers.who(entry, w)
                     let when = Instant.display(Date(timeIntervalSince1970: Double(entry.stamp.wallMillis) / 1000))
                     inner += """
                         <label class="side"><input type="radio" name="choice" value="\(index)"\(index == 0 ? " required" : "")>
@@ -62,8 +62,8 @@ extension PageContext {
 
     /// Who wrote a value of a conflict, as far as this node can honestly say. The change log
     /// keeps the node (origin) of each change, not the person: a value this node wrote is put
-    /// to the worker whose page step on that record the audit trail has first after it (within
-    /// a minute), else to the worker configured on this node (`tre-node config set
+    /// to the worker whose page write made that very change (the trail keeps the counters of the
+    /// changes each write made), else to the worker configured on this node (`tre-node config set
     /// worker`), said as such; a value from elsewhere is the district's when its origin is the
     /// hub's, else another node's, named by its origin.
     struct Makers {
@@ -72,8 +72,10 @@ extension PageContext {
         let hubOrigin: OriginID?
         let hubUnit: String?
         let configured: String?
-        /// The audit trail's lines: when, who, which record.
-        let steps: [(at: Date, worker: String, record: String)]
+        /// The audit trail's writes: who, and the counters of the changes the write made (lines
+        /// without counters — trails kept before they were recorded, and actions that wrote no
+        /// record — name nobody).
+        let writes: [(worker: String, changes: ClosedRange<UInt64>)]
 
         init(store: DomainStore) throws {
             let replica = store.replica
@@ -84,22 +86,23 @@ extension PageContext {
             hubOrigin = upstream?.hubOrigin
             hubUnit = upstream?.hubUnit
             configured = (try replica.setting("config.worker")).flatMap { $0.isEmpty ? nil : $0 }
-            steps = ((try replica.setting(PageContext.auditSetting)) ?? "").split(separator: "\n").compactMap { line in
+            writes = ((try replica.setting(PageContext.auditSetting)) ?? "").split(separator: "\n").compactMap { line in
+                // `when worker… action record first-last`: the worker may hold spaces.
                 let parts = line.split(separator: " ")
-                guard parts.count >= 4, let at = Instant.parse(String(parts[0])) else { return nil }
-                return (at, parts[1..<(parts.count - 2)].joined(separator: " "), String(parts[parts.count - 1]))
+                guard parts.count >= 5 else { return nil }
+                let bounds = parts[parts.count - 1].split(separator: "-")
+                guard bounds.count == 2, let before = UInt64(bounds[0]), let last = UInt64(bounds[1]), before < last
+                else { return nil }
+                return (parts[1..<(parts.count - 3)].joined(separator: " "), (before + 1)...last)
             }
         }
 
-        func who(_ entry: FieldEntry, record: RecordID, _ w: Words) -> String {
-            let at = Date(timeIntervalSince1970: Double(entry.stamp.wallMillis) / 1000)
+        func who(_ entry: FieldEntry, _ w: Words) -> String {
             if entry.dot.origin == own {
-                let id = record.description
-                // The page writes its trail line just after the change: the first line on the
-                // record from a second before the change (the trail keeps whole seconds) to a
-                // minute after it (a loaded machine may take seconds between the two).
-                let after = steps.filter { $0.record == id && (-1..<60).contains($0.at.timeIntervalSince(at)) }
-                if let step = after.min(by: { $0.at < $1.at }) {
+                // The write of the page that made this change, if any: the narrowest, should two
+                // sessions have written at the same moment.
+                let made = writes.filter { $0.changes.contains(entry.dot.counter) }
+                if let step = made.min(by: { $0.changes.count < $1.changes.count }) {
                     return step.worker + " — " + w("máy này", "this node") + " (\(ownName))"
                 }
                 if let configured {
@@ -146,6 +149,7 @@ extension PageContext {
             return try conflictsPage(error: w("Chọn một giá trị.", "Choose a value."))
         }
         let store = self.store
+        let before = ownCounter()
         do {
             try ConflictChoice.check(
                 collection: collection, field: field, value: value, among: conflict.entries.map(\.value))
@@ -161,7 +165,7 @@ extension PageContext {
         } catch let refusal as DomainRefusal {
             return try conflictsPage(error: refusal.message(language) + " — " + refusal.hint(language))
         }
-        audit("conflict.resolve", id)
+        audit("conflict.resolve", id, since: before)
         app.sessions.update(session.token) { $0.flash = w("Đã giải quyết xung đột.", "The conflict is resolved.") }
         return .redirect("/conflicts")
     }

@@ -65,5 +65,23 @@ import Testing
         #expect(text.contains("Trung học phổ thông") && text.contains("Mầm non"), "\(text)")
         #expect(text.contains("Lò Văn Sáng — máy này"), "\(text)")
         #expect(!text.contains("Mùa A Dế"))
+        // The worker keeps one of the two values through the page; a command on
+        // this node then changes the same field seconds later, apart from the neighbour again:
+        // that value is the command's, not the page worker's, however close in time.
+        let kept = await app.handle(
+            Page.request(
+                "POST", "/conflicts/resolve", cookie: cookie,
+                form: [
+                    "csrf": csrf, "collection": "children", "id": child.description, "field": "school_status",
+                    "choice": "1",
+                ]))
+        #expect(kept.status == 303)
+        _ = try store.update("children", id: child, fields: ["school_status": .string("lower_secondary")])
+        _ = try other.update("children", id: child, fields: ["school_status": .string("out_of_school")])
+        try here.apply(try neighbour.allChanges())
+        text = await conflicts()
+        #expect(text.contains("Trung học cơ sở") && text.contains("Bỏ học / không đi học"), "\(text)")
+        #expect(text.contains("Mùa A Dế (người làm việc đã cấu hình) — máy này"), "\(text)")
+        #expect(!text.contains("Lò Văn Sáng — máy này"), "\(text)")
     }
 }
