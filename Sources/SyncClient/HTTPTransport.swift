@@ -111,7 +111,11 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     /// Called by libcurl about once a second and whenever bytes move: false stops the transfer.
-    func progress(_ total: Int) -> Bool {
+    /// `total` is the body bytes libcurl counts both ways; the answer's header bytes count as
+    /// moving too (libcurl leaves them out): on a slow link an answer's first seconds are its
+    /// headers, and a hub sending them is not stalled.
+    func progress(_ bodies: Int) -> Bool {
+        let total = bodies + headerBytes
         if isCancelled {
             failure = .unreachable("the sync was cancelled")
             return false
