@@ -25,7 +25,7 @@ import Testing
             .stream(head: "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", bodyBytes: 100 << 20)
         }
         // The real hub's answers, each in six pieces 2 s apart: 10 s an answer, never still for
-        // the 8 s stall timeout (wide: the hub's own work counts as stillness on a loaded machine).
+        // the 8 s stall timeout (the hub's own work before the first piece counts as stillness).
         let dripping = try ScriptedServer { _ in .relay(port: hub.port, pieces: 6, gap: 2) }
         defer {
             for server in [closing, stalling, oversized, dripping] { server.stop() }
