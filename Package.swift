@@ -123,7 +123,8 @@ let package = Package(
         .executableTarget(
             name: "TreBench",
             dependencies: [
-                "SyncCore", "SyncClient", "Domain",
+                "SyncCore", "SyncClient", "Domain", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -112,6 +112,15 @@ struct PostgresReplicaReportTests {
             #expect(Self.total(onReplica, indicator: "0201") == ["415": 4, "17605": 3, "17608": 1][unit])
         }
 
+        // What else only reads works there too.
+        for arguments in [
+            ["status", "--db", replicaConfig, "--key-file", key],
+            ["report", "status", "--db", replicaConfig, "--key-file", key, "--period", "2026-H1"],
+        ] {
+            let read = try Executables.hub(arguments)
+            #expect(read.status == 0, "\(arguments.prefix(2)): \(read.stderr)")
+        }
+
         // Writing commands: refused up front, saying why and where to run them.
         let hashBefore = try Executables.hub("state-hash", "--db", config, "--key-file", key).required("state-hash")
             .line
