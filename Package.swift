@@ -121,7 +121,10 @@ let package = Package(
         .executableTarget(
             name: "TreBench",
             dependencies: [
-                "SyncCore", "SyncClient", "Domain",
+                // PostgresStore: `--store postgres://…` puts the benchmark's hub on PostgreSQL, and
+                // PostgresNIO writes the raw PostgreSQL reference of the same rows.
+                "SyncCore", "SyncClient", "Domain", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
