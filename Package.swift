@@ -37,6 +37,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // The client's HTTP: libcurl's easy API directly (not FoundationNetworking's glue).
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "SyncCore",
             dependencies: [
@@ -75,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "SyncClient",
-            dependencies: ["SyncCore"],
+            dependencies: ["SyncCore", "CCurl"],
             swiftSettings: swiftSettings
         ),
         // The worker's page: server-rendered HTML over Hummingbird, apart from the executable so

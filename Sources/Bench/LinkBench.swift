@@ -50,6 +50,7 @@ struct LinkBench: AsyncParsableCommand {
         mutating func add(_ other: Night) {
             counts.connections += other.counts.connections
             counts.requests += other.counts.requests
+            counts.requestsByConnection.merge(other.counts.requestsByConnection) { $0 + $1 }
             counts.bytesUp += other.counts.bytesUp
             counts.bytesDown += other.counts.bytesDown
             counts.cuts += other.counts.cuts
@@ -190,6 +191,8 @@ struct LinkBench: AsyncParsableCommand {
         func figures(_ night: Night, runs: Int) -> [String: Any] {
             [
                 "requests": night.counts.requests.count, "connections": night.counts.connections,
+                // In the order the connections were opened; a connection that carried none is 0.
+                "requests_per_connection": night.counts.requestsByConnection.sorted { $0.key < $1.key }.map(\.value),
                 "bytes_up": night.counts.bytesUp, "bytes_down": night.counts.bytesDown, "bytes": night.bytes,
                 "seconds": seconds(night.seconds), "bytes_alone_s": seconds(alone(night)),
                 "seconds_vs_bytes_alone": seconds(night.seconds / max(alone(night), 0.001)),

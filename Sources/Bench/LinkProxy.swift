@@ -10,7 +10,9 @@ import Foundation
 /// its first byte leaves, and, from a seed, a connection is cut with probability
 /// `cutProbability` after a random number of bytes (both ways together, at most `cutWithin`),
 /// hard (a reset), as when the signal drops. It counts what crossed the link: connections,
-/// requests (method and path, never the query), bytes each way, cuts.
+/// requests (method and path, never the query) and how many rode each connection (the
+/// requests on a kept-alive connection are told apart by their headers' end and
+/// `Content-Length`), bytes each way, cuts.
 final class LinkProxy: @unchecked Sendable {
     struct Settings {
         /// False: a plain relay, no delay, no cut (the set-up before the night).
@@ -24,6 +26,8 @@ final class LinkProxy: @unchecked Sendable {
     struct Counts {
         var connections = 0
         var requests: [String] = []
+        /// Requests seen on each connection, by the connection's number.
+        var requestsByConnection: [Int: Int] = [:]
         var bytesUp = 0
         var bytesDown = 0
         var cuts = 0
@@ -39,6 +43,7 @@ final class LinkProxy: @unchecked Sendable {
     /// When each direction's link is free for the next byte (up: towards the hub).
     private var free = (up: 0.0, down: 0.0)
     private var stopped = false
+    private var connectionNumber = 0
 
     init(targetPort: UInt16, seed: UInt64) throws {
         target = targetPort
@@ -125,8 +130,10 @@ final class LinkProxy: @unchecked Sendable {
 
     private func serve(_ client: Int32) {
         let accepted = Self.now()
-        let (current, targetPort, budget): (Settings, UInt16, Int) = lock.withLock {
+        let (current, targetPort, budget, number): (Settings, UInt16, Int, Int) = lock.withLock {
             counts.connections += 1
+            connectionNumber += 1
+            counts.requestsByConnection[connectionNumber] = 0
             var budget = Int.max
             let now = self.settings
             if now.throttled && now.cutProbability > 0
@@ -134,7 +141,7 @@ final class LinkProxy: @unchecked Sendable {
             {
                 budget = 1 + Int(random.next() % UInt64(max(1, now.cutWithin)))
             }
-            return (now, target, budget)
+            return (now, target, budget, connectionNumber)
         }
         let settings = current
         let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -156,7 +163,9 @@ final class LinkProxy: @unchecked Sendable {
             let to = direction == 0 ? upstream : client
             group.enter()
             Thread { [unowned self] in
-                self.read(from, direction, connection, settings, notBefore: accepted + 2 * settings.oneWayDelay)
+                self.read(
+                    from, direction, connection, settings, notBefore: accepted + 2 * settings.oneWayDelay,
+                    number: number)
                 group.leave()
             }.start()
             group.enter()
@@ -173,23 +182,22 @@ final class LinkProxy: @unchecked Sendable {
     /// Reads one direction and schedules each piece: it leaves when the link is free (and, up,
     /// not before the handshake's round trip), takes its size over the rate, arrives a delay later.
     private func read(
-        _ from: Int32, _ direction: Int, _ connection: Connection, _ settings: Settings, notBefore: Double
+        _ from: Int32, _ direction: Int, _ connection: Connection, _ settings: Settings, notBefore: Double,
+        number: Int
     ) {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        var first = direction == 0
+        var scanner = RequestScanner()
         while true {
             let count = Glibc.read(from, &buffer, buffer.count)
             if count <= 0 { break }
-            if first {
-                first = false
-                let line =
-                    String(decoding: buffer[0..<min(count, 200)], as: UTF8.self)
-                    .split(separator: "\r\n", maxSplits: 1).first ?? ""
-                let words = line.split(separator: " ")
-                let request =
-                    words.count >= 2
-                    ? "\(words[0]) \(words[1].split(separator: "?").first ?? "")" : "?"
-                lock.withLock { counts.requests.append(request) }
+            if direction == 0 {
+                let started = scanner.feed(buffer[0..<count])
+                if !started.isEmpty {
+                    lock.withLock {
+                        counts.requests += started
+                        counts.requestsByConnection[number, default: 0] += started.count
+                    }
+                }
             }
             var offset = 0
             while offset < count {
@@ -260,8 +268,6 @@ final class LinkProxy: @unchecked Sendable {
                 // The signal drops: both ends see the connection reset, never an orderly end
                 // (no FIN: shutting down only the reading side wakes this connection's reader,
                 // and the close that follows, with no linger, sends the reset).
-                // An orderly end with no answer at all makes FoundationNetworking stop the whole
-                // program ("Transfer completed, but there's no response", see PERFORMANCE.md).
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
                 setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
                 setsockopt(upstream, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
@@ -270,5 +276,49 @@ final class LinkProxy: @unchecked Sendable {
                 return
             }
         }
+    }
+}
+
+/// Finds where each request starts in what a client sends on one connection: a request line,
+/// headers up to a blank line, then `Content-Length` bytes of body (the hub's clients send no
+/// chunked bodies).
+struct RequestScanner {
+    private var head: [UInt8] = []
+    private var bodyLeft = 0
+    private var counted = false
+
+    /// The requests ("METHOD /path", never the query) whose request line ends in `bytes`.
+    mutating func feed(_ bytes: ArraySlice<UInt8>) -> [String] {
+        var started: [String] = []
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bodyLeft > 0 {
+                let skipped = min(bodyLeft, bytes.endIndex - index)
+                bodyLeft -= skipped
+                index += skipped
+                continue
+            }
+            head.append(bytes[index])
+            index += 1
+            guard head.last == UInt8(ascii: "\n") else { continue }
+            let text = String(decoding: head, as: UTF8.self)
+            if !counted, text.hasSuffix("\r\n") {
+                counted = true
+                let words = text.split(separator: " ")
+                started.append(
+                    words.count >= 2 ? "\(words[0]) \(words[1].split(separator: "?").first ?? "")" : "?")
+            }
+            guard text.hasSuffix("\r\n\r\n") else { continue }
+            bodyLeft = 0
+            for line in text.split(separator: "\r\n") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2, parts[0].lowercased() == "content-length" {
+                    bodyLeft = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
+                }
+            }
+            head = []
+            counted = false
+        }
+        return started
     }
 }

@@ -104,7 +104,8 @@ final class ReportReference {
             .joined() + " END"
     }
 
-    /// ?1 the period's first day, ?2 its last (`YYYY-MM-DD`).
+    /// ?1 the period's first day, ?2 its last (`YYYY-MM-DD`), ?3 the units reported on (a JSON
+    /// array: a report's subtree; a child a case names is looked up wherever they live).
     static let ended = "('closed', 'not_substantiated', 'transferred')"
 
     /// Children at the period's end by unit, sex, age in whole years (from the date's text: the
@@ -115,7 +116,7 @@ final class ReportReference {
     static let childrenSQL = """
         SELECT unit, sex, age, grp, CASE WHEN grp IS NOT NULL THEN id IN (
                 SELECT child_id FROM cases
-                WHERE date(received_at, '+7 hours') <= ?2
+                WHERE unit IN (SELECT value FROM json_each(?3)) AND date(received_at, '+7 hours') <= ?2
                   AND NOT (coalesce(status, 'received') IN \(ended)
                            AND date(coalesce(status_at, closed_at, received_at), '+7 hours') < ?1)) END,
             count(*), sum(birth_registered = 1), sum(health_insurance = 1), sum(at_risk = 1)
@@ -126,7 +127,8 @@ final class ReportReference {
                        THEN circumstance_group END AS grp,
                   birth_registered, health_insurance, at_risk
               FROM children
-              WHERE date_of_birth <= ?2 AND coalesce(lifecycle, '') NOT IN ('moved_away', 'deceased'))
+              WHERE unit IN (SELECT value FROM json_each(?3)) AND date_of_birth <= ?2
+                  AND coalesce(lifecycle, '') NOT IN ('moved_away', 'deceased'))
         GROUP BY 1, 2, 3, 4, 5
         """
 
@@ -141,7 +143,7 @@ final class ReportReference {
                   date(received_at, '+7 hours') AS received,
                   date(coalesce(status_at, closed_at, received_at), '+7 hours') AS since,
                   CASE WHEN status = 'closed' THEN coalesce(closure_reason, 'other') ELSE 'other' END AS reason
-              FROM cases)
+              FROM cases WHERE unit IN (SELECT value FROM json_each(?3)))
         WHERE received IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5, 6
         """
@@ -153,7 +155,8 @@ final class ReportReference {
         SELECT abused.unit, coalesce(children.sex, 'unknown'),
             coalesce(\(band(bands, born: "children.date_of_birth", on: "abused.first")), 'unknown'), count(*)
         FROM (SELECT unit, child_id, min(date(received_at, '+7 hours')) AS first FROM cases
-              WHERE child_id IS NOT NULL AND date(received_at, '+7 hours') BETWEEN ?1 AND ?2
+              WHERE unit IN (SELECT value FROM json_each(?3)) AND child_id IS NOT NULL
+                  AND date(received_at, '+7 hours') BETWEEN ?1 AND ?2
               GROUP BY unit, child_id) AS abused
         LEFT JOIN children ON children.id = abused.child_id
         GROUP BY 1, 2, 3
@@ -163,15 +166,21 @@ final class ReportReference {
     /// The same children by the kinds of abuse of their cases received in the period.
     static let typesSQL = """
         SELECT unit, coalesce(case_type, 'other'), count(DISTINCT child_id) FROM cases
-        WHERE child_id IS NOT NULL AND date(received_at, '+7 hours') BETWEEN ?1 AND ?2
+        WHERE unit IN (SELECT value FROM json_each(?3)) AND child_id IS NOT NULL
+            AND date(received_at, '+7 hours') BETWEEN ?1 AND ?2
         GROUP BY 1, 2
         """
 
-    /// The figures of each period, by unit: every cell of every indicator above.
-    func figures(periods: [ReportPeriod]) throws -> [ReportPeriod: Figures] {
+    /// The figures of each period for the records of `units`, by unit: every cell of every
+    /// indicator above.
+    func figures(periods: [ReportPeriod], units: Set<String>) throws -> [ReportPeriod: Figures] {
         var result: [ReportPeriod: Figures] = [:]
+        let unitList = "[" + units.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]"
         for period in periods {
             let (start, end) = (period.start.description, period.end.description)
+            func rows(_ statement: OpaquePointer, _ start: String, _ end: String, _ body: (Row) -> Void) throws {
+                try self.rows(statement, start, end, unitList, body)
+            }
             var figures = Figures()
             func add(_ count: Int, _ unit: String, _ code: String, _ values: [Dimension: [String]]) {
                 figures.addCells(count, unit: unit, indicator: code, values)
@@ -221,10 +230,13 @@ final class ReportReference {
         func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(statement, column)) }
     }
 
-    private func rows(_ statement: OpaquePointer, _ start: String, _ end: String, _ body: (Row) -> Void) throws {
+    private func rows(
+        _ statement: OpaquePointer, _ start: String, _ end: String, _ units: String, _ body: (Row) -> Void
+    ) throws {
         sqlite3_reset(statement)
         RawSQLite.bind(statement, 1, start)
         RawSQLite.bind(statement, 2, end)
+        RawSQLite.bind(statement, 3, units)
         while true {
             switch sqlite3_step(statement) {
             case SQLITE_ROW: body(Row(statement: statement))

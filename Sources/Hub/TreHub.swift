@@ -53,6 +53,23 @@ struct HubDatabase: ReplicaLocation {
         return try HubStore.open(storage: try openStorage())
     }
 
+    /// Opens the hub for a command that writes (`operation` names it for the operator): a hub
+    /// on PostgreSQL whose configuration names a read replica is refused before anything is
+    /// done, rather than failing at its first write (or, for `serve`, at its first push).
+    func openHub(toWrite operation: String) throws -> HubStore {
+        let hub = try openHub()
+        if let postgres = hub.postgres, try postgres.isReadReplica() {
+            throw CommandFailure(
+                code: "read_only_replica",
+                message: "\(postgres.address) is a read replica (the server is in recovery); \(operation) writes, "
+                    + "and a replica refuses every write",
+                hint: "Run \(operation) with a configuration file whose store line names the primary server; "
+                    + "reports (`tre-hub report`, `report status`) and `status` may use the replica. Nothing was changed."
+            )
+        }
+        return hub
+    }
+
     /// The PostgreSQL store `--db` names (nil: `--db` is the hub's SQLite file).
     func storeAddress() throws -> PostgresAddress? { try HubConfiguration.storeAddress(at: db) }
 

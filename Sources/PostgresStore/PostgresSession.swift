@@ -12,6 +12,8 @@ package enum PostgresBind {
     case bool(Bool)
     /// A `text[]`, for `= ANY($n)`.
     case texts([String])
+    /// A `bytea[]`, for `= ANY($n)`.
+    case byteas([[UInt8]])
 }
 
 /// One connection inside one transaction (`PostgresStorage.transaction`): statements run one
@@ -49,6 +51,7 @@ package final class PostgresSession {
             case .bytes(let value): bindings.append(value.map { ByteBuffer(bytes: $0) })
             case .bool(let value): bindings.append(value)
             case .texts(let values): bindings.append(values)
+            case .byteas(let values): bindings.append(values.map { ByteBuffer(bytes: $0) })
             }
         }
         do {
@@ -100,6 +103,12 @@ package final class PostgresSession {
 /// Tre's tables on PostgreSQL, as in SQLite (`SQLiteStorage`), plus the hub's own; each record's
 /// history is found through an index of the log by record rather than a list kept in its row.
 enum PostgresSchema {
+    /// A report selects a subtree's records of one collection (`RecordSelection`): one range of
+    /// this index per unit, in id order, rather than the whole collection filtered.
+    static let version2: [String] = [
+        "CREATE INDEX IF NOT EXISTS records_unit ON records (collection, unit, id)"
+    ]
+
     static let version1: [String] = [
         "CREATE TABLE tre_schema (singleton integer PRIMARY KEY CHECK (singleton = 1), version integer NOT NULL)",
         """

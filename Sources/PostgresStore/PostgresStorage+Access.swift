@@ -164,6 +164,48 @@ extension PostgresStorage {
             }
         }
 
+        /// The selected live records, filtered by the server: each unit's records in turn (a
+        /// range of the index by unit, a page at a time by id, in the transaction's one
+        /// snapshot), then the named ids none of those units owns (by primary key). Rows not
+        /// selected never leave the server.
+        func forEachRecordState(
+            _ selection: RecordSelection, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void
+        ) throws {
+            let page = 2_000
+            func emit(_ id: RecordID, _ cell: PostgresCell) throws {
+                let key = RecordKey(collection: selection.collection, id: id)
+                try opened(try PostgresSession.bytes(cell), at: .record(key), what: "record \(key)")
+                    .withUnsafeBytes { try body(id, $0) }
+            }
+            for unit in selection.units.sorted() {
+                var after: [UInt8]?
+                repeat {
+                    var binds: [PostgresBind] = [.text(selection.collection), .text(unit)]
+                    if let after { binds.append(.bytes(after)) }
+                    let rows = try session.query(
+                        "SELECT id, state FROM records WHERE collection = $1 AND unit = $2 AND NOT deleted"
+                            + (after == nil ? "" : " AND id > $3") + " ORDER BY id LIMIT \(page)", binds)
+                    for row in rows {
+                        let id = RecordID(try uuid(row[0], what: "records"))
+                        after = id.uuid.bytes
+                        try emit(id, row[1])
+                    }
+                    if rows.count < page { break }
+                } while true
+            }
+            let ids = selection.ids.sorted().map(\.uuid.bytes)
+            for start in stride(from: 0, to: ids.count, by: page) {
+                let rows = try session.query(
+                    "SELECT id, unit, state FROM records WHERE collection = $1 AND id = ANY($2) AND NOT deleted",
+                    [.text(selection.collection), .byteas(Array(ids[start..<min(start + page, ids.count)]))])
+                for row in rows {
+                    // A named id whose unit is selected was read with its unit's records.
+                    if let unit = try row[1].decode(String?.self), selection.units.contains(unit) { continue }
+                    try emit(RecordID(try uuid(row[0], what: "records")), row[2])
+                }
+            }
+        }
+
         func recordCount() throws -> Int {
             Int(try session.query("SELECT count(*) FROM records").first?[0].decode(Int64.self) ?? 0)
         }

@@ -37,7 +37,8 @@ import Synchronization
 /// `maximumIdle` between transactions.
 public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
     /// 1: the replica's tables, the hub's, `protection`, and `tre_schema` (this number).
-    public static let schemaVersion = 1
+    /// 2: an index of the records by unit (`PostgresSchema.version2`), for reports' selections.
+    public static let schemaVersion = 2
     /// The first key of Tre's advisory locks ("Tre1"); the second is the schema's hash.
     static let lockClass: Int32 = 0x5472_6531
 
@@ -111,7 +112,10 @@ public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
                 protection = nil
                 try Self.createSchema(configuration: configuration, address: address, logger: logger, protecting: nil)
             }
-        case .existing(let stored):
+        case .existing(let stored, let version):
+            if version < Self.schemaVersion {
+                try Self.migrate(from: version, configuration: configuration, address: address, logger: logger)
+            }
             if create {
                 throw StoreError(
                     .alreadyInitialized, path: address.description, operation: "init",
@@ -136,6 +140,14 @@ public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
 
     deinit {
         for connection in idle.withLock({ $0 }) { Self.dispose(connection) }
+    }
+
+    /// Whether the server is a read replica (a hot standby replaying the primary's WAL,
+    /// `pg_is_in_recovery()`): it refuses every write, so commands that write ask first.
+    public func isReadReplica() throws -> Bool {
+        try transaction(writing: false) { session in
+            try session.query("SELECT pg_is_in_recovery()").first?[0].decode(Bool.self) ?? false
+        }
     }
 
     public var isLocked: Bool {
@@ -265,7 +277,7 @@ public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
 
     enum Inspection {
         case new
-        case existing(StoredProtection?)
+        case existing(StoredProtection?, version: Int)
     }
 
     /// What the schema holds: nothing (a new store), Tre's tables (with their protection), or
@@ -307,7 +319,7 @@ public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
             let row = try session.query(
                 "SELECT method, salt, log2_n, r, p, check_value FROM protection WHERE singleton = 1"
             ).first
-        else { return .existing(nil) }
+        else { return .existing(nil, version: Int(number)) }
         guard let method = ProtectionMethod(rawValue: try row[0].decode(String.self)) else {
             throw StoreError(
                 .corrupt, path: path, operation: "read protection",
@@ -327,7 +339,35 @@ public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
             scrypt = parameters
         }
         return .existing(
-            StoredProtection(method: method, salt: salt, scrypt: scrypt, check: try PostgresSession.bytes(row[5])))
+            StoredProtection(method: method, salt: salt, scrypt: scrypt, check: try PostgresSession.bytes(row[5])),
+            version: Int(number))
+    }
+
+    /// Brings a store made by an earlier release up to `schemaVersion`, in one transaction under
+    /// the writers' lock (several processes starting at once migrate it once). A read replica
+    /// is left as it is: it cannot write, and it receives the migration from its primary once
+    /// a program of this release opens that; until then its reports select without the index.
+    private static func migrate(
+        from version: Int, configuration: PostgresConnection.Configuration, address: PostgresAddress, logger: Logger
+    ) throws {
+        let connection = try connect(configuration: configuration, address: address, logger: logger, id: 0)
+        defer { dispose(connection) }
+        let session = PostgresSession(connection: connection, logger: logger, address: address)
+        if try session.query("SELECT pg_is_in_recovery()").first?[0].decode(Bool.self) == true { return }
+        do {
+            try session.execute("BEGIN")
+            try session.execute("SELECT pg_advisory_xact_lock(\(lockClass), hashtext(current_schema()))")
+            let current = try session.query("SELECT version FROM tre_schema WHERE singleton = 1").first?[0].decode(
+                Int32.self)
+            if let current, current < 2 {
+                for statement in PostgresSchema.version2 { try session.execute(statement) }
+            }
+            try session.execute("UPDATE tre_schema SET version = \(schemaVersion) WHERE version < \(schemaVersion)")
+            try session.execute("COMMIT")
+        } catch {
+            _ = try? session.execute("ROLLBACK")
+            throw error
+        }
     }
 
     /// Creates Tre's tables (and the schema, when named and absent) in one transaction under the
@@ -349,7 +389,7 @@ public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
                     .alreadyInitialized, path: address.description, operation: "init",
                     detail: "the database holds a Tre replica already")
             }
-            for statement in PostgresSchema.version1 { try session.execute(statement) }
+            for statement in PostgresSchema.version1 + PostgresSchema.version2 { try session.execute(statement) }
             try session.execute(
                 "INSERT INTO tre_schema (singleton, version) VALUES (1, \(schemaVersion))")
             if let protecting {

@@ -97,11 +97,14 @@ struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
                 let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 set[String(parts[0])] = FieldValue.parsingCommandLine(String(parts[1]))
             }
+            let language = try DefinitionCheck.language(lang)
+            if Location.worksInOwnUnit {
+                try Self.refuseWorkflowFields(collection: collection, fields: set.keys, language: language)
+            }
             let replica = try location.open()
             let id = try id.map(parseRecordID) ?? replica.newRecordID()
             // A node's new records belong to its own commune unless told otherwise.
             let owner = unit ?? (self.id == nil && Location.worksInOwnUnit ? replica.unit : nil)
-            let language = try DefinitionCheck.language(lang)
             let change = try replica.transaction { editor in
                 let checked = try DefinitionCheck.fields(
                     set, collection: collection, id: id, state: try editor.record(collection, id: id),
@@ -114,6 +117,34 @@ struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
                 print(id)
             }
         }
+    }
+}
+
+extension RecordPut {
+    /// On a commune's node, the fields the case workflow keeps (a case's step, dates, deadlines
+    /// and decisions, a plan's status and decision, every step in the history) are written by the
+    /// workflow only: `record put cases --id ID status=closed` would close a case without the
+    /// chairman. The hub keeps `record put` for the district's corrections; it has no workflow.
+    static func refuseWorkflowFields(
+        collection: String, fields: Dictionary<String, FieldValue>.Keys, language: Language
+    ) throws {
+        guard
+            let field = fields.sorted().first(where: {
+                ConflictChoice.isWorkflowField(collection: collection, field: $0)
+            })
+        else { return }
+        throw CommandFailure(
+            code: "workflow_field",
+            message: Localized(
+                vi: "\(collection).\(field) do quy trình xử lý vụ việc ghi, không ghi bằng `record put`",
+                en: "\(collection).\(field) is written by the case workflow, not by `record put`"
+            ).text(language),
+            hint: Localized(
+                vi:
+                    "Mở, chuyển bước, lập kế hoạch và đóng vụ việc bằng lệnh `tre-node intake …` / `tre-node case …` hoặc trang của hồ sơ vụ việc. Không có gì được lưu.",
+                en:
+                    "Open, advance, plan and close a case with `tre-node intake …` / `tre-node case …` or the case's page. Nothing was stored."
+            ).text(language))
     }
 }
 

@@ -1,10 +1,6 @@
 public import Foundation
 public import SyncCore
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Why a sync with the hub did not complete. `exitCode` is what `tre-node` exits with.
 public enum SyncFailure: Error, CustomStringConvertible, Sendable {
     /// No answer: the link is down or the hub is not running. Retry later.
@@ -82,42 +78,7 @@ public protocol HubTransport: Sendable {
     func exchange(_ request: HubRequest) async throws(SyncFailure) -> HubResponse
 }
 
-/// HTTP over URLSession (libcurl underneath), one session per request.
-public struct HTTPTransport: HubTransport {
-    public let baseURL: URL
-    let configuration: URLSessionConfiguration
-
-    public init(baseURL: URL) {
-        self.baseURL = baseURL
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 60
-        configuration.timeoutIntervalForResource = 600
-        self.configuration = configuration
-    }
-
-    public func exchange(_ request: HubRequest) async throws(SyncFailure) -> HubResponse {
-        guard let url = URL(string: request.pathAndQuery, relativeTo: baseURL) else {
-            throw .protocolViolation("bad URL \(baseURL)\(request.pathAndQuery)")
-        }
-        var urlRequest = URLRequest(url: url)
-        urlRequest.httpMethod = request.method
-        for (name, value) in request.headers {
-            urlRequest.setValue(value, forHTTPHeaderField: name)
-        }
-        if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }
-        // Every request gets its own session, so no request ever rides a reused connection.
-        // When a kept-alive connection dies under a request, libcurl retries on a new one and
-        // FoundationNetworking sends the headers but never the body again, then waits until
-        // the timeout (seen through the fault proxy, under load, even with "Connection:
-        // close"). A fresh connection per request fails fast instead, and the sync resumes
-        // from its saved position; the cost is one TCP handshake per request, a few a night.
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        return try await HubClient.perform(urlRequest, session: session)
-    }
-}
-
-/// Talks to a hub, over HTTP unless given another transport, signing every request with the
+/// Talks to a hub, over HTTP (`HTTPTransport`) unless given another transport, signing every request with the
 /// enrolment key and correcting for a wrong local clock from the hub's answers.
 public final class HubClient: @unchecked Sendable {
     public let baseURL: URL
@@ -165,13 +126,20 @@ public final class HubClient: @unchecked Sendable {
         async throws(SyncFailure) -> HubResponse
     {
         var response = try await sendOnce(method, path, query: query, body: body, contentType: contentType)
-        if response.status == 401, let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body)),
-            answer.error == "clock_skew",
-            let hubTime = response.header(RequestSignature.hubTimeHeader).flatMap(Int64.init)
-        {
-            response = try await sendOnce(
-                method, path, query: query, body: body, contentType: contentType,
-                offset: Self.offset(hubTime: hubTime, localNow: time.nowMillis()))
+        if response.status == 401, let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body)) {
+            if answer.error == "clock_skew",
+                let hubTime = response.header(RequestSignature.hubTimeHeader).flatMap(Int64.init)
+            {
+                response = try await sendOnce(
+                    method, path, query: query, body: body, contentType: contentType,
+                    offset: Self.offset(hubTime: hubTime, localNow: time.nowMillis()))
+            } else if answer.error == "replayed" {
+                // This client never sends a nonce twice, but the transport may: libcurl sends a
+                // request again on a new connection when the kept one dies before any answer,
+                // and if the hub had received it, the copy is refused as a replay. Once more
+                // with a new nonce is safe: a push sent again is only duplicates, a pull reads.
+                response = try await sendOnce(method, path, query: query, body: body, contentType: contentType)
+            }
         }
         guard (200..<300).contains(response.status) || response.status == 409 else {
             throw Self.refusal(response)
@@ -222,7 +190,6 @@ public final class HubClient: @unchecked Sendable {
             origin: origin, key: key, method: method, pathAndQuery: pathAndQuery, timeMillis: now, body: body)
         var headers = signed
         if let contentType { headers["Content-Type"] = contentType }
-        headers["Connection"] = "close"
         var response = try await transport.exchange(
             HubRequest(method: method, pathAndQuery: pathAndQuery, headers: headers, body: body))
         let hubTime = response.header(RequestSignature.hubTimeHeader) ?? ""
@@ -243,24 +210,6 @@ public final class HubClient: @unchecked Sendable {
             }
         }
         return response
-    }
-
-    static func perform(_ request: URLRequest, session: URLSession) async throws(SyncFailure) -> HubResponse {
-        do {
-            let (data, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else {
-                throw SyncFailure.protocolViolation("not an HTTP answer")
-            }
-            var headers: [String: String] = [:]
-            for (name, value) in http.allHeaderFields {
-                if let name = name as? String, let value = value as? String { headers[name] = value }
-            }
-            return HubResponse(status: http.statusCode, headers: headers, body: [UInt8](data))
-        } catch let failure as SyncFailure {
-            throw failure
-        } catch {
-            throw .unreachable(error.localizedDescription)
-        }
     }
 
     /// What a hub answers an enrolment.
@@ -287,17 +236,12 @@ public final class HubClient: @unchecked Sendable {
     public static func enrol(baseURL: URL, code: String, kind: String, name: String, unit: String? = nil)
         async throws(SyncFailure) -> Enrolment
     {
-        guard let url = URL(string: "/v1/enrol", relativeTo: baseURL) else {
-            throw .protocolViolation("bad URL \(baseURL)")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         var body = ["code": code, "kind": kind, "name": name]
         if let unit { body["unit"] = unit }
-        request.httpBody = try? JSONEncoder().encode(body)
-        let session = URLSession(configuration: .ephemeral)
-        let response = try await perform(request, session: session)
+        let request = HubRequest(
+            method: "POST", pathAndQuery: "/v1/enrol", headers: ["Content-Type": "application/json"],
+            body: Array((try? JSONEncoder().encode(body)) ?? Data()))
+        let response = try await HTTPTransport(baseURL: baseURL).exchange(request)
         guard response.status == 200 else { throw refusal(response) }
         do {
             return try JSONDecoder().decode(Enrolment.self, from: Data(response.body))

@@ -106,9 +106,17 @@ public struct Syncer: Sendable {
                 case .requestPull(let after):
                     var query = "after=\(after)&max_bytes=\(maxPullBytes)&definition=\(definition)"
                     if let epoch = try replica.setting(Upstream.Name.pullEpoch) { query += "&epoch=\(epoch)" }
+                    if after > 0, let mark = try replica.setting(Upstream.Name.pullMark) { query += "&mark=\(mark)" }
                     if ownBack { query += "&own=1" }
                     let response = try await client.send("GET", "/v1/pull", query: query)
                     let hubEpoch = response.header(RequestSignature.logEpochHeader) ?? ""
+                    // Only the mark's shape is checked: a false one costs this replica a pull
+                    // from the start, nothing else. A hub that sends none (0.5) clears it.
+                    let hubMark = response.header(Upstream.logMarkHeader).flatMap { mark in
+                        mark.utf8.count == 16
+                            && mark.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+                            ? mark : nil
+                    }
                     hubAcknowledged = response.header(RequestSignature.acknowledgedHeader)
                     let set: ChangeSet
                     do {
@@ -139,6 +147,7 @@ public struct Syncer: Sendable {
                         set.changes, via: upstream.hubOrigin, gate: try pullGate?(),
                         alongside: { access in
                             try access.setSetting(Upstream.Name.pullCursor, String(set.to))
+                            try access.setSetting(Upstream.Name.pullMark, hubMark)
                             if !hubEpoch.isEmpty { try access.setSetting(Upstream.Name.pullEpoch, hubEpoch) }
                             if ownBack && !set.hasMore {
                                 try access.setSetting(Upstream.Name.fullPullPending, nil)

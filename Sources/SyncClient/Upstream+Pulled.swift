@@ -30,6 +30,8 @@ extension Upstream {
                 if contiguous && start <= before && end > before {
                     after = end
                     try access.setSetting(Name.pullCursor, String(after))
+                    // A file carries no mark: the one kept named the old cursor's change.
+                    try access.setSetting(Name.pullMark, nil)
                 }
             })
         return PulledReport(applied: report, cursorBefore: before, cursor: after)

@@ -25,9 +25,16 @@ public struct Upstream: Sendable {
         static let logEpoch = "sync.log_epoch"
         /// The epoch of the hub's log as last seen: a new one means start again from 0.
         static let pullEpoch = "sync.pull_epoch"
+        /// The hub's `Tre-Log-Mark` for the pull cursor: which change of its log the cursor
+        /// stands on, sent back with the next pull so a hub whose log went back in time serves
+        /// from the start instead of past what it now numbers there.
+        static let pullMark = "sync.pull_mark"
         /// Set by a restore: the next pull starts at 0 and includes this replica's own changes.
         static let fullPullPending = "sync.full_pull_pending"
     }
+
+    /// The answer header naming the change a pull page ended on (`HubService.logMark`).
+    public static let logMarkHeader = "Tre-Log-Mark"
 
     public init(url: URL, hubOrigin: OriginID, hubUnit: String, key: PeerKey) {
         self.url = url
@@ -56,6 +63,7 @@ public struct Upstream: Sendable {
             try access.setSetting(Name.pushCursor, nil)
             try access.setSetting(Name.pullCursor, nil)
             try access.setSetting(Name.pullEpoch, nil)
+            try access.setSetting(Name.pullMark, nil)
             try access.setSetting(Name.fullPullPending, "1")
             if try access.setting(Name.url) == nil { try access.setSetting(Replica.catchingUpSetting, nil) }
         }

@@ -37,7 +37,7 @@ import Testing
             unit: "44", period: period, current: engine[period] ?? Figures(),
             previous: engine[period.previous] ?? Figures(), generated: Date())
         var sql = try ReportReference(path: files.reference, bands: .standard).figures(
-            periods: [period, period.previous])
+            periods: [period, period.previous], units: Set(tree.subtree(of: "44")))
         var cells = 0
         #expect(
             ReportCheck.differences(

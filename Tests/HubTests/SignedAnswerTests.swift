@@ -36,7 +36,9 @@ import Testing
         }
     }
 
-    static func client(_ service: HubService, _ node: Replica, _ peer: HubStore.Peer, _ link: Link) -> HubClient {
+    static func client(
+        _ service: HubService, _ node: Replica, _ peer: HubStore.Peer, _ link: any HubTransport
+    ) -> HubClient {
         HubClient(
             baseURL: URL(string: "http://hub.invalid")!, origin: node.origin, key: peer.key, time: node.time,
             transport: link)
@@ -96,5 +98,42 @@ import Testing
         let client = Self.client(service, node, peer, skewed)
         _ = try? await client.send("GET", "/v1/status")
         #expect(client.clockOffsetMillis == 0)
+    }
+
+    /// Delivers the first request twice, as libcurl does when the kept connection died under it
+    /// after the hub had read it, and answers with the second delivery's answer.
+    final class Twice: HubTransport, @unchecked Sendable {
+        let link: Link
+        private let lock = NSLock()
+        private var deliveries = 0
+
+        init(_ link: Link) { self.link = link }
+
+        func exchange(_ request: HubRequest) async throws(SyncFailure) -> HubResponse {
+            let first = lock.withLock {
+                deliveries += 1
+                return deliveries == 1
+            }
+            if first { _ = try await link.exchange(request) }
+            return try await link.exchange(request)
+        }
+    }
+
+    @Test func aRequestTheLinkDeliveredTwiceIsSentAgainWithANewNonce() async throws {
+        let directory = try TemporaryDirectory()
+        let clock = ManualClock()
+        let service = try HubService.district(at: directory.path("district.sqlite"), clock: clock)
+        let (node, peer) = try service.enrolReplica(unit: "17605", clock: clock)
+        try node.put("children", id: testRecord(1), unit: "17605", set: ["sex": "F"])
+        let body = ChangeSet(kind: .push, sender: node.origin, from: 0, to: 1, changes: try node.allChanges()).encode(
+            key: peer.key)
+        let before = try service.replica.counts().lastSequence
+        // The second copy is refused as a replay (the hub keeps every nonce); the client signs
+        // the request again and the hub takes the set as the duplicate it is.
+        let twice = try await Self.client(service, node, peer, Twice(Link(service: service) { $0 })).send(
+            "POST", "/v1/push", body: body)
+        #expect(twice.status == 200 && twice.verified)
+        #expect(String(decoding: twice.body, as: UTF8.self).contains("\"acknowledged\":1"))
+        #expect(try service.replica.counts().lastSequence == before + 1, "the change once in the hub's log")
     }
 }

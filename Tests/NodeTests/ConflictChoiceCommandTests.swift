@@ -13,22 +13,19 @@ import Testing
         try district.node("17605", in: node, url: process.url)
         process.stop()
         let hub = district.database
-        let child = try Executables.node(["record", "put", "--dir", node, "children"] + Sample.child()).line
-        let put = try Executables.node(
-            "record", "put", "--dir", node, "cases", "child_id=\(child)", "received_at=2026-12-01T08:00:00Z",
-            "status=received")
-        #expect(put.status == 0, "\(put.stderr)")
-        let caseID = put.line
+        let (_, caseID) = try WorkerAttackTests.openCase(node)
         let nodeFile = directory.path("node.changes")
         let hubFile = directory.path("hub.changes")
         #expect(try Executables.node("changes", "export", "--dir", node, "--out", nodeFile).status == 0)
         #expect(try Executables.hub("changes", "import", "--db", hub, nodeFile).status == 0)
-        // Both sides move the step on apart: a conflict on `status`.
+        // Both sides move the step on apart: a conflict on `status` (the node through the
+        // workflow, the district by correcting the record).
+        try Executables.node(
+            "case", "advance", caseID, "--to", "initial_assessment", "--danger", "no", "--at", "24/04/2026 11:00",
+            "--dir", node
+        ).ok("advance")
         #expect(
-            try Executables.node("record", "put", "--dir", node, "cases", "--id", caseID, "status=detailed_assessment")
-                .status == 0)
-        #expect(
-            try Executables.hub("record", "put", "--db", hub, "cases", "--id", caseID, "status=initial_assessment")
+            try Executables.hub("record", "put", "--db", hub, "cases", "--id", caseID, "status=detailed_assessment")
                 .status == 0)
         #expect(
             try Executables.hub("changes", "export", "--db", hub, "--unit", "17605", "--out", hubFile).status == 0)
@@ -53,5 +50,35 @@ import Testing
             "conflicts", "resolve", "--dir", node, caseID, "status", "--value", "initial_assessment")
         #expect(kept.status == 0, "\(kept.stderr)")
         #expect(try Executables.node("conflicts", "--dir", node).line == "no open conflicts")
+    }
+
+    /// On a node the generic `record put` writes no field the workflow keeps: a worker cannot close
+    /// a case, approve a plan or add a step to the history by typing it; nothing is stored.
+    @Test func recordPutOnANodeRefusesTheWorkflowsFields() throws {
+        let directory = try TemporaryDirectory()
+        let node = try WorkerDayTests.node(in: directory)
+        let (child, caseID) = try WorkerAttackTests.openCase(node)
+        let before = try WorkerAttackTests.hash(node)
+        let attempts: [[String]] = [
+            ["cases", "--id", caseID, "status=closed"],
+            ["cases", "--id", caseID, "closure_approved_by=Chủ tịch", "notes=x"],
+            ["cases", "child_id=\(child)", "received_at=2026-04-24T03:00:00Z", "status=closed"],
+            ["plans", "case_id=\(caseID)", "status=approved"],
+            ["case_events", "action=approve_plan"],
+        ]
+        for fields in attempts {
+            let put = try Executables.node(["record", "put", "--dir", node] + fields)
+            #expect(put.status == 1, "\(fields): \(put.status) \(put.stderr)")
+            #expect(put.stderr.contains("quy trình xử lý vụ việc"), "\(put.stderr)")
+            #expect(put.stderr.contains("Không có gì được lưu"), "\(put.stderr)")
+        }
+        let english = try Executables.node(
+            "record", "put", "--dir", node, "cases", "--id", caseID, "status=closed", "--lang", "en")
+        #expect(english.status == 1)
+        #expect(english.stderr.contains("written by the case workflow"), "\(english.stderr)")
+        #expect(try WorkerAttackTests.hash(node) == before)
+        #expect(try WorkerDayTests.caseJSON(node, caseID)["status"] as? String == "received")
+        // Fields the workflow does not keep stay open to `record put`.
+        try Executables.node("record", "put", "--dir", node, "children", "--id", child, "village=Bản Mòn").ok("put")
     }
 }

@@ -33,6 +33,9 @@ import Testing
         #expect((report["district_edits"] as? Int ?? 0) >= 1)
         #expect((clean["request_list"] as? [String]) == ["POST /v1/push", "GET /v1/pull"])
         #expect((idle["request_list"] as? [String]) == ["GET /v1/pull"])
+        // Kept alive: the night's two requests on one connection (each on its own before).
+        #expect((clean["requests_per_connection"] as? [Int]) == [2])
+        #expect((clean["connections"] as? Int) == 1)
         #expect((cut["bytes"] as? Int ?? 0) > (clean["bytes"] as? Int ?? .max))
 
         // The files themselves, read here.

@@ -101,4 +101,68 @@ import Testing
         #expect(try Executables.node("state-hash", "--dir", a).ok().line == hubHash)
         #expect(try Executables.node("state-hash", "--dir", b).ok().line == hubHash)
     }
+
+    /// A district hub's disk rolled back to a snapshot (a VM snapshot, a file copied back) with
+    /// no `tre-hub restore`: its log forgets a push its nodes had pulled, and numbers new changes
+    /// where the forgotten ones stood. Each node's pull names the change its position stands on;
+    /// the hub sees another one there and serves it from the start, so neither node skips the
+    /// child the district registered after the rollback, and the forgotten push comes back.
+    @Test func aHubRolledBackWithoutRestoreStillGivesEveryNodeEverything() throws {
+        let directory = try TemporaryDirectory()
+        let started = try DistrictHub.start(in: directory)
+        let district = started.0
+        var hub = started.1
+        let db = district.database
+        let a = directory.path("a")
+        let b = directory.path("b")
+        try district.node("17605", in: a, url: hub.url)
+        try district.node("17605", in: b, url: hub.url)
+        _ = try Self.put(a, "Vừ Thị Mỷ")
+        try Executables.node("sync", "--dir", a).ok()
+        try Executables.node("sync", "--dir", b).ok()
+        let port = hub.port
+        let snapshot = directory.path("snapshot.sqlite")
+        hub.stop()
+        try FileManager.default.copyItem(atPath: db, toPath: snapshot)
+        hub = try HubProcess(database: db, logFile: district.log, port: port)
+        let forgotten = try Self.put(a, "Lò Văn Páo")
+        try Executables.node("sync", "--dir", a).ok()
+        try Executables.node("sync", "--dir", b).ok()
+        #expect(try Executables.node("record", "get", "--dir", b, "children", forgotten).status == 0)
+        hub.stop()
+
+        // The rollback: the old file back, nothing told.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+        try FileManager.default.copyItem(atPath: snapshot, toPath: db)
+        hub = try HubProcess(database: db, logFile: district.log, port: port)
+        defer { hub.stop() }
+        #expect(try Self.childCount(hub: db) == 1)
+        // The district registers a child: its log entry takes the position the forgotten push had.
+        let registered = try json(
+            Executables.hub(
+                ["record", "put", "--db", db, "children", "--unit", "17605", "--json"] + Sample.child("Hạng A Dế")
+            ).ok())
+        let newChild = (registered as! [String: String])["id"]!
+
+        try Executables.node("sync", "--dir", a).ok()
+        try Executables.node("sync", "--dir", b).ok()
+        #expect(try Executables.hub("record", "get", "--db", db, "children", forgotten).status == 0)
+        for node in [a, b] {
+            #expect(
+                try Executables.node("record", "get", "--dir", node, "children", newChild).status == 0,
+                "\(node) skipped the child numbered where the forgotten push stood")
+        }
+        let hubHash = try Executables.hub("state-hash", "--db", db, "--unit", "17605").ok().line
+        #expect(try Self.childCount(hub: db) == 3)
+        #expect(try Executables.node("state-hash", "--dir", a).ok().line == hubHash)
+        #expect(try Executables.node("state-hash", "--dir", b).ok().line == hubHash)
+        // The operator is told, once per node: the next syncs stand on the new marks.
+        try Executables.node("sync", "--dir", a).ok()
+        try Executables.node("sync", "--dir", b).ok()
+        hub.stop()
+        let log = try String(contentsOfFile: district.log, encoding: .utf8)
+        let told = log.split(separator: "\n").filter { $0.contains("pull_from_start") }
+        #expect(told.count == 2, "\(told)")
+        #expect(told.allSatisfy { $0.contains("tre-hub restored") })
+    }
 }

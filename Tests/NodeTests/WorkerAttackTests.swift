@@ -128,11 +128,15 @@ import Testing
         #expect(listed.stdout.contains("boys 9223372036854775807"), "\(listed.stdout)")
     }
 
-    /// A case whose plan cycle is beyond the definition's range (by `record put`, or from a
-    /// peer) trapped `case plan` on `cycle + 1`; it is now refused and the case still shows.
+    /// A case at the last plan cycle the definition allows, from a peer: `case plan` (`cycle + 1`,
+    /// which trapped on `Int.max` when `record put` could write it) is refused, nothing stored,
+    /// and the case still shows.
     @Test func aCaseWithAnImpossiblePlanCycleIsRefusedNotATrap() throws {
         let directory = try TemporaryDirectory()
-        let dir = try WorkerDayTests.node(in: directory)
+        let dir = directory.path("node")
+        let (district, process) = try DistrictHub.start(in: directory)
+        try district.node("17605", in: dir, url: process.url)
+        process.stop()
         let (_, caseID) = try Self.openCase(dir)
         try Executables.node(
             "case", "advance", caseID, "--to", "initial_assessment", "--danger", "no", "--at", "24/04/2026 11:00",
@@ -141,9 +145,22 @@ import Testing
         try Executables.node(
             "case", "advance", caseID, "--to", "detailed_assessment", "--at", "24/04/2026 12:00", "--dir", dir
         ).ok()
-        let put = try Executables.node(
+        // A node's own `record put` writes no workflow field; the last cycle the definition allows
+        // (100: beyond it, the hub refuses the value and a node sets it aside) arrives from the
+        // district, and the next plan would be cycle 101.
+        let own = try Executables.node(
             "record", "put", "cases", "--id", caseID, "--dir", dir, "plan_cycle=9223372036854775807")
-        if put.status != 0 { return }  // `record put` validated: nothing to attack with here.
+        #expect(own.status == 1, "\(own.stderr)")
+        let toHub = directory.path("node.changes")
+        let toNode = directory.path("hub.changes")
+        try Executables.node("changes", "export", "--dir", dir, "--out", toHub).ok("export")
+        try Executables.hub("changes", "import", "--db", district.database, toHub).ok("import")
+        try Executables.hub(
+            "record", "put", "--db", district.database, "cases", "--id", caseID, "plan_cycle=100"
+        ).ok("the district's put")
+        try Executables.hub("changes", "export", "--db", district.database, "--unit", "17605", "--out", toNode).ok()
+        try Executables.node("changes", "import", "--dir", dir, toNode).ok("import at the node")
+        #expect(try WorkerDayTests.caseJSON(dir, caseID)["plan_cycle"] as? Int == 100)
         let before = try Self.hash(dir)
         let planned = try Executables.node(
             "case", "plan", caseID, "--goals", "An toàn", "--action", "Tư vấn;Trạm y tế;15/05/2026", "--at",

@@ -60,6 +60,21 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     }
 }
 
+extension StoreKind {
+    /// A fresh store of this kind whose values are sealed at rest with `secret` (a memory store
+    /// seals nothing); an SQLite file goes in `directory`.
+    public func makeStorage(sealedWith secret: ReplicaSecret, in directory: TemporaryDirectory) throws
+        -> any ReplicaStorage
+    {
+        switch self {
+        case .memory: MemoryStorage()
+        case .sqlite: try SQLiteStorage(path: directory.path("sealed.sqlite"), secret: secret)
+        case .postgres:
+            try PostgresStorage(address: try PostgresTestServer.freshAddress(), secret: secret, create: true)
+        }
+    }
+}
+
 /// The test PostgreSQL server (`TRE_TEST_POSTGRES`), and fresh stores on it, each in its own
 /// schema so tests never see each other's rows.
 public enum PostgresTestServer {
@@ -80,15 +95,35 @@ public enum PostgresTestServer {
         return try PostgresAddress(url + (url.contains("?") ? "&" : "?") + "schema=\(schema)")
     }
 
+    /// A hot standby of the test server (`TRE_TEST_POSTGRES_REPLICA`, which `scripts/test`
+    /// starts with `scripts/test-postgres replica`), as the address of `primary`'s schema there.
+    public static let replicaVariable = "TRE_TEST_POSTGRES_REPLICA"
+
+    public static func replicaAddress(of primary: PostgresAddress) throws -> PostgresAddress {
+        guard let url = ProcessInfo.processInfo.environment[replicaVariable], !url.isEmpty else {
+            throw PostgresTestServerMissing(variable: replicaVariable)
+        }
+        let schema = primary.schema.map { (url.contains("?") ? "&" : "?") + "schema=\($0)" } ?? ""
+        return try PostgresAddress(url + schema)
+    }
+
     public static func freshStorage() throws -> PostgresStorage {
         try PostgresStorage(address: try freshAddress(), create: true)
     }
 }
 
 public struct PostgresTestServerMissing: Error, CustomStringConvertible {
+    public var variable = PostgresTestServer.variable
+
+    public init(variable: String = PostgresTestServer.variable) { self.variable = variable }
+
     public var description: String {
-        "TRE_TEST_POSTGRES is not set: run the tests through scripts/test (it starts a throwaway PostgreSQL "
-            + "server), or set it to postgres://USER@127.0.0.1:PORT/DB; outside CI, TRE_SKIP_POSTGRES=1 skips them"
+        variable == PostgresTestServer.variable
+            ? "TRE_TEST_POSTGRES is not set: run the tests through scripts/test (it starts a throwaway PostgreSQL "
+                + "server), or set it to postgres://USER@127.0.0.1:PORT/DB; outside CI, TRE_SKIP_POSTGRES=1 skips them"
+            : "\(variable) is not set: run the tests through scripts/test (it starts a hot standby beside the test "
+                + "server), or start one with `scripts/test-postgres replica DIR PRIMARY_DIR` and set it to the URL "
+                + "that prints; outside CI, TRE_SKIP_POSTGRES=1 skips them"
     }
 }
 

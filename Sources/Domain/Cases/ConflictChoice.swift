@@ -32,6 +32,15 @@ public enum ConflictChoice {
         }
     }
 
+    /// Whether `field` of a record of `collection` is the case workflow's own: a node writes it
+    /// only through the workflow (`tre-node case …`, the case's page), never through the generic
+    /// `record put`, which would close a case without the chairman or approve a plan by typing its
+    /// status. (A record's owning unit is not among them: moving a record is `--unit`.)
+    public static func isWorkflowField(collection: String, field: String) -> Bool {
+        field != ReservedField.unit && !ReservedField.isReserved(field)
+            && isChoiceOnly(collection: collection, field: field)
+    }
+
     /// Refuses `value` for a choice-only conflict unless it is one of the values in conflict.
     public static func check(
         collection: String, field: String, value: FieldValue, among values: [FieldValue]

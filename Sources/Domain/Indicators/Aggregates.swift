@@ -185,12 +185,17 @@ public struct FigureSource: Sendable {
     public let bands: AgeBands
     /// This replica's unit: aggregates it wrote itself are not read back as received.
     public let ownUnit: String
+    /// Whether figures within some units read only those units' records, selected by the store
+    /// (`IndicatorEngine.compute(from:periods:units:)`), rather than every record: the same
+    /// figures, proven by `ReportSelectionTests`; false only to measure or check the difference.
+    public let selecting: Bool
 
-    public init(replica: Replica, tree: UnitTree, bands: AgeBands, ownUnit: String) {
+    public init(replica: Replica, tree: UnitTree, bands: AgeBands, ownUnit: String, selecting: Bool = true) {
         self.replica = replica
         self.tree = tree
         self.bands = bands
         self.ownUnit = ownUnit
+        self.selecting = selecting
     }
 
     public struct Result: Sendable {
@@ -211,8 +216,13 @@ public struct FigureSource: Sendable {
     }
 
     public func figures(for periods: [ReportPeriod], within units: Set<String>? = nil) throws -> Result {
-        let computed = try IndicatorEngine(bands: bands).compute(
-            from: replica, periods: periods, includes: { units?.contains($0) ?? true })
+        let engine = IndicatorEngine(bands: bands)
+        let computed: [ReportPeriod: Figures]
+        if let units, selecting {
+            computed = try engine.compute(from: replica, periods: periods, units: units)
+        } else {
+            computed = try engine.compute(from: replica, periods: periods, includes: { units?.contains($0) ?? true })
+        }
         let received = try Aggregates.received(
             replica: replica, periods: periods, excludingSource: ownUnit, bands: bands, tree: tree)
         var result: [ReportPeriod: Figures] = [:]

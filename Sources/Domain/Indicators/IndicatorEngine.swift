@@ -80,16 +80,46 @@ public struct IndicatorEngine: Sendable {
         }
     }
 
-    /// Counts for every period, from `replica`'s records whose owning unit `includes` accepts.
+    /// Counts for every period, from `replica`'s records whose owning unit `includes` accepts,
+    /// reading every record of each collection.
     public func compute(
         from replica: Replica, periods: [ReportPeriod], includes: (String) -> Bool = { _ in true }
     ) throws -> [ReportPeriod: Figures] {
+        try compute(from: replica, periods: periods, includes: includes, selecting: nil)
+    }
+
+    /// The same counts as `compute(from:periods:includes: units.contains)`, reading only what
+    /// they rest on: each collection's records owned by `units` (a `RecordSelection` the store
+    /// answers in its query), and the children a selected case names, wherever they live now
+    /// (a child moved away keeps their closed cases here, and 0101 counts them by the child's
+    /// sex and age). The store selects; the counting is this engine's, on the opened states.
+    public func compute(
+        from replica: Replica, periods: [ReportPeriod], units: Set<String>
+    ) throws -> [ReportPeriod: Figures] {
+        try compute(from: replica, periods: periods, includes: units.contains, selecting: units)
+    }
+
+    private func compute(
+        from replica: Replica, periods: [ReportPeriod], includes: (String) -> Bool, selecting units: Set<String>?
+    ) throws -> [ReportPeriod: Figures] {
+        // One collection's live records: every one, or those the store selects.
+        func scan(
+            _ collection: String, _ fields: [String], naming ids: Set<RecordID> = [],
+            _ body: (RecordID, ProjectedRecord) throws -> Void
+        ) throws {
+            if let units {
+                try replica.forEachLiveRecord(
+                    RecordSelection(collection: collection, units: units, ids: ids), reading: fields, body)
+            } else {
+                try replica.forEachLiveRecord(in: collection, reading: fields, body)
+            }
+        }
         let windows = periods.map(Window.init)
         var figures = [Figures](repeating: Figures(), count: windows.count)
 
         // The steps of every case.
         var steps: [String: [(String, String)]] = [:]
-        try replica.forEachLiveRecord(in: "case_events", reading: Self.caseEventFields) { _, state in
+        try scan("case_events", Self.caseEventFields) { _, state in
             guard let unit = state.unit, includes(unit), let caseID = state.value("case_id")?.stringValue,
                 let at = state.value("at")?.stringValue, let to = state.value("to")?.stringValue
             else { return }
@@ -100,7 +130,7 @@ public struct IndicatorEngine: Sendable {
         var intakes: [(id: String, unit: String, received: Int?, source: String, caseID: String?)] = []
         var settingOfCase: [String: String] = [:]
         var settingOfIntake: [String: String] = [:]
-        try replica.forEachLiveRecord(in: "intakes", reading: Self.intakeFields) { id, state in
+        try scan("intakes", Self.intakeFields) { id, state in
             guard let unit = state.unit, includes(unit) else { return }
             let setting = state.value("setting")?.stringValue ?? Dimension.unknown
             let caseID = state.value("case_id")?.stringValue
@@ -116,7 +146,7 @@ public struct IndicatorEngine: Sendable {
         // Cases.
         var cases: [String: CaseFacts] = [:]
         var caseOfIntake: [String: String] = [:]
-        try replica.forEachLiveRecord(in: "cases", reading: Self.caseFields) { id, state in
+        try scan("cases", Self.caseFields) { id, state in
             guard let unit = state.unit, includes(unit) else { return }
             let key = id.description
             if let intake = state.value("intake_id")?.stringValue {
@@ -163,7 +193,8 @@ public struct IndicatorEngine: Sendable {
             }
         }
 
-        try replica.forEachLiveRecord(in: "children", reading: Self.childFields) { id, state in
+        try scan("children", Self.childFields, naming: Set(caseChildren.keys.compactMap(RecordID.init(string:)))) {
+            id, state in
             let key = id.description
             let sex = state.value("sex")?.stringValue ?? Dimension.unknown
             let born = state.value("date_of_birth")?.stringValue.flatMap(DayNumbers.ymd)
@@ -256,7 +287,7 @@ public struct IndicatorEngine: Sendable {
             }
         }
 
-        try replica.forEachLiveRecord(in: "activities", reading: Self.activityFields) { _, state in
+        try scan("activities", Self.activityFields) { _, state in
             guard let unit = state.unit, includes(unit),
                 let day = state.value("date")?.stringValue.flatMap(DayNumbers.date)
             else { return }

@@ -10,6 +10,9 @@ public struct Reporting: Sendable {
     public let bands: AgeBands
     public let validator: Validator
     public let now: @Sendable () -> Date
+    /// Whether a unit's figures read only its subtree's records, selected by the store
+    /// (`FigureSource.selecting`); false reads every record, to measure or check the selection.
+    public var selecting = true
 
     /// Settings both programs keep (sealed at rest like every setting).
     public enum Setting {
@@ -47,8 +50,9 @@ public struct Reporting: Sendable {
     /// aggregates for the units they cover) within `unit`'s subtree.
     public func figures(unit: String, period: ReportPeriod) throws -> FigureSource.Result {
         let units = Set(tree.subtree(of: unit))
-        let result = try FigureSource(replica: replica, tree: tree, bands: bands, ownUnit: replica.unit).figures(
-            for: [period, period.previous], within: units)
+        let result = try FigureSource(
+            replica: replica, tree: tree, bands: bands, ownUnit: replica.unit, selecting: selecting
+        ).figures(for: [period, period.previous], within: units)
         // A unit a lower hub sends only figures for (its records here, if any, lack the personal
         // fields indicators rest on) can be reported only for the periods it sent: never
         // silently from what is here.

@@ -166,7 +166,7 @@ extension TreHub.Changes {
 
         func run() throws {
             try reporting(json: output.json) {
-                let hub = try location.openHub()
+                let hub = try location.openHub(toWrite: "`changes import`")
                 let changeFile = try ChangeFiles.read(file)
                 let header = try changeFile.header()
                 switch ChangeSet.Kind(rawValue: header.kind) {

@@ -45,7 +45,7 @@ extension TreHub.Enroll {
 
         func run() throws {
             try reporting(json: output.json) {
-                let hub = try location.openHub()
+                let hub = try location.openHub(toWrite: "`enroll create`")
                 guard try hub.subtree(of: hub.replica.unit).contains(unit), unit != hub.replica.unit else {
                     throw CommandFailure(
                         code: "unit_not_below", message: "unit \(unit) is not under this hub (\(hub.replica.unit))",
@@ -125,7 +125,7 @@ extension TreHub.Enroll {
 
         func run() throws {
             try reporting(json: output.json) {
-                let hub = try location.openHub()
+                let hub = try location.openHub(toWrite: "`enroll revoke`")
                 let enrolment: HubStore.Enrolment
                 let already: Bool
                 switch try hub.revokeEnrolment(id: id, now: hub.replica.time.nowMillis()) {

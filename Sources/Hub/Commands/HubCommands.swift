@@ -15,7 +15,7 @@ extension TreHub {
 
         func run() async throws {
             try await reporting(json: output.json) {
-                let hub = try location.openHub()
+                let hub = try location.openHub(toWrite: "`sync-upstream`")
                 guard let upstream = try Upstream.load(from: hub.replica) else {
                     throw CommandFailure(
                         code: "no_upstream", message: "this hub has no upstream",

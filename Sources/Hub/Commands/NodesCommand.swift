@@ -93,7 +93,7 @@ extension TreHub.Nodes {
 
         func run() throws {
             try reporting(json: output.json) {
-                let hub = try location.openHub()
+                let hub = try location.openHub(toWrite: "`nodes revoke`")
                 let record: HubStore.PeerRecord
                 let already: Bool
                 switch try hub.revokePeer(origin, now: hub.replica.time.nowMillis()) {

@@ -93,7 +93,7 @@ extension TreHub.Policy {
         func run() throws {
             try reporting(json: output.json) {
                 let chosen = try TreHub.Policy.parse(policy)
-                let hub = try location.openHub()
+                let hub = try location.openHub(toWrite: "`policy set`")
                 let upstream = try TreHub.Policy.upstream(of: hub)
                 let previous = try hub.setUpstreamPolicy(chosen)
                 let changed = previous != chosen.rawValue

@@ -98,7 +98,7 @@ func decideOnReport(
     _ act: (Reporting, String, ReportPeriod) throws -> Void
 ) throws {
     try reportWork(lang, json: false) {
-        let hub = try location.openHub()
+        let hub = try location.openHub(toWrite: "a decision on a report (`report submit|approve|return`)")
         let reporting = try hub.reporting()
         var target = ReportUnit()
         target.unit = unit
@@ -249,7 +249,7 @@ struct ReportAggregates: ParsableCommand {
 
     func run() throws {
         try reporting(json: json) {
-            let hub = try location.openHub()
+            let hub = try location.openHub(toWrite: "`report aggregates`")
             let written = try hub.reporting().refreshAggregates()
             if json { printJSON(["written": written]) } else { print("\(written) aggregate values written") }
         }

@@ -116,7 +116,7 @@ extension TreHub {
                 // Read before the hub is opened: reading the file afterwards would drop SQLite's
                 // locks on it (`HubConfiguration.storeAddress`).
                 let onPostgres = try location.storeAddress() != nil
-                let hub = try location.openHub()
+                let hub = try location.openHub(toWrite: "`serve`")
                 // One server per SQLite file: a second one is refused, naming the first. A hub on
                 // PostgreSQL may run several servers on one database (`PostgresStorage`).
                 let lock = onPostgres ? nil : try location.lock(purpose: .serve)

@@ -93,7 +93,7 @@ extension TreHub {
         _ location: HubDatabase, _ selection: SetAsideSelection, json: Bool, operatorAccepts: Bool
     ) throws {
         try reporting(json: json) {
-            let hub = try location.openHub()
+            let hub = try location.openHub(toWrite: "`set-aside retry|accept`")
             let gate = try hub.gate(
                 for: nil, now: hub.replica.time.nowMillis(),
                 maximumFutureMillis: Authorization.defaultMaximumFutureMillis)
@@ -166,7 +166,7 @@ extension TreHub {
 
         func run() throws {
             try reporting(json: output.json) {
-                let hub = try location.openHub()
+                let hub = try location.openHub(toWrite: "`set-aside discard`")
                 let dots =
                     try selection.dots(in: hub) ?? Set(try hub.replica.setAsideEntries(limit: .max).map(\.change.dot))
                 let removed = try hub.replica.discardSetAside(dots)

@@ -80,7 +80,7 @@ struct UnitsCommand: ParsableCommand {
                         code: "cannot_read", message: "cannot read \(file) as UTF-8 text", hint: "Check the path.")
                 }
                 let parsed = try Self.parse(text, file: file)
-                let hub = try location.openHub()
+                let hub = try location.openHub(toWrite: "`units import`")
                 try Self.checkHierarchy(parsed, hub: hub, file: file)
                 let count = try hub.importUnits(parsed.units)
                 let below = try hub.subtree(of: hub.replica.unit).count - 1

@@ -25,6 +25,7 @@ final class HubMetrics: Sendable {
         static let syncDuration = "tre_hub_sync_duration_seconds"
         static let conflictsOpen = "tre_hub_conflicts_open"
         static let peerLastSync = "tre_hub_peer_last_sync_timestamp_seconds"
+        static let pullsFromStart = "tre_hub_pulls_restarted_total"
     }
 
     /// Where a refusal was decided: a whole request (its signature, its size, its positions…)
@@ -83,6 +84,13 @@ final class HubMetrics: Sendable {
     func sentChanges(_ count: Int, to: String) {
         guard count > 0 else { return }
         counter(Name.changesSent, [("to", to)]).increment(by: count)
+    }
+
+    /// A pull served from the start of the log because the caller's position is not in it
+    /// (`beyond_log`: past its end; `other_entry`: another change holds it): the log went back in
+    /// time without `tre-hub restored`, or the caller is confused.
+    func pullRestarted(_ reason: String) {
+        counter(Name.pullsFromStart, [("reason", reason)]).increment()
     }
 
     func refused(_ reason: String, level: Level) {

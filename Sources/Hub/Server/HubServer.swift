@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import SyncClient
 import SyncCore
 
 extension HubRefusal: HTTPResponseError {
@@ -74,6 +75,8 @@ enum HubServer {
         let body: [UInt8]
         var epoch = ""
         var acknowledged = ""
+        /// The pull page's `logMark` (empty for other answers): the caller sends it back.
+        var mark = ""
         var moved = SyncTally.Moved()
     }
 
@@ -135,14 +138,31 @@ enum HubServer {
                 }
                 let maxBytes = exchange.parameters["max_bytes"].flatMap(Int.init) ?? (1 << 20)
                 let epoch = exchange.parameters["epoch"]
+                let mark = exchange.parameters["mark"]
+                guard
+                    mark.map({
+                        $0.isEmpty
+                            || ($0.utf8.count == 16
+                                && $0.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) })
+                    }) ?? true
+                else {
+                    throw HubRefusal(
+                        statusCode: 400, code: "bad_mark",
+                        message: "mark must be the 16 hex digits the last page came with",
+                        hint:
+                            "Send back the Tre-Log-Mark header of the page that ended at `after` (the client does this)."
+                    )
+                }
                 let own = exchange.parameters["own"] == "1"
                 let definition = try declaredDefinition(exchange.parameters)
                 return try signed(exchange, service: service, tally: &tally, contentType: changeSetType) { peer in
                     let page = try service.pull(
-                        peer: peer, after: after, maxBytes: maxBytes, epoch: epoch, own: own, definition: definition)
+                        peer: peer, after: after, maxBytes: maxBytes, epoch: epoch, mark: mark, own: own,
+                        definition: definition)
                     return Answer(
                         body: page.bytes, epoch: page.epoch,
                         acknowledged: try service.replica.setting(HubService.positionSetting(peer.origin)) ?? "",
+                        mark: page.mark,
                         moved: SyncTally.Moved(sent: page.changes))
                 }
             case ("GET", "/v1/status"):
@@ -226,6 +246,7 @@ enum HubServer {
                 key: peer.key, nonce: headers[RequestSignature.nonceHeader] ?? "", status: reply.status, hubTime: now,
                 epoch: answer.epoch, acknowledged: answer.acknowledged, body: answer.body),
         ]
+        if !answer.mark.isEmpty { reply.headers[Upstream.logMarkHeader] = answer.mark }
         return reply
     }
 

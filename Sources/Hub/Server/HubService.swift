@@ -406,16 +406,34 @@ final class HubService: Sendable {
     /// replica restored from a backup asks for its own changes back too).
     /// `definition`: the version of the domain definition the peer declared on this request,
     /// kept as its latest (nil: none declared, as for a change file).
+    /// `mark`: the `logMark` this hub gave with the page that ended at `after`. A position past
+    /// the log's end, or held by another change than the one the mark names, means the log went
+    /// back in time (a database or a file restored without `tre-hub restored`): served from `after`,
+    /// the caller would skip for good what the log now numbers there. It is served from the start
+    /// instead (what it holds comes again as duplicates), and the operator is told. A caller that
+    /// lies only makes its own pull longer: nothing else changes.
     func pull(
-        peer: HubStore.Peer, after: UInt64, maxBytes: Int, epoch: String? = nil, own: Bool = false,
-        definition: Int? = nil
-    ) throws -> (bytes: [UInt8], epoch: String, changes: Int) {
+        peer: HubStore.Peer, after: UInt64, maxBytes: Int, epoch: String? = nil, mark: String? = nil,
+        own: Bool = false, definition: Int? = nil
+    ) throws -> (bytes: [UInt8], epoch: String, mark: String, changes: Int) {
         if let definition, try store.declaredDefinition(of: peer.origin) != definition {
             try replica.storage.write { try HubStore.recordDefinition(definition, of: peer.origin, in: $0) }
         }
         let units = try store.subtree(of: peer.unit)
         let current = try pullEpoch(units: units)
-        let start = epoch.map { $0 == current } ?? true ? after : 0
+        var start = epoch.map { $0 == current } ?? true ? after : 0
+        if start > 0, let lost = try positionLost(after, mark: mark) {
+            start = 0
+            metrics.pullRestarted(lost.reason)
+            log(
+                LogLine("pull_from_start").with("node", peer.origin.description).with("unit", peer.unit)
+                    .with("reason", lost.reason).with("position", String(after)).with("log_end", String(lost.end))
+                    .with(
+                        "hint",
+                        "the log no longer holds what this node pulled: if this hub's database or file was restored, "
+                            + "stop every serve and run `tre-hub restored` (PostgreSQL) before serving on"
+                    ).description)
+        }
         let page = try replica.outgoingPage(
             after: start, filter: LogFilter(units: units, excludingVia: own ? nil : peer.origin), maxEntries: 20_000,
             maxBytes: min(max(maxBytes, 1024), 4 << 20), faults: faults)
@@ -423,7 +441,30 @@ final class HubService: Sendable {
             kind: .pull, sender: replica.origin, from: start, to: page.through, hasMore: page.hasMore,
             changes: page.entries.map(\.change))
         metrics.sentChanges(page.entries.count, to: "peer")
-        return (set.encode(key: peer.key, dictionary: dictionary), current, page.entries.count)
+        return (
+            set.encode(key: peer.key, dictionary: dictionary), current, try logMark(at: page.through) ?? "",
+            page.entries.count
+        )
+    }
+
+    /// Whether position `after` of a caller's pull is no longer what it was: past the log's end,
+    /// or (given the mark of the change that held it) held by another change. Nil: it is in place.
+    func positionLost(_ after: UInt64, mark: String?) throws -> (reason: String, end: UInt64)? {
+        let end = try replica.lastSequence()
+        if after > end { return ("beyond_log", end) }
+        guard let mark, !mark.isEmpty else { return nil }
+        return try logMark(at: after) == mark ? nil : ("other_entry", end)
+    }
+
+    /// A short name for the change at `sequence` of the log (nil: none there, or 0): which change
+    /// a node's pull position stands on, so the hub can tell when another one stands there.
+    func logMark(at sequence: UInt64) throws -> String? {
+        guard sequence > 0 else { return nil }
+        let page = try replica.storage.read { access in
+            try access.logPage(after: sequence - 1, filter: .all, maxEntries: 1, maxBytes: .max)
+        }
+        guard let entry = page.entries.first, entry.sequence == sequence else { return nil }
+        return String(sha256Hex(Array("\(entry.change.dot.origin)/\(entry.change.dot.counter)".utf8)).prefix(16))
     }
 
     // MARK: Status

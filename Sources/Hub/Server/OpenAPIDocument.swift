@@ -170,6 +170,7 @@ enum OpenAPIDocument {
                 - {name: after, in: query, required: true, schema: {type: integer, format: int64, minimum: 0, maximum: 9223372036854775807}}
                 - {name: max_bytes, in: query, required: false, schema: {type: integer, format: int32, minimum: 1, maximum: 2147483647}}
                 - {name: epoch, in: query, required: false, description: "The epoch of the hub's log as last seen; another one makes the hub answer from 0.", schema: {type: string, maxLength: 64}}
+                - {name: mark, in: query, required: false, description: "The Tre-Log-Mark header of the page that ended at `after`; when another change holds that position (the log went back in time) the hub answers from 0.", schema: {type: string, pattern: '^([0-9a-f]{16})?$'}}
                 - {name: own, in: query, required: false, description: "1 after a restore: include the caller's own changes.", schema: {type: string, enum: ["0", "1"]}}
                 - \(definitionParameter)
               responses:

@@ -39,12 +39,21 @@ extension TreNode {
         @Option(help: "Bytes per pulled page (before compression).")
         var maxPageBytes = 1 << 20
 
+        @Option(
+            help:
+                "Seconds with no byte moving before an exchange with the hub is given up (exit 2); a slow link that keeps moving is never cut."
+        )
+        var stallTimeout = 60
+
         func validate() throws {
             if let every, parseSeconds(every) == nil {
                 throw ValidationError("--every takes a duration such as 30s, 15m or 2h.")
             }
             guard maxSetChanges >= 1, maxPageBytes >= 1024 else {
                 throw ValidationError("--max-set-changes must be at least 1 and --max-page-bytes at least 1024.")
+            }
+            guard (1...3600).contains(stallTimeout) else {
+                throw ValidationError("--stall-timeout takes seconds from 1 to 3600 (60 by default).")
             }
             guard Self.parseTime(at) != nil else { throw ValidationError("--at takes a time HH:MM, e.g. 02:00.") }
         }
@@ -66,9 +75,12 @@ extension TreNode {
                         "Create it with `tre-node init --dir DIR --hub URL --enrolment CODE`; change files work meanwhile."
                 )
             }
+            var limits = HTTPLimits()
+            limits.stallSeconds = stallTimeout
             var syncer = try Syncer(
                 replica: replica, upstream: upstream, pushFilter: LogFilter(onlyOrigin: replica.origin),
-                dictionary: WireVocabulary.dictionary, definition: DomainDefinition.current.version)
+                dictionary: WireVocabulary.dictionary, definition: DomainDefinition.current.version,
+                transport: HTTPTransport(baseURL: upstream.url, limits: limits))
             syncer.maxPushChanges = maxSetChanges
             syncer.maxPullBytes = maxPageBytes
             return syncer

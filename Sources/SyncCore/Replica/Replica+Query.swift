@@ -155,15 +155,35 @@ extension Replica {
         var projector = StateProjector(fields: fields)
         try storage.read { access in
             try access.forEachRecordState(collection: collection) { id, bytes in
-                let record: ProjectedRecord
-                do {
-                    record = try projector.read(bytes)
-                } catch {
-                    throw StoreError(
-                        .corrupt, path: "\(storage)", operation: "read \(collection)/\(id)", detail: "\(error)")
-                }
-                if !record.isDeleted { try body(id, record) }
+                try project(&projector, bytes, collection: collection, id: id, body)
             }
         }
+    }
+
+    /// `forEachLiveRecord(in:reading:_:)` over the records `selection` names only, chosen by
+    /// the store (in its query, where it can) from the units and ids it keeps in clear: a
+    /// district's report reads the district's records. Each record once, in no promised order.
+    public func forEachLiveRecord(
+        _ selection: RecordSelection, reading fields: [String], _ body: (RecordID, ProjectedRecord) throws -> Void
+    ) throws {
+        var projector = StateProjector(fields: fields)
+        try storage.read { access in
+            try access.forEachRecordState(selection) { id, bytes in
+                try project(&projector, bytes, collection: selection.collection, id: id, body)
+            }
+        }
+    }
+
+    private func project(
+        _ projector: inout StateProjector, _ bytes: UnsafeRawBufferPointer, collection: String, id: RecordID,
+        _ body: (RecordID, ProjectedRecord) throws -> Void
+    ) throws {
+        let record: ProjectedRecord
+        do {
+            record = try projector.read(bytes)
+        } catch {
+            throw StoreError(.corrupt, path: "\(storage)", operation: "read \(collection)/\(id)", detail: "\(error)")
+        }
+        if !record.isDeleted { try body(id, record) }
     }
 }

@@ -49,6 +49,12 @@ public protocol StorageAccess {
     /// for the call only; a store that marks deleted records may leave them out. `body` must
     /// not scan records itself.
     func forEachRecordState(collection: String, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void) throws
+    /// The records `selection` names (owned by one of its units, or with one of its ids), each
+    /// once, in no promised order, each with its state's bytes (opened), lent for the call only;
+    /// a store that marks deleted records may leave them out. `body` must not scan records
+    /// itself. A store filters in its query where it can (`RecordSelection`).
+    func forEachRecordState(_ selection: RecordSelection, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void)
+        throws
     func recordCount() throws -> Int
     func conflictedKeys() throws -> [RecordKey]
 

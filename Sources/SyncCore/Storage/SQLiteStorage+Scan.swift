@@ -7,9 +7,54 @@ extension SQLiteStorage.Access {
     func forEachRecordState(collection: String, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void) throws {
         // Its own statement, not a cached one: the body may read records meanwhile.
         let statement = try db.makeStatement(
-            sql: "SELECT id, state FROM records WHERE collection = ? AND NOT deleted ORDER BY id")
+            sql: "SELECT id, state, NULL FROM records WHERE collection = ? AND NOT deleted ORDER BY id")
+        Self.bind(statement.sqliteStatement, 1, text: collection)
+        try scan(statement, collection: collection) { id, _, bytes in try body(id, bytes) }
+    }
+
+    /// The selected live records, filtered by SQLite: the units' records (a chunk of units per
+    /// statement, so no statement passes SQLite's limit of bound values), then the named ids
+    /// that none of those units owns. Rows not selected are skipped in SQLite, never opened.
+    func forEachRecordState(
+        _ selection: RecordSelection, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let chunk = 500
+        let units = selection.units.sorted()
+        for start in stride(from: 0, to: units.count, by: chunk) {
+            let part = units[start..<min(start + chunk, units.count)]
+            let statement = try db.makeStatement(
+                sql: "SELECT id, state, NULL FROM records WHERE collection = ? AND NOT deleted AND unit IN ("
+                    + Array(repeating: "?", count: part.count).joined(separator: ", ") + ") ORDER BY id")
+            Self.bind(statement.sqliteStatement, 1, text: selection.collection)
+            for (offset, unit) in part.enumerated() {
+                Self.bind(statement.sqliteStatement, Int32(offset + 2), text: unit)
+            }
+            try scan(statement, collection: selection.collection) { id, _, bytes in try body(id, bytes) }
+        }
+        let ids = selection.ids.sorted()
+        for start in stride(from: 0, to: ids.count, by: chunk) {
+            let part = ids[start..<min(start + chunk, ids.count)]
+            let statement = try db.makeStatement(
+                sql: "SELECT id, state, unit FROM records WHERE collection = ? AND NOT deleted AND id IN ("
+                    + Array(repeating: "?", count: part.count).joined(separator: ", ") + ") ORDER BY id")
+            Self.bind(statement.sqliteStatement, 1, text: selection.collection)
+            for (offset, id) in part.enumerated() {
+                Self.bind(statement.sqliteStatement, Int32(offset + 2), uuid: id.uuid)
+            }
+            try scan(statement, collection: selection.collection) { id, unit, bytes in
+                // Read already with its unit's records.
+                if let unit, selection.units.contains(unit) { return }
+                try body(id, bytes)
+            }
+        }
+    }
+
+    /// Steps `statement` (id, state, unit or NULL), opening each state.
+    private func scan(
+        _ statement: Statement, collection: String,
+        _ body: (RecordID, String?, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let handle = statement.sqliteStatement
-        Self.bind(handle, 1, text: collection)
         while true {
             switch sqlite3_step(handle) {
             case SQLITE_ROW:
@@ -18,14 +63,15 @@ extension SQLiteStorage.Access {
                         .corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
                 }
                 let id = RecordID(UUID128(bytes: UnsafeRawBufferPointer(start: idBytes, count: 16)))
+                let unit = sqlite3_column_text(handle, 2).map { String(cString: $0) }
                 let count = Int(sqlite3_column_bytes(handle, 1))
                 let stored = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 1), count: count)
                 if case .clear = atRest {
-                    try body(id, stored)
+                    try body(id, unit, stored)
                 } else {
                     let key = RecordKey(collection: collection, id: id)
                     try opened(Array(stored), at: .record(key), what: "record \(key)").withUnsafeBytes {
-                        try body(id, $0)
+                        try body(id, unit, $0)
                     }
                 }
             case SQLITE_DONE:

@@ -67,6 +67,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             "Another process holds the replica; retry in a moment."
         case .full:
             "Free disk space, then retry; nothing was lost."
+        case .readOnly where path.hasPrefix("postgres://"):
+            "The PostgreSQL server refuses writes: it is a read replica (a hot standby), or the database is read "
+                + "only. Run commands that write against the primary server. Nothing was changed."
         case .readOnly, .cannotOpen:
             "Check that the folder exists and that this user may write to it."
         case .locked:

@@ -1,0 +1,157 @@
+import Foundation
+import SyncClient
+import TestSupport
+import Testing
+
+/// The node's HTTP transport (libcurl) against loopback servers that behave, then misbehave:
+/// what it sends, that a sync's requests share one connection, and that a hub that closes, stalls,
+/// drips or answers too much gives a clear failure, never a crash or a hang.
+@Suite(.serialized) struct HTTPTransportTests {
+    static func request(_ method: String, _ path: String, body: [UInt8] = [], headers: [String: String] = [:])
+        -> HubRequest
+    {
+        HubRequest(method: method, pathAndQuery: path, headers: headers, body: body)
+    }
+
+    /// How `work` failed (nil: it did not).
+    static func failure(_ work: () async throws -> HubResponse) async -> SyncFailure? {
+        do {
+            _ = try await work()
+            return nil
+        } catch {
+            return error as? SyncFailure
+        }
+    }
+
+    @Test func aSyncsRequestsRideOneConnectionAndArriveWhole() async throws {
+        let server = try ScriptedServer { request in
+            .answer(
+                status: request.method == "GET" ? 200 : 201, headers: ["Tre-Test": "seen \(request.path)"],
+                body: Array("answer to \(request.method) \(request.body.count)".utf8))
+        }
+        defer { server.stop() }
+        let transport = HTTPTransport(baseURL: URL(string: server.url)!)
+        let pushed = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let first = try await transport.exchange(Self.request("GET", "/v1/pull?after=0", headers: ["Tre-Origin": "a"]))
+        let second = try await transport.exchange(
+            Self.request(
+                "POST", "/v1/push?epoch=e", body: pushed, headers: ["Content-Type": "application/x-tre-changeset"]))
+        let third = try await transport.exchange(Self.request("POST", "/v1/push", body: []))
+        #expect(first.status == 200)
+        #expect(first.body == Array("answer to GET 0".utf8))
+        #expect(first.header("tre-test") == "seen /v1/pull?after=0")
+        #expect(second.status == 201)
+        #expect(second.body == Array("answer to POST 70000".utf8))
+        #expect(third.body == Array("answer to POST 0".utf8))
+        let seen = server.seen
+        #expect(seen.map(\.connection) == [1, 1, 1], "kept alive: one connection for the three")
+        #expect(seen.map(\.method) == ["GET", "POST", "POST"])
+        #expect(seen[0].header("Tre-Origin") == "a")
+        #expect(seen[1].body == pushed)
+        #expect(seen[1].header("Content-Type") == "application/x-tre-changeset")
+        #expect(seen.allSatisfy { $0.header("Expect") == nil }, "no 100-continue round trip")
+        #expect(seen[2].header("Content-Type") == nil)
+    }
+
+    @Test func aKeptConnectionThatDiesUnderARequestIsOpenedAgainWithTheWholeBody() async throws {
+        // The second request on the kept connection meets a close; libcurl sends it again on a
+        // new one, body included (FoundationNetworking sent the headers only, then waited).
+        let server = try ScriptedServer { request in
+            if request.connection == 1 && request.path == "/second" { return .closeBeforeAnswer }
+            return .answer(status: 200, headers: [:], body: request.body)
+        }
+        defer { server.stop() }
+        let transport = HTTPTransport(baseURL: URL(string: server.url)!)
+        _ = try await transport.exchange(Self.request("POST", "/first", body: [1, 2, 3]))
+        let body = Array("a set of changes".utf8)
+        let answer = try await transport.exchange(Self.request("POST", "/second", body: body))
+        #expect(answer.body == body)
+        #expect(server.seen.map(\.connection) == [1, 1, 2])
+        #expect(server.seen.last?.body == body)
+    }
+
+    @Test func aConnectionClosedBeforeAnyAnswerIsALinkFailure() async throws {
+        let server = try ScriptedServer { _ in .closeBeforeAnswer }
+        defer { server.stop() }
+        let transport = HTTPTransport(baseURL: URL(string: server.url)!)
+        let failure = await Self.failure {
+            try await transport.exchange(Self.request("GET", "/v1/pull"))
+        }
+        #expect(failure?.exitCode == 2)
+        #expect(
+            "\(failure.map { "\($0)" } ?? "")".contains("closed before any answer"), "\(String(describing: failure))")
+    }
+
+    @Test func anAnswerOverTheCapIsRefusedBeforeItIsRead() async throws {
+        // Announced: refused on its length. Unannounced (chunked, without end): cut at the cap.
+        let announced = try ScriptedServer { _ in
+            .stream(head: "HTTP/1.1 200 OK\r\nContent-Length: \(9 << 20)\r\n\r\n", bodyBytes: 9 << 20)
+        }
+        let endless = try ScriptedServer { _ in
+            .stream(head: "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", bodyBytes: 200 << 20)
+        }
+        defer {
+            announced.stop()
+            endless.stop()
+        }
+        for server in [announced, endless] {
+            let transport = HTTPTransport(baseURL: URL(string: server.url)!)
+            let failure = await Self.failure {
+                try await transport.exchange(Self.request("GET", "/v1/pull"))
+            }
+            #expect(failure?.exitCode == 3)
+            #expect("\(failure.map { "\($0)" } ?? "")".contains("over 8388608 bytes"), "\(String(describing: failure))")
+        }
+        // The client stopped reading near the cap (the socket buffers hold a few MiB more).
+        #expect(endless.bytesStreamed < 40 << 20, "\(endless.bytesStreamed) bytes went into the connection")
+    }
+
+    @Test func headersOverTheCapAreRefused() async throws {
+        let many = (0..<1_200).map { "X-Filler-\($0): \(String(repeating: "h", count: 60))\r\n" }.joined()
+        let server = try ScriptedServer { _ in
+            .stream(head: "HTTP/1.1 200 OK\r\n\(many)Content-Length: 2\r\n\r\n", bodyBytes: 2)
+        }
+        defer { server.stop() }
+        let transport = HTTPTransport(baseURL: URL(string: server.url)!)
+        let failure = await Self.failure {
+            try await transport.exchange(Self.request("GET", "/v1/pull"))
+        }
+        #expect(failure?.exitCode == 3)
+        #expect(
+            "\(failure.map { "\($0)" } ?? "")".contains("headers are over 65536 bytes"),
+            "\(String(describing: failure))")
+    }
+
+    @Test func aSlowDripThatKeepsMovingIsNotCutAndAStallIs() async throws {
+        // The answer takes about 5 s in 6 pieces, each second; the stall timeout is 3 s.
+        let body = Array("a dripped answer, slow but moving".utf8)
+        let target = try ScriptedServer { _ in .answer(status: 200, headers: [:], body: body) }
+        let drip = try ScriptedServer { _ in .relay(port: target.port, pieces: 6, gap: 1) }
+        let stall = try ScriptedServer { _ in .stall }
+        defer {
+            target.stop()
+            drip.stop()
+            stall.stop()
+        }
+        var limits = HTTPLimits()
+        limits.stallSeconds = 3
+        let slow = try await HTTPTransport(baseURL: URL(string: drip.url)!, limits: limits).exchange(
+            Self.request("GET", "/v1/pull"))
+        #expect(slow.status == 200)
+        #expect(slow.body == body)
+        let failure = await Self.failure {
+            try await HTTPTransport(baseURL: URL(string: stall.url)!, limits: limits).exchange(
+                Self.request("GET", "/v1/pull"))
+        }
+        #expect(failure?.exitCode == 2)
+        #expect("\(failure.map { "\($0)" } ?? "")".contains("no byte moved for 3 s"), "\(String(describing: failure))")
+    }
+
+    @Test func onlyHTTPAndHTTPSAddressesAreUsed() async throws {
+        let transport = HTTPTransport(baseURL: URL(string: "ftp://127.0.0.1:9/")!)
+        let failure = await Self.failure {
+            try await transport.exchange(Self.request("GET", "/v1/pull"))
+        }
+        #expect(failure?.exitCode == 3)
+    }
+}
