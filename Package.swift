@@ -123,6 +123,8 @@ let package = Package(
         .executableTarget(
             name: "TreBench",
             dependencies: [
+                // PostgresStore: `--store postgres://…` puts the benchmark's hub on PostgreSQL, and
+                // PostgresNIO writes the raw PostgreSQL reference of the same rows.
                 "SyncCore", "SyncClient", "Domain", "PostgresStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,16 +1,20 @@
 import Foundation
+import PostgresStore
 import SyncClient
 import SyncCore
 
 /// The same night end to end: a real `tre-hub serve` on 127.0.0.1, commune nodes on SQLite
 /// files, every push and pull through `tre-node sync`. Measures the bytes on the wire, the
-/// night's wall time, and the peak memory of the hub and of a node.
+/// night's wall time, and the peak memory of the hub and of a node. On PostgreSQL (`store`) the
+/// hub is made with `tre-hub init --store` in a schema of the run's, and every `tre-hub` command
+/// is given its configuration file, as an operator's are.
 struct HTTPNight {
     let nights: [CommuneNight]
     /// Each commune's district, nil when it sits directly under the province.
     let districtOf: [String: String]
     let directory: URL
     let bin: URL
+    let store: BenchStore
 
     struct Result {
         var wireBytesPerChange = 0.0
@@ -41,6 +45,7 @@ struct HTTPNight {
         let process = Process()
         process.executableURL = bin.appendingPathComponent(tool)
         process.arguments = arguments
+        if case .postgres(let scratch) = store { process.environment = scratch.environment }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -78,8 +83,15 @@ struct HTTPNight {
     func runNight(hubEdits: [(commune: String, id: RecordID, field: String, value: FieldValue)]) async throws -> Result
     {
         var result = Result()
-        let hubPath = directory.appendingPathComponent("http-hub.sqlite").path
-        try run("tre-hub", ["init", "--db", hubPath, "--unit", "44", "--name", "Tỉnh 44"])
+        // An SQLite hub's file, or a PostgreSQL hub's configuration file naming its schema.
+        var hubPath = directory.appendingPathComponent("http-hub.sqlite").path
+        var storeArguments: [String] = []
+        if case .postgres(let scratch) = store {
+            hubPath = directory.appendingPathComponent("http-hub.conf").path
+            storeArguments = ["--store", scratch.url("http")]
+            _ = try scratch.address("http")  // dropped with the run's other schemas
+        }
+        try run("tre-hub", ["init", "--db", hubPath, "--unit", "44", "--name", "Tỉnh 44"] + storeArguments)
         var csv = "code,name,level,parent_code\n44,Tỉnh 44,province,\n"
         var districtsSeen = Set<String>()
         for night in nights {
@@ -96,6 +108,7 @@ struct HTTPNight {
         let server = Process()
         server.executableURL = bin.appendingPathComponent("tre-hub")
         server.arguments = ["serve", "--db", hubPath, "--port", "0"]
+        if case .postgres(let scratch) = store { server.environment = scratch.environment }
         let output = Pipe()
         server.standardOutput = output
         server.standardError = FileHandle.nullDevice
@@ -197,7 +210,12 @@ struct HTTPNight {
         server.terminate()
         server.waitUntilExit()
 
-        let hub = try Replica(storage: try SQLiteStorage(path: hubPath), time: SystemTimeSource())
+        let hubStorage: any ReplicaStorage =
+            switch store {
+            case .sqlite: try SQLiteStorage(path: hubPath)
+            case .postgres(let scratch): try PostgresStorage(address: try scratch.address("http"), role: .hub)
+            }
+        let hub = try Replica(storage: hubStorage, time: SystemTimeSource())
         result.setAside = try hub.setAsideEntries(limit: .max).count
         let hashes = try hub.stateHashesByUnit()
         result.replicasEqual = true

@@ -5,7 +5,9 @@ import SyncCore
 
 /// The province-night workload of shared/WORKLOAD.md, in-process: a hub store merging every
 /// commune's change sets (as a hub does after decoding), against plain SQL doing the same
-/// inserts, updates and deletes with the same commits.
+/// inserts, updates and deletes with the same commits. With `--store postgres://…` the hub's
+/// store is on PostgreSQL and the plain SQL too (the ratios are against PostgreSQL), with the
+/// plain-SQLite reference measured beside them.
 struct ProvinceNight: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "night",
@@ -18,6 +20,12 @@ struct ProvinceNight: AsyncParsableCommand {
     @Flag(help: "2 districts × 5 communes × 500 children: a smoke run in well under a minute.") var quick = false
     @Option(help: "Local edits timed on one commune node for the write latency.") var writes = 300
     @Flag(help: "Skip the end-to-end part over HTTP (real tre-hub serve and tre-node sync).") var noHTTP = false
+    @Option(
+        help: """
+            The hub's store: sqlite (the default) or postgres://USER@HOST:PORT/DATABASE (password in PGPASSWORD; \
+            the run makes schemas of its own there and drops them). scripts/bench --store postgres starts a server.
+            """)
+    var store: String?
 
     var shape: (districts: Int, communes: Int, children: Int) {
         quick ? (2, 5, 500) : (districts, communes, children)
@@ -27,6 +35,7 @@ struct ProvinceNight: AsyncParsableCommand {
         guard districts >= 0, communes > 0, children >= 100, writes >= 10 else {
             throw ValidationError("--districts ≥ 0, --communes ≥ 1, --children ≥ 100 and --writes ≥ 10.")
         }
+        _ = try BenchStore.parse(store)
     }
 
     /// The sample province 44: districts 401…, communes 44001….
@@ -88,6 +97,8 @@ struct ProvinceNight: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let started = ContinuousClock.now
+        let hubStore = try BenchStore.parse(store)
+        defer { hubStore.cleanUp() }
 
         // Generate every commune's data and night on its own replica.
         var nights: [CommuneNight] = []
@@ -117,18 +128,23 @@ struct ProvinceNight: AsyncParsableCommand {
                 }
             }
         }
-        let hubPath = directory.appendingPathComponent("hub.sqlite").path
         let hubClock = StepClock(1_763_900_000_000)
         let hub = try Replica.initialize(
-            storage: try SQLiteStorage(path: hubPath),
+            storage: try hubStore.hubStorage("hub", in: directory),
             origin: OriginID(UUID128(high: 0x0190_0000_0000_7000, low: 0x44)),
             unit: "44", time: hubClock)
-        let raw = try RawReference(path: directory.appendingPathComponent("raw.sqlite").path)
+        // Plain SQL on the hub's kind of store; on PostgreSQL, plain SQLite beside it as well.
+        let raw = try hubStore.rawReference("raw", in: directory)
+        let rawSQLite: RawReference? =
+            if case .postgres = hubStore {
+                try RawReference(path: directory.appendingPathComponent("raw-sqlite.sqlite").path)
+            } else { nil }
 
         // Initial load: every commune's first push, in sets of 2,000 changes, one transaction each.
         var initialRecords = 0
         var initialSeconds = 0.0
         var rawInitialSeconds = 0.0
+        var rawSQLiteInitialSeconds = 0.0
         for night in nights {
             let scope = PeerScope(origin: night.origin, units: [night.unit], relays: false)
             var sizes: [Int] = []
@@ -144,6 +160,11 @@ struct ProvinceNight: AsyncParsableCommand {
             }
             initialRecords += night.initial.count
             rawInitialSeconds += try measure { try raw.run(night.rawInitial, unit: night.unit, commits: sizes) }
+            if let rawSQLite {
+                rawSQLiteInitialSeconds += try measure {
+                    try rawSQLite.run(night.rawInitial, unit: night.unit, commits: sizes)
+                }
+            }
         }
         let afterInitial = try hub.counts().lastSequence
 
@@ -199,7 +220,14 @@ struct ProvinceNight: AsyncParsableCommand {
                 rawNightOperations += night.rawNight.count
             }
         }
+        let rawSQLiteNightSeconds = try measure {
+            for night in nights {
+                try rawSQLite?.run(night.rawNight, unit: night.unit, commits: [night.rawNight.count])
+            }
+        }
         let conflictsDetected = try hub.counts().conflictedRecords
+        let hubStoreBytes = try hubStore.storedBytes("hub", in: directory)
+        let rawStoreBytes = try raw.storedBytes()
 
         // Pull and equality: each commune receives the hub's changes in its scope; its replica
         // (initial, its night, what it pulled) must hash like the hub's part for that commune.
@@ -290,8 +318,10 @@ struct ProvinceNight: AsyncParsableCommand {
             let units = Self.units(districts: districtCount, communes: communeCount)
             let districtOf = Dictionary(
                 uniqueKeysWithValues: units.compactMap { unit in unit.district.map { (unit.code, $0) } })
-            http = try await HTTPNight(nights: nights, districtOf: districtOf, directory: directory, bin: bin)
-                .runNight(hubEdits: hubEdits)
+            http = try await HTTPNight(
+                nights: nights, districtOf: districtOf, directory: directory, bin: bin, store: hubStore
+            )
+            .runNight(hubEdits: hubEdits)
         }
         let initialRate = Double(initialRecords) / initialSeconds
         let rawInitialRate = Double(initialRecords) / rawInitialSeconds
@@ -299,8 +329,11 @@ struct ProvinceNight: AsyncParsableCommand {
         let rawNightRate = Double(rawNightOperations) / rawNightSeconds
         let setAside = http?.setAside ?? 0
         let allEqual = equal && (http?.replicasEqual ?? true)
-        let report: [String: Any] = [
+        var report: [String: Any] = [
             "benchmark": "province-night", "parts": noHTTP ? "in-process" : "in-process, http",
+            "store": hubStore.name,
+            "hub_store_bytes": hubStoreBytes,
+            "raw_store_bytes": rawStoreBytes,
             "parameters": [
                 "districts": districtCount, "communes_per_district": communeCount, "children_per_commune": childCount,
                 "communes": nights.count, "seed": seed, "quick": quick,
@@ -338,6 +371,17 @@ struct ProvinceNight: AsyncParsableCommand {
             "night_changes": nightChanges,
             "elapsed_s": ratio(Double((ContinuousClock.now - started).components.seconds)),
         ]
+        if rawSQLite != nil {
+            // The store on PostgreSQL against plain SQLite too: what moving the hub costs.
+            let rawSQLiteInitialRate = Double(initialRecords) / rawSQLiteInitialSeconds
+            let rawSQLiteNightRate = Double(rawNightOperations) / rawSQLiteNightSeconds
+            report["raw_sqlite_initial_insert_rows_per_s"] = Int(rawSQLiteInitialRate)
+            report["initial_load_vs_raw_sqlite"] = ratio(initialRate / rawSQLiteInitialRate)
+            report["raw_sqlite_night_operations_per_s"] = Int(rawSQLiteNightRate)
+            report["nightly_merge_vs_raw_sqlite_night"] = ratio(nightRate / rawSQLiteNightRate)
+            report["raw_postgres_vs_raw_sqlite_initial"] = ratio(rawInitialRate / rawSQLiteInitialRate)
+            report["raw_postgres_vs_raw_sqlite_night"] = ratio(rawNightRate / rawSQLiteNightRate)
+        }
         printJSONObject(report)
         guard allEqual, conflictsDetected == expectedConflicts, setAside == 0 else {
             FileHandle.standardError.write(

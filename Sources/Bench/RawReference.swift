@@ -12,10 +12,12 @@ final class RawReference {
     ]
 
     let db: RawSQLite
+    let path: String
     private var statements: [String: OpaquePointer] = [:]
 
     init(path: String) throws {
         db = try RawSQLite(path: path)
+        self.path = path
         for (table, columns) in [("children", Self.childColumns), ("cases", Self.caseColumns)] {
             try db.exec(
                 "CREATE TABLE IF NOT EXISTS \(table) (id BLOB PRIMARY KEY, unit TEXT NOT NULL, "

@@ -10,7 +10,7 @@ struct TreBench: AsyncParsableCommand {
         abstract: "Tre's benchmarks; every figure comes with a plain-SQLite reference from the same run.",
         subcommands: [
             ProvinceNight.self, StoreApply.self, WireBench.self, CommuneBench.self, ReportBench.self, LinkBench.self,
-            BootstrapBench.self,
+            NationalBench.self, NationalRun.self, BootstrapBench.self,
         ])
 }
 
