@@ -70,6 +70,8 @@ public struct Syncer: Sendable {
         // What the hub says it holds of our pushes (on each pull), and whether we went back once.
         var hubAcknowledged: String?
         var rewound = false
+        // Pulls answered from the start of the hub's log in this sync.
+        var restarts = 0
         var earlier = SyncSession.Report()
         var action = session.handle(
             .start(
@@ -139,6 +141,18 @@ public struct Syncer: Sendable {
                     // From 0 instead of the cursor: the hub's log epoch changed (restored from a
                     // backup, or this replica's scope changed); start again (duplicates are skipped).
                     let restarted = set.from == 0 && after != 0
+                    if restarted {
+                        // An honest hub answers from the start once in a sync (a new epoch, or a
+                        // position its log no longer holds); the pages after continue. Twice means
+                        // the answers are rewritten on the way (the mark is not signed) or the hub
+                        // is broken: stop, rather than fetch the first page for ever.
+                        restarts += 1
+                        guard restarts <= 1 else {
+                            throw SyncFailure.protocolViolation(
+                                "the hub answered from the start of its log twice in one sync (after \(after)); "
+                                    + "something between this node and the hub may be altering its answers: use https")
+                        }
+                    }
                     guard set.from == after || restarted, set.to >= set.from, set.to <= Change.maximumCounter else {
                         throw SyncFailure.protocolViolation(
                             "asked for changes after \(after), got \(set.from)…\(set.to)")

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import SyncClient
 import SyncCore
@@ -77,6 +78,58 @@ import Testing
         #expect(
             service.metrics.exposition(conflicts: 0, peers: []).contains(
                 Array("tre_hub_pulls_restarted_total{reason=\"other_entry\"} 1".utf8)))
+    }
+
+    /// Someone on a plain-HTTP link rewrites every page's mark (it is not under the answer's
+    /// signature): each next pull names a change the hub does not hold there and is served from
+    /// the start again. The node stops at the second restart instead of pulling page one for ever.
+    @Test func aRewrittenMarkCannotKeepANodePullingForEver() async throws {
+        let directory = try TemporaryDirectory()
+        let clock = ManualClock()
+        let service = try HubService.district(at: directory.path("district.sqlite"), clock: clock)
+        let (node, peer) = try service.enrolReplica(unit: "17605", clock: clock)
+        for index in 1...60 {
+            try service.replica.put(
+                "children", id: testRecord(UInt64(index)), unit: "17605",
+                set: ["sex": "F", "notes": .string(String(repeating: "ghi chú \(index) ", count: 20))])
+        }
+        let pulls = Counter()
+        // Rewritten for the first 40 pulls only, so that a node that never stops still ends.
+        let link = SignedAnswerTests.Link(service: service) { answer in
+            guard answer.headers[Upstream.logMarkHeader] != nil, pulls.next() <= 40 else { return answer }
+            var headers = answer.headers
+            headers[Upstream.logMarkHeader] = "0123456789abcdef"
+            return HubResponse(status: answer.status, headers: headers, body: answer.body)
+        }
+        var syncer = try Syncer(
+            replica: node,
+            upstream: Upstream(
+                url: URL(string: "http://hub.invalid")!, hubOrigin: service.replica.origin, hubUnit: "415",
+                key: peer.key),
+            pushFilter: LogFilter(onlyOrigin: node.origin), dictionary: service.dictionary,
+            definition: DomainDefinition.current.version, transport: link)
+        syncer.maxPullBytes = 1024
+        // Page one, page two (asked with a rewritten mark, so served from the start), and the
+        // next, asked with a rewritten mark again: the second restart, refused.
+        do {
+            try await syncer.run()
+            Issue.record("the sync ended after \(pulls.count) pulls under rewritten marks")
+        } catch {
+            #expect("\(error)".contains("from the start of its log twice"), "\(error)")
+        }
+        #expect(pulls.count == 3, "pulls: \(pulls.count)")
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int {
+            lock.withLock {
+                value += 1
+                return value
+            }
+        }
+        var count: Int { lock.withLock { value } }
     }
 }
 
