@@ -123,7 +123,10 @@ import Testing
         let port = hub.port
         let snapshot = directory.path("snapshot.sqlite")
         hub.stop()
-        try FileManager.default.copyItem(atPath: db, toPath: snapshot)
+        // The disk as a snapshot takes it: the database with its write-ahead log, if any.
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: db + suffix) {
+            try FileManager.default.copyItem(atPath: db + suffix, toPath: snapshot + suffix)
+        }
         hub = try HubProcess(database: db, logFile: district.log, port: port)
         let forgotten = try Self.put(a, "Lò Văn Páo")
         try Executables.node("sync", "--dir", a).ok()
@@ -132,8 +135,12 @@ import Testing
         hub.stop()
 
         // The rollback: the old file back, nothing told.
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
-        try FileManager.default.copyItem(atPath: snapshot, toPath: db)
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: db + suffix)
+            if FileManager.default.fileExists(atPath: snapshot + suffix) {
+                try FileManager.default.copyItem(atPath: snapshot + suffix, toPath: db + suffix)
+            }
+        }
         hub = try HubProcess(database: db, logFile: district.log, port: port)
         defer { hub.stop() }
         #expect(try Self.childCount(hub: db) == 1)
