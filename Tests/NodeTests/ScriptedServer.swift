@@ -142,7 +142,9 @@ final class ScriptedServer: @unchecked Sendable {
     static func readRequest(_ socket: Int32, connection: Int, pending: inout [UInt8]) -> (Request, [UInt8])? {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         func more() -> Bool {
-            let count = read(socket, &buffer, buffer.count)
+            // A signal (another test's child process ending) interrupts a read: not the end.
+            var count: Int
+            repeat { count = read(socket, &buffer, buffer.count) } while count < 0 && errno == EINTR
             if count <= 0 { return false }
             pending += buffer[0..<count]
             return true
@@ -204,6 +206,7 @@ final class ScriptedServer: @unchecked Sendable {
                 if pending.count >= headEnd + 4 + length { return Array(pending[0..<headEnd + 4 + length]) }
             }
             let count = read(upstream, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { return nil }
             pending += buffer[0..<count]
         }
@@ -215,6 +218,7 @@ final class ScriptedServer: @unchecked Sendable {
             let count = bytes.withUnsafeBytes {
                 Glibc.send(socket, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
             }
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { return false }
             offset += count
         }
