@@ -15,6 +15,11 @@ struct WireBench: ParsableCommand {
     func run() throws {
         var changes = 0
         var wire = 0
+        var byId = 0
+        var childChanges = 0
+        var childWire = 0
+        var withoutChildren = 0
+        var referenced = 0
         var json = 0
         var jsonZlib = 0
         var plainZlib = 0
@@ -32,7 +37,22 @@ struct WireBench: ParsableCommand {
                 kind: .push, sender: night.origin, from: UInt64(night.initial.count),
                 to: UInt64(night.initial.count + night.night.count), changes: night.night)
             changes += night.night.count
-            wire += set.encode(key: key, dictionary: WireVocabulary.dictionary).count
+            // As a hub of this release receives it: records it holds named by reference (the
+            // commune's own changes before the night, all pushed on the first load).
+            let encoded = set.encode(key: key, dictionary: WireVocabulary.dictionary, referencing: RecordReferences())
+            wire += encoded.count
+            referenced += try Self.referencedCount(encoded, night: night, key: key)
+            byId += set.encode(key: key, dictionary: WireVocabulary.dictionary).count
+            var children = set
+            children.changes = set.changes.filter { $0.collection == "children" }
+            childChanges += children.changes.count
+            childWire +=
+                children.encode(key: key, dictionary: WireVocabulary.dictionary, referencing: RecordReferences())
+                .count
+            var others = set
+            others.changes = set.changes.filter { $0.collection != "children" }
+            withoutChildren +=
+                others.encode(key: key, dictionary: WireVocabulary.dictionary, referencing: RecordReferences()).count
             plainZlib += set.encode(key: key).count
             withoutCasework += set.encode(key: key, dictionary: namesAndSchema).count
             let plain = jsonEncoding(night.night)
@@ -43,6 +63,14 @@ struct WireBench: ParsableCommand {
             "benchmark": "wire", "communes": communes, "children_per_commune": children, "seed": seed,
             "night_changes_per_commune": changes / communes,
             "wire_bytes_per_change": (Double(wire) / Double(changes) * 10).rounded() / 10,
+            "records_named_by_reference": referenced,
+            "by_id_bytes_per_change": (Double(byId) / Double(changes) * 10).rounded() / 10,
+            "child_changes_per_commune": childChanges / communes,
+            // A set of the child changes alone (its framing shared by them only), and what the
+            // child changes add to the night's set (the set without them as the reference).
+            "child_changes_alone_bytes_per_change": (Double(childWire) / Double(childChanges) * 10).rounded() / 10,
+            "child_changes_in_the_night_bytes_per_change":
+                (Double(wire - withoutChildren) / Double(childChanges) * 10).rounded() / 10,
             "without_dictionary_bytes_per_change": (Double(plainZlib) / Double(changes) * 10).rounded() / 10,
             "dictionary_without_casework_words_bytes_per_change":
                 (Double(withoutCasework) / Double(changes) * 10).rounded() / 10,
@@ -50,5 +78,24 @@ struct WireBench: ParsableCommand {
             "json_zlib_bytes_per_change": (Double(jsonZlib) / Double(changes) * 10).rounded() / 10,
             "night_push_bytes_per_commune": wire / communes,
         ])
+    }
+
+    /// Decodes the push as a hub would, the commune's earlier changes standing for its log, and
+    /// checks it gives back the night exactly: how many records it named by the
+    /// dot of a change before the set (looked up at the hub).
+    static func referencedCount(_ bytes: [UInt8], night: CommuneNight, key: PeerKey) throws -> Int {
+        let logged = Dictionary(
+            night.initial.map { ($0.dot, $0.key) }, uniquingKeysWith: { first, _ in first })
+        var asked = 0
+        let decoded = try ChangeSet.decode(
+            bytes, expecting: .push, dictionaries: [WireVocabulary.dictionary],
+            resolve: { dots in
+                asked += dots.count
+                return logged.filter { dots.contains($0.key) }
+            }, key: { _ in key })
+        guard decoded.changes == night.night else {
+            throw ValidationError("the set named by reference does not decode to the night")
+        }
+        return asked
     }
 }

@@ -14,6 +14,8 @@ package enum PostgresBind {
     case texts([String])
     /// A `bytea[]`, for `= ANY($n)`.
     case byteas([[UInt8]])
+    /// A `bigint[]`, for `= ANY($n)`.
+    case ints([Int64])
 }
 
 /// One connection inside one transaction (`PostgresStorage.transaction`): statements run one
@@ -52,6 +54,7 @@ package final class PostgresSession {
             case .bool(let value): bindings.append(value)
             case .texts(let values): bindings.append(values)
             case .byteas(let values): bindings.append(values.map { ByteBuffer(bytes: $0) })
+            case .ints(let values): bindings.append(values)
             }
         }
         do {
@@ -107,6 +110,15 @@ enum PostgresSchema {
     /// this index per unit, in id order, rather than the whole collection filtered.
     static let version2: [String] = [
         "CREATE INDEX IF NOT EXISTS records_unit ON records (collection, unit, id)"
+    ]
+
+    /// A push may name records by the dots of its sender's own changes (`RecordReferences`):
+    /// which log entry holds each change a peer pushed of its own.
+    static let version3: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS log_dots (
+            origin bytea NOT NULL, counter bigint NOT NULL, sequence bigint NOT NULL, PRIMARY KEY (origin, counter))
+        """
     ]
 
     static let version1: [String] = [

@@ -231,8 +231,37 @@ extension PostgresStorage {
                     Self.uuid(change.record.uuid), .text(unit), .text(previousUnit), .bytes(via?.uuid.bytes),
                     .bytes(try sealed(change.encoded(), at: .log(sequence))),
                 ])
+            if via == change.dot.origin {
+                // The first entry of a dot stays (only a dishonest peer writes one twice).
+                try session.execute(
+                    "INSERT INTO log_dots (origin, counter, sequence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    [
+                        Self.uuid(change.dot.origin.uuid), .int(Int64(bitPattern: change.dot.counter)),
+                        .int(Int64(sequence)),
+                    ])
+            }
             nextSequence = sequence + 1
             return sequence
+        }
+
+        func recordKeys(for dots: [Dot]) throws -> [Dot: RecordKey] {
+            // One query per origin (a push names only its sender's own dots: one).
+            var found: [Dot: RecordKey] = [:]
+            for (origin, counters) in Dictionary(grouping: Set(dots), by: \.origin) {
+                let rows = try session.query(
+                    """
+                    SELECT log_dots.counter, log.collection, log.record FROM log_dots
+                    JOIN log ON log.sequence = log_dots.sequence
+                    WHERE log_dots.origin = $1 AND log_dots.counter = ANY($2)
+                    """, [Self.uuid(origin.uuid), .ints(counters.map { Int64(bitPattern: $0.counter) })])
+                for row in rows {
+                    let id = try PostgresSession.bytes(row[2])
+                    guard id.count == 16 else { continue }
+                    let dot = Dot(origin: origin, counter: UInt64(bitPattern: try row[0].decode(Int64.self)))
+                    found[dot] = RecordKey(collection: try row[1].decode(String.self), id: RecordID(UUID128(bytes: id)))
+                }
+            }
+            return found
         }
 
         private static let entryColumns = "sequence, change, via, previous_unit, unit"

@@ -38,7 +38,8 @@ import Synchronization
 public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
     /// 1: the replica's tables, the hub's, `protection`, and `tre_schema` (this number).
     /// 2: an index of the records by unit (`PostgresSchema.version2`), for reports' selections.
-    public static let schemaVersion = 2
+    /// 3: the index of pushed changes by dot (`PostgresSchema.version3`), for record references.
+    public static let schemaVersion = 3
     /// The first key of Tre's advisory locks ("Tre1"); the second is the schema's hash.
     static let lockClass: Int32 = 0x5472_6531
 
@@ -362,6 +363,9 @@ public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
             if let current, current < 2 {
                 for statement in PostgresSchema.version2 { try session.execute(statement) }
             }
+            if let current, current < 3 {
+                for statement in PostgresSchema.version3 { try session.execute(statement) }
+            }
             try session.execute("UPDATE tre_schema SET version = \(schemaVersion) WHERE version < \(schemaVersion)")
             try session.execute("COMMIT")
         } catch {
@@ -389,7 +393,9 @@ public final class PostgresStorage: ReplicaStorage, CustomStringConvertible {
                     .alreadyInitialized, path: address.description, operation: "init",
                     detail: "the database holds a Tre replica already")
             }
-            for statement in PostgresSchema.version1 + PostgresSchema.version2 { try session.execute(statement) }
+            for statement in PostgresSchema.version1 + PostgresSchema.version2 + PostgresSchema.version3 {
+                try session.execute(statement)
+            }
             try session.execute(
                 "INSERT INTO tre_schema (singleton, version) VALUES (1, \(schemaVersion))")
             if let protecting {

@@ -88,10 +88,7 @@ public struct Syncer: Sendable {
                     let set = ChangeSet(
                         kind: .push, sender: replica.origin, from: from, to: to,
                         changes: entries.map { Self.outgoing($0.change, pushTransform) })
-                    let response = try await client.send(
-                        "POST", "/v1/push", query: "epoch=\(logEpoch)&definition=\(definition)",
-                        body: set.encode(key: upstream.key, dictionary: dictionary),
-                        contentType: "application/x-tre-changeset")
+                    let response = try await push(set, epoch: logEpoch)
                     if response.status == 409 {
                         let gap = try decode(GapAnswer.self, response)
                         action = session.handle(.pushGap(expected: gap.expected))
@@ -111,6 +108,7 @@ public struct Syncer: Sendable {
                     if after > 0, let mark = try replica.setting(Upstream.Name.pullMark) { query += "&mark=\(mark)" }
                     if ownBack { query += "&own=1" }
                     let response = try await client.send("GET", "/v1/pull", query: query)
+                    try noteWire(response)
                     let hubEpoch = response.header(RequestSignature.logEpochHeader) ?? ""
                     // Only the mark's shape is checked: a false one costs this replica a pull
                     // from the start, nothing else. A hub that sends none (0.5) clears it.
@@ -206,6 +204,53 @@ public struct Syncer: Sendable {
             }
             throw error
         }
+    }
+
+    /// Sends one push set: naming records by reference when the hub reads format 4, and again
+    /// naming them by id when the hub does not hold a change a reference names (`unknown_reference`:
+    /// the floor rises past every dot of ours so far) or turns out not to read format 4.
+    private func push(_ set: ChangeSet, epoch: String) async throws -> HubResponse {
+        var referencing = try references()
+        while true {
+            do {
+                let response = try await client.send(
+                    "POST", "/v1/push", query: "epoch=\(epoch)&definition=\(definition)",
+                    body: set.encode(key: upstream.key, dictionary: dictionary, referencing: referencing),
+                    contentType: "application/x-tre-changeset")
+                try noteWire(response)
+                return response
+            } catch SyncFailure.refused(_, "unknown_reference", _, _) where referencing != nil {
+                // Below this set's own changes: they go now, so the hub will hold them.
+                let lowest = set.changes.lazy.filter { $0.dot.origin == set.sender }.map(\.dot.counter).min()
+                let floor = try lowest.map { $0 - 1 } ?? replica.meta().counter
+                try replica.setSetting(Upstream.Name.referenceFloor, String(floor))
+                guard referencing!.floor < floor else {
+                    throw SyncFailure.protocolViolation(
+                        "the hub answered unknown_reference to a set that names no record outside itself")
+                }
+                referencing = RecordReferences(floor: floor)
+            } catch SyncFailure.refused(_, "unsupported_version", _, _) where referencing != nil {
+                try replica.setSetting(Upstream.Name.hubWire, String(ChangeSet.formatVersion))
+                referencing = nil
+            }
+        }
+    }
+
+    /// How pushes name records: by reference above the floor when the hub last said it reads
+    /// format 4, else (nil) by id.
+    private func references() throws -> RecordReferences? {
+        guard let wire = try replica.setting(Upstream.Name.hubWire).flatMap(UInt8.init),
+            wire >= ChangeSet.referencingVersion
+        else { return nil }
+        return RecordReferences(floor: try replica.setting(Upstream.Name.referenceFloor).flatMap(UInt64.init) ?? 0)
+    }
+
+    /// Keeps the newest format the hub says it reads (none said: a hub of 0.5, format 3).
+    private func noteWire(_ response: HubResponse) throws {
+        let said = response.header(ChangeSet.wireHeader).flatMap(UInt8.init) ?? ChangeSet.formatVersion
+        let wire = min(said, ChangeSet.referencingVersion)
+        guard try replica.setting(Upstream.Name.hubWire) != String(wire) else { return }
+        try replica.setSetting(Upstream.Name.hubWire, String(wire))
     }
 
     /// `change` as it goes up under `transform`: its values replaced, its identity kept.

@@ -31,6 +31,12 @@ public struct Upstream: Sendable {
         static let pullMark = "sync.pull_mark"
         /// Set by a restore: the next pull starts at 0 and includes this replica's own changes.
         static let fullPullPending = "sync.full_pull_pending"
+        /// The newest change-set format the hub said it reads (`ChangeSet.wireHeader`): 4 lets
+        /// pushes name records by reference.
+        static let hubWire = "sync.hub_wire"
+        /// This replica's own dots up to this counter are never used as record references: the
+        /// hub answered `unknown_reference` once when it held none of them (`RecordReferences`).
+        static let referenceFloor = "sync.reference_floor"
     }
 
     /// The answer header naming the change a pull page ended on (`HubService.logMark`).
@@ -65,6 +71,9 @@ public struct Upstream: Sendable {
             try access.setSetting(Name.pullEpoch, nil)
             try access.setSetting(Name.pullMark, nil)
             try access.setSetting(Name.fullPullPending, "1")
+            // Own changes after the backup are lost with it and their counters may come again:
+            // none made before the restore names a record.
+            try access.setSetting(Name.referenceFloor, String(try access.meta()?.counter ?? 0))
             if try access.setting(Name.url) == nil { try access.setSetting(Replica.catchingUpSetting, nil) }
         }
     }

@@ -186,7 +186,7 @@ import Testing
         #expect(!result.stderr.contains("\u{1B}") && hints == 1)
     }
 
-    /// A Tre file whose `user_version` says 1 although its tables are schema 4 (and no
+    /// A Tre file whose `user_version` says 1 although its tables are schema 5 (and no
     /// `grdb_migrations`): refused with SQLite's "duplicate column name: history" and "Retry
     /// once", and the refused file is written to (an empty `grdb_migrations` table).
     @Test func aUserVersionThatLiesIsRefusedObscurelyAndTheFileIsWritten() throws {

@@ -100,9 +100,9 @@ import Testing
         let nodeHash = try Self.oldNode(fixture, ["state-hash", "--dir", folder]).ok("node state-hash").line
         #expect(nodeHash == (try fixture.value("node_state_hash")))
         #expect(try Self.hubHash(database) == (try fixture.value("hub_state_hash_17605")))
-        #expect(try Self.migrations(node).applied == [SchemaMigrations.replicaSchema4])
-        #expect(try Self.migrations(database).applied == [SchemaMigrations.replicaSchema4, SchemaMigrations.hubTables])
-        #expect(try Self.migrations(node).version == 4)
+        #expect(try Self.migrations(node).applied == SchemaMigrations.replica)
+        #expect(try Self.migrations(database).applied == SchemaMigrations.replica + SchemaMigrations.hub)
+        #expect(try Self.migrations(node).version == 5)
 
         let hub = try HubProcess(database: database, logFile: directory.path("hub.log"))
         defer { hub.stop() }
@@ -143,7 +143,7 @@ import Testing
         try fixture.copy("district-hub.sqlite", to: database)
         let hub = try HubProcess(database: database, logFile: directory.path("hub.log"))
         defer { hub.stop() }
-        #expect(try Self.migrations(database).applied == [SchemaMigrations.replicaSchema4, SchemaMigrations.hubTables])
+        #expect(try Self.migrations(database).applied == SchemaMigrations.replica + SchemaMigrations.hub)
 
         let fresh = directory.path("fresh")
         let code = try Executables.hub("enroll", "--db", database, "--unit", "17605").ok("enroll").line

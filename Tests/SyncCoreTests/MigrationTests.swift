@@ -38,26 +38,34 @@ import Testing
         _ = try Replica.initialize(
             storage: try SQLiteStorage(path: path), origin: testOrigin(1), unit: "01001", time: ManualClock())
         #expect(try Self.applied(path) == SchemaMigrations.replica)
-        #expect(try Self.schema(path).contains("user_version 4"))
+        #expect(try Self.schema(path).contains("user_version 5"))
         #expect(try Self.schema(path).contains("application_id \(SQLiteStorage.applicationID)"))
     }
 
-    /// A file as the previous release left it (its schema 4, no migrator's table) gains the
-    /// table with its migration recorded, and nothing else: the same tables, the same state.
-    @Test func aSchema4FileOfThePreviousReleaseIsRecordedNotChanged() throws {
+    /// A file as 0.4 left it (its schema 4, no migrator's table) gains the migrator's table
+    /// with schema 4 recorded and then schema 5's index of pushed dots, empty, and nothing else:
+    /// the same tables besides, the same state.
+    @Test func aSchema4FileOfThePreviousReleaseGainsOnlyTheDotIndex() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("replica.sqlite")
         let (target, batch) = try SQLiteStorageTests.scenario(path: path)
         try target.apply(batch)
         let hash = try target.stateHash()
         let queue = try DatabaseQueue(path: path)
-        try queue.write { try $0.execute(sql: "DROP TABLE grdb_migrations") }
+        try queue.write {
+            try $0.execute(sql: "DROP TABLE grdb_migrations; DROP TABLE log_dots; PRAGMA user_version = 4")
+        }
         try queue.close()
         let before = try Self.schema(path)
         let reopened = try Replica(storage: try SQLiteStorage(path: path), time: ManualClock())
         #expect(try reopened.stateHash() == hash)
-        #expect(try Self.schema(path) == before)
-        #expect(try Self.applied(path) == [SchemaMigrations.replicaSchema4])
+        let after = try Self.schema(path)
+        #expect(
+            after.filter { !$0.hasPrefix("table log_dots") && !$0.hasPrefix("index sqlite_autoindex_log_dots") }
+                == before.map { $0 == "user_version 4" ? "user_version 5" : $0 })
+        #expect(after.contains { $0.hasPrefix("table log_dots") })
+        #expect(try Self.applied(path) == SchemaMigrations.replica)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM log_dots") } == 0)
     }
 
     /// Schema 2 and 3 files (made before the protection table) reach the schema a new file has.
@@ -71,7 +79,8 @@ import Testing
         let hash = try target.stateHash()
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
-            try db.execute(sql: "DROP TABLE grdb_migrations; DROP TABLE protection; PRAGMA user_version = 3")
+            try db.execute(
+                sql: "DROP TABLE grdb_migrations; DROP TABLE protection; DROP TABLE log_dots; PRAGMA user_version = 3")
             if version == 2 {
                 try db.execute(
                     sql: "DELETE FROM set_aside; DROP TABLE set_aside; ALTER TABLE parked DROP COLUMN via; "
@@ -96,7 +105,7 @@ import Testing
         #expect(
             normalized(try Self.schema(path)).filter { !$0.hasPrefix("table parked") }
                 == normalized(try Self.schema(fresh)).filter { !$0.hasPrefix("table parked") })
-        #expect(try Self.applied(path) == [SchemaMigrations.replicaSchema4])
+        #expect(try Self.applied(path) == SchemaMigrations.replica)
     }
 
     /// A later release's migration in the file: refused before anything is written, saying

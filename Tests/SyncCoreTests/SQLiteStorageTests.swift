@@ -70,6 +70,7 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         func setting(_ name: String) throws -> String? { try inner.setting(name) }
         func setSetting(_ name: String, _ value: String?) throws { try inner.setSetting(name, value) }
         func lastSequence() throws -> UInt64 { try inner.lastSequence() }
+        func recordKeys(for dots: [Dot]) throws -> [Dot: RecordKey] { try inner.recordKeys(for: dots) }
         func park(_ change: Change, via: OriginID?) throws { try inner.park(change, via: via) }
         func parked(for key: RecordKey) throws -> [ParkedChange] { try inner.parked(for: key) }
         func unpark(_ dot: Dot) throws { try inner.unpark(dot) }
@@ -193,9 +194,10 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(try restored.stateHash() == target.stateHash())
     }
 
-    /// Schema 1 (an index of the log by record) opens as schema 4 (each record lists its log
+    /// Schema 1 (an index of the log by record) opens as schema 5 (each record lists its log
     /// entries; parked changes keep their sender; set-aside changes; the protection table,
-    /// empty: an older replica is unprotected) with the same histories, and goes on from there.
+    /// empty: an older replica is unprotected; the index of pushed dots, empty) with the same
+    /// histories, and goes on from there.
     @Test func aSchema1ReplicaIsMigratedWithItsHistories() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("replica.sqlite")
@@ -218,6 +220,7 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
                     ALTER TABLE parked DROP COLUMN via;
                     DROP TABLE set_aside;
                     DROP TABLE protection;
+                    DROP TABLE log_dots;
                     DROP TABLE grdb_migrations;
                     CREATE INDEX log_record ON log (collection, record);
                     PRAGMA user_version = 1
@@ -237,8 +240,8 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
                 try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
             )
         }
-        #expect(version == 4)
-        #expect(applied == [SchemaMigrations.replicaSchema4])
+        #expect(version == 5)
+        #expect(applied == SchemaMigrations.replica)
         #expect((migrated.storage as? SQLiteStorage)?.protection == nil)
     }
 

@@ -247,6 +247,8 @@ enum HubServer {
                 epoch: answer.epoch, acknowledged: answer.acknowledged, body: answer.body),
         ]
         if !answer.mark.isEmpty { reply.headers[Upstream.logMarkHeader] = answer.mark }
+        // Read by nodes of 0.6.0 and later: pushes may name records by reference.
+        reply.headers[ChangeSet.wireHeader] = String(ChangeSet.referencingVersion)
         return reply
     }
 

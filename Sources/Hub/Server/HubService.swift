@@ -296,13 +296,23 @@ final class HubService: Sendable {
                 hint: "Send the epoch your replica keeps (the client does this itself).")
         }
         let set: ChangeSet
+        // A store that fails while records named by reference are looked up: its error, not
+        // "unknown reference" (the peer would resend for nothing).
+        var lookupFailure: (any Error)?
         do {
             set = try ChangeSet.decode(
-                body, expecting: .push, from: peer.origin, limits: limits, dictionaries: dictionary.map { [$0] } ?? []
-            ) { origin in
-                origin == peer.origin ? peer.key : nil
-            }
+                body, expecting: .push, from: peer.origin, limits: limits, dictionaries: dictionary.map { [$0] } ?? [],
+                resolve: { dots in
+                    do {
+                        return try self.replica.storage.read { try $0.recordKeys(for: dots) }
+                    } catch {
+                        lookupFailure = error
+                        return [:]
+                    }
+                },
+                key: { origin in origin == peer.origin ? peer.key : nil })
         } catch {
+            if let lookupFailure { throw lookupFailure }
             throw Self.refusal(for: error)
         }
         guard set.from <= set.to, set.to <= Change.maximumCounter else {
@@ -378,6 +388,7 @@ final class HubService: Sendable {
             switch error {
             case .tooLarge, .decompressionBomb: 413
             case .badSignature, .unknownSender, .wrongSender: 401
+            case .unknownReference: 422
             default: 400
             }
         let hint =
@@ -387,6 +398,9 @@ final class HubService: Sendable {
                 "The sender runs an older Tre, which sends change sets unsealed: upgrade it; nothing was applied."
             case .unknownDictionary, .unsupportedVersion:
                 "The sender runs a newer Tre than this hub: upgrade the hub; nothing was applied."
+            case .unknownReference:
+                "Nothing was applied: the sender sends the set again naming every record by its id (the client does "
+                    + "this itself). A hub restored from a backup, or upgraded from 0.5, answers this once per node."
             default: "The set was damaged or forged; nothing was applied."
             }
         return HubRefusal(statusCode: status, code: error.code, message: error.description, hint: hint)

@@ -128,6 +128,15 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
 
         func lastSequence() -> UInt64 { UInt64(contents.log.count) }
 
+        func recordKeys(for dots: [Dot]) -> [Dot: RecordKey] {
+            let wanted = Set(dots)
+            var found: [Dot: RecordKey] = [:]
+            for entry in contents.log where entry.via == entry.change.dot.origin && wanted.contains(entry.change.dot) {
+                if found[entry.change.dot] == nil { found[entry.change.dot] = entry.change.key }
+            }
+            return found
+        }
+
         func park(_ change: Change, via: OriginID?) {
             guard contents.parked[change.dot] == nil else { return }
             remember { [contents] in contents.parked[change.dot] = nil }

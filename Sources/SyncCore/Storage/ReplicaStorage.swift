@@ -69,6 +69,9 @@ public protocol StorageAccess {
     /// when the record enters its scope.
     func history(of key: RecordKey, before sequence: UInt64) throws -> [LogEntry]
     func lastSequence() throws -> UInt64
+    /// The records that the log entries of these dots wrote, for the dots whose change was
+    /// pushed by its author (`appendLog` with `via` its origin); a dot not found is absent.
+    func recordKeys(for dots: [Dot]) throws -> [Dot: RecordKey]
 
     /// Small named values kept with the replica (sync cursors, peers' positions, settings).
     func setting(_ name: String) throws -> String?

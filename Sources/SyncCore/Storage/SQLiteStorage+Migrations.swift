@@ -25,6 +25,9 @@ extension SQLiteStorage {
             default: break
             }
         }
+        migrator.registerMigration(SchemaMigrations.logDots) { db in
+            try db.execute(sql: logDotsTable + "PRAGMA user_version = 5;")
+        }
         return migrator
     }
 
@@ -54,7 +57,8 @@ extension SQLiteStorage {
     /// The migrations `db` records that this program does not know (a later release's).
     /// Why a Tre file's tables do not match what it says of them, or nil when they do: a
     /// `grdb_migrations` table of another shape than GRDB's, or a `user_version` other than the
-    /// schema its tables show (4: `protection`; 3: `set_aside`; 2: `records.history`; else 1).
+    /// schema its tables show (5: `log_dots`; 4: `protection`; 3: `set_aside`; 2: `records.history`;
+    /// else 1).
     /// Checked before the migrator runs, so such a file is refused unchanged instead of being
     /// half-migrated with SQLite's message.
     static func schemaMismatch(_ db: Database, version: Int) throws -> String? {
@@ -68,7 +72,9 @@ extension SQLiteStorage {
             }
         }
         let shown: Int
-        if try db.tableExists("protection") {
+        if try db.tableExists("log_dots") {
+            shown = 5
+        } else if try db.tableExists("protection") {
             shown = 4
         } else if try db.tableExists("set_aside") {
             shown = 3
@@ -182,6 +188,19 @@ extension SQLiteStorage {
         }
         try db.execute(sql: "DROP INDEX IF EXISTS log_record; PRAGMA user_version = 2")
     }
+
+    /// Schema 5: which log entry holds each change a peer pushed of its own, by dot, for the
+    /// records a push names by reference (`RecordReferences`). Empty for changes logged before
+    /// it (a reference to one is answered `unknown_reference`, and the peer names it by id).
+    static let logDotsTable = """
+        CREATE TABLE log_dots (
+            origin BLOB NOT NULL,
+            counter INTEGER NOT NULL,
+            sequence INTEGER NOT NULL,
+            PRIMARY KEY (origin, counter)
+        ) WITHOUT ROWID;
+
+        """
 
     static let setAsideTable = """
         CREATE TABLE set_aside (

@@ -21,7 +21,7 @@ public final class SQLiteStorage: ReplicaStorage {
     /// Since 0.5.0 the schema changes run through GRDB's migrator (`SQLiteStorage+Migrations`,
     /// identifiers in `SchemaMigrations`); `user_version` still follows them, for the releases
     /// before it, which refuse a file whose `user_version` is above theirs.
-    public static let schemaVersion = 4
+    public static let schemaVersion = 5
 
     public let path: String
     package let writer: any DatabaseWriter

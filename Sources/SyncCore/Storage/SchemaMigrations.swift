@@ -18,8 +18,11 @@ public enum SchemaMigrations {
     /// events; revocation columns; the role marker).
     public static let hubTables = "0.4.0: hub tables"
 
+    /// Schema 5: the index of pushed changes by dot (`log_dots`), for records named by reference.
+    public static let logDots = "0.6.0: log dots"
+
     /// The replica's migrations, in order.
-    public static let replica = [replicaSchema4]
+    public static let replica = [replicaSchema4, logDots]
     /// The hub's migrations, in order (registered by the hub, run after the replica's).
     public static let hub = [hubTables]
 

@@ -5,8 +5,14 @@
 /// field names) once per set, writes counters and clock readings as varint deltas from the
 /// previous change, and values in the canonical binary form. `ChangeSet+Wire.swift` compresses
 /// and seals it.
+///
+/// Format 4 (a push only) adds one small number to each change's integers, its record
+/// reference: 0 when the record's id is in the id column, k + 1 when the record is the one the
+/// change at the change's own context entry k wrote — a dot the receiver can look up
+/// (`RecordReferences`). An edit of a record names the version it was based on anyway, so it
+/// need not spell the record's 16 random bytes again.
 extension ChangeSet {
-    package func encodePayload() -> [UInt8] {
+    package func encodePayload(referencing policy: RecordReferences? = nil) -> [UInt8] {
         var origins: [OriginID: Int] = [sender: 0]
         var originList: [OriginID] = [sender]
         var names: [String: Int] = [:]
@@ -29,6 +35,8 @@ extension ChangeSet {
         var ids = ByteWriter(capacity: changes.count * 16)
         var lastCounter: [Int: UInt64] = [:]
         var lastWall: UInt64 = 0
+        // The record each earlier change of this set wrote, by dot (format 4).
+        var written: [Dot: RecordKey] = [:]
         for change in changes {
             let originIndex = origin(change.dot.origin)
             structure.varint(originIndex)
@@ -39,6 +47,13 @@ extension ChangeSet {
             structure.varint(UInt64(change.stamp.logical))
             structure.varint(name(change.collection))
             structure.varint(name(change.unit))
+            var reference: Int?
+            if let policy {
+                reference = policy.entry(naming: change, writtenEarlier: written, sender: sender)
+                structure.varint(reference.map { $0 + 1 } ?? 0)
+                let key = RecordKey(collection: change.collection, id: change.record)
+                if written[change.dot] == nil { written[change.dot] = key }
+            }
             structure.varint(change.context.entries.count)
             for entry in change.context.entries {
                 structure.varint(origin(entry.origin))
@@ -50,7 +65,7 @@ extension ChangeSet {
                 structure.varint(field)
                 slot.value.encode(into: &columns[field, default: ByteWriter()])
             }
-            ids.uuid(change.record.uuid)
+            if reference == nil { ids.uuid(change.record.uuid) }
         }
         var writer = ByteWriter(capacity: structure.bytes.count + counters.bytes.count + ids.bytes.count + 1024)
         writer.varint(changes.count)
@@ -65,8 +80,11 @@ extension ChangeSet {
         return writer.bytes
     }
 
-    static func decodePayload(_ payload: [UInt8], sender: OriginID, limits: WireLimits) throws(FormatError)
-        -> [Change]
+    /// The changes of a payload; in format 4, with the dot each referenced change's record is
+    /// named by (`references`, by the change's index): those changes hold a placeholder record
+    /// until `resolveReferences` replaces it.
+    static func decodePayload(_ payload: [UInt8], sender: OriginID, version: UInt8, limits: WireLimits)
+        throws(FormatError) -> (changes: [Change], references: [Int: Dot])
     {
         var reader = ByteReader(payload, what: "change set payload")
         reader.valueBudget = limits.maximumValues
@@ -89,6 +107,8 @@ extension ChangeSet {
             var stamp: Stamp
             var collection: Int
             var unit: Int
+            /// The context entry naming the record (format 4), or nil: its id is in the column.
+            var reference: Int?
             var contextOrigins: [OriginID]
             var fields: [Int]
         }
@@ -108,8 +128,13 @@ extension ChangeSet {
             guard logical <= UInt64(UInt32.max) else { throw reader.fail("logical clock overflows") }
             let collection = try name(try reader.varint())
             let unit = try name(try reader.varint())
+            let reference = version >= Self.referencingVersion ? try reader.varint() : 0
             var contextOrigins: [OriginID] = []
             for _ in 0..<(try reader.count()) { contextOrigins.append(try origin(try reader.varint())) }
+            guard reference <= UInt64(contextOrigins.count) else {
+                throw reader.fail(
+                    "record reference \(reference) past the change's \(contextOrigins.count) context entries")
+            }
             counterCount += contextOrigins.count
             var fields: [Int] = []
             let fieldCount = try reader.count()
@@ -126,7 +151,8 @@ extension ChangeSet {
                 Skeleton(
                     dot: Dot(origin: author, counter: counter),
                     stamp: Stamp(wallMillis: lastWall, logical: UInt32(logical)),
-                    collection: collection, unit: unit, contextOrigins: contextOrigins, fields: fields))
+                    collection: collection, unit: unit, reference: reference == 0 ? nil : Int(reference - 1),
+                    contextOrigins: contextOrigins, fields: fields))
         }
         var counters: [UInt64] = []
         counters.reserveCapacity(counterCount)
@@ -138,14 +164,28 @@ extension ChangeSet {
         }
         var changes: [Change] = []
         changes.reserveCapacity(count)
+        var references: [Int: Dot] = [:]
         var nextCounter = 0
         var nextValue = [Int](repeating: 0, count: names.count)
-        for skeleton in skeletons {
-            let record = RecordID(try reader.uuid())
-            var context = VersionVector()
+        for (index, skeleton) in skeletons.enumerated() {
+            var pairs: [(OriginID, UInt64)] = []
+            pairs.reserveCapacity(skeleton.contextOrigins.count)
             for item in skeleton.contextOrigins {
-                context[item] = counters[nextCounter]
+                pairs.append((item, counters[nextCounter]))
                 nextCounter += 1
+            }
+            var context = VersionVector()
+            for (item, counter) in pairs { context[item] = counter }
+            let record: RecordID
+            if let reference = skeleton.reference {
+                let (origin, counter) = pairs[reference]
+                guard counter > 0, context[origin] == counter else {
+                    throw reader.fail("record reference to a context entry that is not one (origin repeated or 0)")
+                }
+                references[index] = Dot(origin: origin, counter: counter)
+                record = Self.unresolvedRecord
+            } else {
+                record = RecordID(try reader.uuid())
             }
             var set: [FieldMap<FieldValue>.Slot] = []
             set.reserveCapacity(skeleton.fields.count)
@@ -159,6 +199,10 @@ extension ChangeSet {
                     record: record, unit: names[skeleton.unit], context: context, set: FieldMap(sorted: set)))
         }
         guard reader.isAtEnd else { throw reader.fail("trailing bytes") }
-        return changes
+        return (changes, references)
     }
+
+    /// What a referenced change holds until its record is resolved: never stored (a set with
+    /// references is returned by `decode` only once every one is resolved).
+    static let unresolvedRecord = RecordID(UUID128(high: 0, low: 0))
 }

@@ -1,9 +1,10 @@
 import Crypto
 
-/// The bytes of a change set (format version 3):
+/// The bytes of a change set (format version 3, or 4 for a push that names records by
+/// reference, `RecordReferences`; the two differ only in the payload):
 ///
 ///     header, in clear and authenticated (the AEAD's associated data):
-///       magic "TRE\u{1A}" · version 3 · kind · flags (bit 0: more follows)
+///       magic "TRE\u{1A}" · version 3 or 4 · kind · flags (bit 0: more follows)
 ///       sender origin (16) · from · to · payload length · sealed length   (varints)
 ///     nonce: 12 random bytes
 ///     sealed body (sealed length bytes): the payload (`ChangeSet+Payload.swift`) as a zlib
@@ -26,13 +27,21 @@ import Crypto
 extension ChangeSet {
     static let magic: [UInt8] = [0x54, 0x52, 0x45, 0x1A]
     /// 3: sealed (ChaCha20-Poly1305). 2 (signed with a truncated HMAC, in clear) is refused.
+    /// Pulls and change files are written in it, and pushes to a hub that does not read 4.
     public static let formatVersion: UInt8 = 3
+    /// 4: format 3 whose pushes may name records by reference (`RecordReferences`); read by
+    /// hubs since release 0.6.0, which say so in their answers (`wireHeader`).
+    public static let referencingVersion: UInt8 = 4
+    /// The answer header in which a hub names the newest format it reads.
+    public static let wireHeader = "Tre-Wire"
     static let nonceBytes = 12
     static let tagBytes = 16
 
     /// What a set's clear header says. It is authenticated only when `decode` opens the set:
     /// use it to find whose key to try, never to trust.
     public struct Header: Hashable, Sendable {
+        /// 3, or 4: records may be named by reference.
+        public let version: UInt8
         /// The kind's raw value (an unknown kind is refused by `decode`, not here).
         public let kind: UInt8
         public let hasMore: Bool
@@ -47,27 +56,35 @@ extension ChangeSet {
         let length: Int
     }
 
-    /// The set's bytes, sealed with `key`; compressed with `dictionary` when given.
-    public func encode(key: PeerKey, dictionary: WireDictionary? = nil) -> [UInt8] {
-        encode(key: key, dictionary: dictionary, nonce: nil)
+    /// The set's bytes, sealed with `key`; compressed with `dictionary` when given; a push with
+    /// `referencing` names records by reference where it may (format 4, for a hub that reads it).
+    public func encode(key: PeerKey, dictionary: WireDictionary? = nil, referencing: RecordReferences? = nil)
+        -> [UInt8]
+    {
+        encode(key: key, dictionary: dictionary, nonce: nil, referencing: referencing)
     }
 
     /// `nonce`: 12 bytes, for fixtures made anew byte for byte; nil (always, outside tests): random.
-    package func encode(key: PeerKey, dictionary: WireDictionary?, nonce: [UInt8]?) -> [UInt8] {
-        let payload = encodePayload()
+    package func encode(
+        key: PeerKey, dictionary: WireDictionary?, nonce: [UInt8]?, referencing: RecordReferences? = nil
+    ) -> [UInt8] {
+        let policy = kind == .push ? referencing : nil
+        let payload = encodePayload(referencing: policy)
         let body = Zlib.compress(payload, dictionary: dictionary?.bytes ?? [])
         let header = Self.headerBytes(
-            kind: kind.rawValue, flags: hasMore ? 1 : 0, sender: sender, from: from, to: to,
-            payloadLength: payload.count, sealedLength: body.count)
+            version: policy == nil ? Self.formatVersion : Self.referencingVersion, kind: kind.rawValue,
+            flags: hasMore ? 1 : 0, sender: sender, from: from, to: to, payloadLength: payload.count,
+            sealedLength: body.count)
         return Self.seal(header: header, body: body, key: key, nonce: nonce)
     }
 
     package static func headerBytes(
-        kind: UInt8, flags: UInt8, sender: OriginID, from: UInt64, to: UInt64, payloadLength: Int, sealedLength: Int
+        version: UInt8 = formatVersion, kind: UInt8, flags: UInt8, sender: OriginID, from: UInt64, to: UInt64,
+        payloadLength: Int, sealedLength: Int
     ) -> [UInt8] {
         var writer = ByteWriter(capacity: 48)
         writer.raw(magic)
-        writer.byte(formatVersion)
+        writer.byte(version)
         writer.byte(kind)
         writer.byte(flags)
         writer.uuid(sender.uuid)
@@ -113,7 +130,9 @@ extension ChangeSet {
         do {
             for _ in 0..<4 { _ = try reader.byte() }
             let version = try reader.byte()
-            guard version == formatVersion else { throw WireError.unsupportedVersion(version) }
+            guard version == formatVersion || version == referencingVersion else {
+                throw WireError.unsupportedVersion(version)
+            }
             let kind = try reader.byte()
             let flags = try reader.byte()
             let sender = OriginID(try reader.uuid())
@@ -122,7 +141,8 @@ extension ChangeSet {
             let payloadLength = Int(clamping: try reader.varint())
             let sealedLength = Int(clamping: try reader.varint())
             header = Header(
-                kind: kind, hasMore: flags & 1 == 1, sender: sender, from: from, to: to, payloadLength: payloadLength,
+                version: version, kind: kind, hasMore: flags & 1 == 1, sender: sender, from: from, to: to,
+                payloadLength: payloadLength,
                 sealedLength: sealedLength, length: reader.offset)
         } catch let error as WireError {
             throw error
@@ -148,13 +168,17 @@ extension ChangeSet {
 
     /// Reads, authenticates and decrypts a change set. `key` gives the key of an enrolled
     /// sender (nil: not enrolled); `expectedSender`, when given, must be the set's sender;
-    /// `dictionaries` are the preset dictionaries this reader holds.
+    /// `dictionaries` are the preset dictionaries this reader holds; `resolve` finds the records
+    /// the sender's own dots wrote, for a push naming records by reference (format 4; without
+    /// it, such a push is refused as `unknownReference`).
     public static func decode(
         _ bytes: [UInt8], expecting kind: Kind, from expectedSender: OriginID? = nil,
-        limits: WireLimits = .standard, dictionaries: [WireDictionary] = [], key: (OriginID) -> PeerKey?
+        limits: WireLimits = .standard, dictionaries: [WireDictionary] = [],
+        resolve: (([Dot]) -> [Dot: RecordKey])? = nil, key: (OriginID) -> PeerKey?
     ) throws(WireError) -> ChangeSet {
         let header = try header(of: bytes, limits: limits)
         guard header.kind == kind.rawValue else { throw .wrongKind(expected: kind, got: header.kind) }
+        guard header.version == formatVersion || kind == .push else { throw .unsupportedVersion(header.version) }
         guard let senderKey = key(header.sender) else { throw .unknownSender(header.sender) }
         if let expectedSender, expectedSender != header.sender {
             throw .wrongSender(expected: expectedSender, got: header.sender)
@@ -175,12 +199,15 @@ extension ChangeSet {
         guard payload.count == header.payloadLength else {
             throw .corruptCompression("payload shorter than declared")
         }
-        let changes: [Change]
+        var changes: [Change]
+        let references: [Int: Dot]
         do {
-            changes = try decodePayload(payload, sender: header.sender, limits: limits)
+            (changes, references) = try decodePayload(
+                payload, sender: header.sender, version: header.version, limits: limits)
         } catch {
             throw .malformed(error)
         }
+        try resolveReferences(&changes, references, sender: header.sender, resolve: resolve)
         return ChangeSet(
             kind: kind, sender: header.sender, from: header.from, to: header.to, hasMore: header.hasMore,
             changes: changes)

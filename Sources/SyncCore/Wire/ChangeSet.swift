@@ -71,6 +71,9 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownSender(OriginID)
     case wrongKind(expected: ChangeSet.Kind, got: UInt8)
     case malformed(FormatError)
+    /// A push names `count` records by dots of the sender's own changes that the receiver does
+    /// not hold (set aside, waiting, lost to a restore, or pushed before it kept an index).
+    case unknownReference(count: Int)
 
     /// A short stable code, for JSON errors and fixtures.
     public var code: String {
@@ -88,6 +91,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unknownSender: "unknown_sender"
         case .wrongKind: "wrong_kind"
         case .malformed: "malformed"
+        case .unknownReference: "unknown_reference"
         }
     }
 
@@ -115,6 +119,9 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unknownSender(let origin): "change set sender \(origin) is not enrolled here"
         case .wrongKind(let expected, let got): "change set kind \(got) where \(expected) was expected"
         case .malformed(let error): "change set content is malformed: \(error)"
+        case .unknownReference(let count):
+            "change set names \(count) record\(count == 1 ? "" : "s") by changes this hub does not hold; "
+                + "send it again with every record's id"
         }
     }
 }

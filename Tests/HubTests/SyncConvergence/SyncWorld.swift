@@ -128,6 +128,7 @@ struct CrashingAccess: StorageAccess {
         try inner.history(of: key, before: sequence)
     }
     func lastSequence() throws -> UInt64 { try inner.lastSequence() }
+    func recordKeys(for dots: [Dot]) throws -> [Dot: RecordKey] { try inner.recordKeys(for: dots) }
     func setting(_ name: String) throws -> String? { try inner.setting(name) }
     func setSetting(_ name: String, _ value: String?) throws { try inner.setSetting(name, value) }
     func park(_ change: Change, via: OriginID?) throws { try inner.park(change, via: via) }

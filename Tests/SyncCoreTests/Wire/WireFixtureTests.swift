@@ -159,8 +159,8 @@ import Testing
             #expect(error.description.contains("older version of Tre: upgrade it"))
         }
         var newer = WireSamples.set(WireSamples.changes()).encode(key: WireSamples.key)
-        newer[4] = ChangeSet.formatVersion + 1
-        #expect(throws: WireError.unsupportedVersion(ChangeSet.formatVersion + 1)) {
+        newer[4] = ChangeSet.referencingVersion + 1
+        #expect(throws: WireError.unsupportedVersion(ChangeSet.referencingVersion + 1)) {
             try ChangeSet.decode(newer, expecting: .push, key: WireSamples.keys)
         }
     }
