@@ -29,6 +29,35 @@ import Testing
         #expect(try hub.log(after: 0, limit: 10).map(\.via) == [node.origin, node.origin, nil, nil])
     }
 
+    /// The records of the dots a pusher wrote of its own, for records named by reference: found
+    /// for changes pushed by their author, not for those relayed by another peer or written at
+    /// the hub itself, and a dot never logged is absent.
+    @Test(arguments: StoreKind.allCases)
+    func aPushersOwnDotsNameTheRecordsTheyWrote(kind: StoreKind) throws {
+        let hub = try makeReplica(kind, origin: 1, unit: "415")
+        let node = try makeReplica(kind, origin: 2, unit: "17605")
+        let relay = try makeReplica(kind, origin: 3, unit: "17608")
+        try node.put("children", id: testRecord(1), unit: "17605", set: ["sex": "F"])
+        try node.put("cases", id: testRecord(2), unit: "17605", set: ["status": "received"])
+        try node.put("children", id: testRecord(1), set: ["sex": "M"])
+        try hub.apply(node.allChanges(), via: node.origin)
+        let other = try makeReplica(kind, origin: 4, unit: "17608")
+        try other.put("children", id: testRecord(3), unit: "17608", set: ["sex": "F"])
+        try relay.apply(other.allChanges(), via: other.origin)
+        try hub.apply(other.allChanges(), via: relay.origin)
+        try hub.put("children", id: testRecord(4), unit: "17605", set: ["sex": "F"])
+        let dot = { (origin: UInt64, counter: UInt64) in Dot(origin: testOrigin(origin), counter: counter) }
+        let found = try hub.storage.read {
+            try $0.recordKeys(for: [dot(2, 1), dot(2, 2), dot(2, 3), dot(2, 4), dot(4, 1), dot(1, 1), dot(2, 1)])
+        }
+        #expect(
+            found == [
+                dot(2, 1): RecordKey(collection: "children", id: testRecord(1)),
+                dot(2, 2): RecordKey(collection: "cases", id: testRecord(2)),
+                dot(2, 3): RecordKey(collection: "children", id: testRecord(1)),
+            ])
+    }
+
     @Test(arguments: StoreKind.allCases)
     func pagesAreBoundedAndResume(kind: StoreKind) throws {
         let replica = try makeReplica(kind, origin: 1)

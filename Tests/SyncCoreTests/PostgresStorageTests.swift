@@ -73,7 +73,7 @@ struct PostgresStorageTests {
 
     /// A store made by the first release (schema 1: no index of the records by unit) gains the
     /// index when opened, once, and its records are kept; a report's selection then reads them.
-    @Test func aVersionOneStoreGainsTheUnitIndexWhenOpened() throws {
+    @Test func aVersionOneStoreGainsTheUnitIndexAndTheDotIndexWhenOpened() throws {
         let address = try PostgresTestServer.freshAddress()
         let storage = try PostgresStorage(address: address, create: true)
         let replica = try Replica.initialize(
@@ -81,20 +81,24 @@ struct PostgresStorageTests {
         try replica.put("children", id: testRecord(1), unit: "01001", set: ["sex": "F"])
         try storage.transaction(writing: true) { session in
             try session.execute("DROP INDEX records_unit")
+            try session.execute("DROP TABLE log_dots")
             try session.execute("UPDATE tre_schema SET version = 1")
         }
         func state(_ storage: PostgresStorage) throws -> (version: Int32, indexed: Bool) {
             try storage.transaction(writing: false) { session in
                 let row = try session.query(
-                    "SELECT (SELECT version FROM tre_schema), to_regclass('records_unit') IS NOT NULL")
+                    """
+                    SELECT (SELECT version FROM tre_schema),
+                        to_regclass('records_unit') IS NOT NULL AND to_regclass('log_dots') IS NOT NULL
+                    """)
                 return (try row.first?[0].decode(Int32.self) ?? 0, try row.first?[1].decode(Bool.self) ?? false)
             }
         }
         #expect(try state(storage) == (1, false))
         let reopened = try Self.sibling(of: address)
-        #expect(try state(reopened) == (2, true))
+        #expect(try state(reopened) == (3, true))
         _ = try Self.sibling(of: address)
-        #expect(try state(reopened) == (2, true))
+        #expect(try state(reopened) == (3, true))
         var read: [RecordID] = []
         try Replica(storage: reopened, time: ManualClock()).forEachLiveRecord(
             RecordSelection(collection: "children", units: ["01001"]), reading: ["sex"]
