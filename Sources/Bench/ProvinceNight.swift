@@ -246,8 +246,9 @@ struct ProvinceNight: AsyncParsableCommand {
                 maxBytes: 1 << 22)
             let pulled = page.entries.map(\.change)
             let pull = ChangeSet(kind: .pull, sender: hub.origin, from: afterInitial, to: page.through, changes: pulled)
+            // The push as a hub of this release receives it: its records named by reference.
             wireBytes +=
-                push.encode(key: key, dictionary: WireVocabulary.dictionary).count
+                push.encode(key: key, dictionary: WireVocabulary.dictionary, referencing: RecordReferences()).count
                 + pull.encode(key: key, dictionary: WireVocabulary.dictionary).count
             wireChanges += night.night.count + pulled.count
             let node = try Replica.initialize(
