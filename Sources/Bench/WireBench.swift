@@ -19,6 +19,10 @@ struct WireBench: ParsableCommand {
         var childChanges = 0
         var childWire = 0
         var withoutChildren = 0
+        // Where the bytes go: the same set with one part taken out, each against the set itself.
+        var noFreeText = 0
+        var plainIds = 0
+        var framing = 0
         var referenced = 0
         var json = 0
         var jsonZlib = 0
@@ -49,6 +53,34 @@ struct WireBench: ParsableCommand {
             childWire +=
                 children.encode(key: key, dictionary: WireVocabulary.dictionary, referencing: RecordReferences())
                 .count
+            var silent = set
+            silent.changes = set.changes.map { change in
+                var change = change
+                change.set = change.set.mapValues { value in
+                    guard case .string(let text) = value, text.count > 20 else { return value }
+                    return .string("")
+                }
+                return change
+            }
+            noFreeText +=
+                silent.encode(key: key, dictionary: WireVocabulary.dictionary, referencing: RecordReferences())
+                .count
+            var numbered = set
+            var numbers: [RecordID: RecordID] = [:]
+            numbered.changes = set.changes.map { change in
+                var change = change
+                if numbers[change.record] == nil {
+                    numbers[change.record] = RecordID(UUID128(high: 0, low: UInt64(numbers.count + 1)))
+                }
+                change.record = numbers[change.record]!
+                return change
+            }
+            plainIds +=
+                numbered.encode(key: key, dictionary: WireVocabulary.dictionary, referencing: RecordReferences()).count
+            var empty = set
+            empty.changes = []
+            framing +=
+                empty.encode(key: key, dictionary: WireVocabulary.dictionary, referencing: RecordReferences()).count
             var others = set
             others.changes = set.changes.filter { $0.collection != "children" }
             withoutChildren +=
@@ -75,6 +107,13 @@ struct WireBench: ParsableCommand {
             "dictionary_without_casework_words_bytes_per_change":
                 (Double(withoutCasework) / Double(changes) * 10).rounded() / 10,
             "json_bytes_per_change": (Double(json) / Double(changes) * 10).rounded() / 10,
+            // Texts over 20 characters (notes, plans, addresses) made empty; the ids still sent
+            // (new records') made 1, 2, 3…: what each costs a change of the night.
+            "free_text_bytes_per_change": (Double(wire - noFreeText) / Double(changes) * 10).rounded() / 10,
+            "ids_sent_bytes_per_change": (Double(wire - plainIds) / Double(changes) * 10).rounded() / 10,
+            // An empty set with the night's positions: the header (magic, version, kind, flags,
+            // sender, positions, lengths), the nonce, the tag and zlib's own bytes, once a night.
+            "framing_bytes_per_change": (Double(framing) / Double(changes) * 10).rounded() / 10,
             "json_zlib_bytes_per_change": (Double(jsonZlib) / Double(changes) * 10).rounded() / 10,
             "night_push_bytes_per_commune": wire / communes,
         ])
