@@ -189,6 +189,8 @@ final class LinkProxy: @unchecked Sendable {
         var scanner = RequestScanner()
         while true {
             let count = Glibc.read(from, &buffer, buffer.count)
+            // A signal (a child process of the benchmark ending) interrupts a read: not the end.
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             if direction == 0 {
                 let started = scanner.feed(buffer[0..<count])
@@ -257,6 +259,7 @@ final class LinkProxy: @unchecked Sendable {
             var sent = 0
             while sent < allowed {
                 let written = bytes.withUnsafeBufferPointer { write(to, $0.baseAddress! + sent, allowed - sent) }
+                if written < 0 && errno == EINTR { continue }
                 if written <= 0 { break }
                 sent += written
             }

@@ -119,6 +119,7 @@ final class ScriptedServer: @unchecked Sendable {
                 var sent = 0
                 while sent < bodyBytes && !isStopped {
                     let count = Glibc.send(client, chunk, min(chunk.count, bodyBytes - sent), Int32(MSG_NOSIGNAL))
+                    if count < 0 && errno == EINTR { continue }
                     if count <= 0 { break }
                     sent += count
                     lock.withLock { streamed = sent }
