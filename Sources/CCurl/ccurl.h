@@ -42,6 +42,10 @@ static inline CURLcode tre_curl_getinfo_offset(CURL *handle, CURLINFO info, curl
     return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode tre_curl_setopt_debug(CURL *handle, curl_debug_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, callback);
+}
+
 static inline CURLcode tre_curl_setopt_sockopt(CURL *handle, curl_sockopt_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, callback);
 }

@@ -33,10 +33,12 @@ public final class HTTPTransport: HubTransport, @unchecked Sendable {
     /// Used on `queue` only.
     private let handle: CurlEasy
 
-    public init(baseURL: URL, limits: HTTPLimits = HTTPLimits()) {
+    /// `trace` receives libcurl's own notes on the connection (which it opens, reuses, finds
+    /// dead or closes, and why), never a header or a body: for diagnosing a link.
+    public init(baseURL: URL, limits: HTTPLimits = HTTPLimits(), trace: (@Sendable (String) -> Void)? = nil) {
         self.baseURL = baseURL
         self.limits = limits
-        self.handle = CurlEasy(limits: limits)
+        self.handle = CurlEasy(limits: limits, trace: trace.map(CurlTrace.init))
     }
 
     public func exchange(_ request: HubRequest) async throws(SyncFailure) -> HubResponse {
@@ -152,6 +154,12 @@ final class CurlTransfer: @unchecked Sendable {
     }
 }
 
+/// Where libcurl's notes go (`CURLINFO_TEXT` only).
+final class CurlTrace: Sendable {
+    let note: @Sendable (String) -> Void
+    init(_ note: @escaping @Sendable (String) -> Void) { self.note = note }
+}
+
 /// The sockets libcurl opened for an easy handle and has not closed yet: its kept connection,
 /// and one being opened. (libcurl's `CURLINFO_ACTIVESOCKET` answers only between transfers.)
 final class SocketBook: @unchecked Sendable {
@@ -176,11 +184,13 @@ final class CurlEasy {
     let raw: UnsafeMutableRawPointer?
     let limits: HTTPLimits
     let sockets = SocketBook()
+    let trace: CurlTrace?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    init(limits: HTTPLimits) {
+    init(limits: HTTPLimits, trace: CurlTrace? = nil) {
         _ = Self.globalInit
         self.limits = limits
+        self.trace = trace
         raw = curl_easy_init()
         guard let raw else { return }
         // Many threads, no signals (a signal would be how libcurl times out name lookups).
@@ -209,6 +219,16 @@ final class CurlEasy {
         tre_curl_setopt_write(raw, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             return transfer.received(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+        }
+        if let trace {
+            tre_curl_setopt_long(raw, CURLOPT_VERBOSE, 1)
+            tre_curl_setopt_pointer(raw, CURLOPT_DEBUGDATA, Unmanaged.passUnretained(trace).toOpaque())
+            tre_curl_setopt_debug(raw) { _, kind, data, size, context in
+                guard kind == CURLINFO_TEXT, let data, let context else { return 0 }
+                let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
+                Unmanaged<CurlTrace>.fromOpaque(context).takeUnretainedValue().note(text)
+                return 0
+            }
         }
         // Every socket libcurl opens and closes, noted (the stall timer asks what each received).
         let book = Unmanaged.passUnretained(sockets).toOpaque()

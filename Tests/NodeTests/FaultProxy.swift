@@ -49,7 +49,8 @@ final class FaultProxy: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
         port = UInt16(bigEndian: actual.sin_port)
-        let thread = Thread { [unowned self] in self.acceptLoop() }
+        // Held by its accepting thread until `stop`: the thread uses it after `accept` returns.
+        let thread = Thread { self.acceptLoop() }
         thread.start()
     }
 
@@ -63,10 +64,11 @@ final class FaultProxy: @unchecked Sendable {
     func capture(_ on: Bool) { lock.withLock { capturing = on } }
     var capturedBytes: [UInt8] { lock.withLock { captured } }
 
+    /// Stops listening: the socket is shut down here and closed by the accepting thread once out
+    /// of `accept`, so its number is never another socket's under that thread.
     func stop() {
         lock.withLock { stopped = true }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     /// Sends `signal` to every thread pumping bytes now, as a child process ending sends SIGCHLD
@@ -109,12 +111,14 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
-            if client < 0 {
-                if lock.withLock({ stopped }) { return }
-                continue
+            if lock.withLock({ stopped }) {
+                if client >= 0 { close(client) }
+                return
             }
+            if client < 0 { continue }
             Thread { [unowned self] in self.serve(client) }.start()
         }
     }

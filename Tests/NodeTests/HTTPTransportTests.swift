@@ -30,7 +30,8 @@ import Testing
                 body: Array("answer to \(request.method) \(request.body.count)".utf8))
         }
         defer { server.stop() }
-        let transport = HTTPTransport(baseURL: URL(string: server.url)!)
+        let notes = Notes()
+        let transport = HTTPTransport(baseURL: URL(string: server.url)!, trace: { notes.add($0) })
         let pushed = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let first = try await transport.exchange(Self.request("GET", "/v1/pull?after=0", headers: ["Tre-Origin": "a"]))
         let second = try await transport.exchange(
@@ -45,10 +46,14 @@ import Testing
         #expect(third.body == Array("answer to POST 0".utf8))
         let seen = server.seen
         // Seen once in a few full-suite runs: [1, 2, 2] (libcurl left the first connection after
-        // the GET; the cause is not found, EINTR in the scripted server was not it). Known and
-        // intermittent until it is; the link bench counts connections on every night.
+        // the GET; the cause is not found: EINTR cannot reach the scripted server's threads, made
+        // from a dispatch thread that blocks every signal). Known and intermittent until it is;
+        // when it shows, the message says what libcurl did and how the server's connections ended.
+        // The link bench counts connections on every night.
         withKnownIssue("the kept connection is sometimes not reused after the first request", isIntermittent: true) {
-            #expect(seen.map(\.connection) == [1, 1, 1], "kept alive: one connection for the three")
+            #expect(
+                seen.map(\.connection) == [1, 1, 1],
+                "kept alive: one connection for the three. libcurl: \(notes.all) The server: \(server.endings)")
         }
         #expect(seen.map(\.method) == ["GET", "POST", "POST"])
         #expect(seen[0].header("Tre-Origin") == "a")
@@ -269,4 +274,12 @@ extension HTTPTransportTests {
         #expect(proxy.interruptions > 20, "\(proxy.interruptions) signals reached the proxy's threads")
         #expect(target.seen.map(\.body) == (0..<3).map { Array(repeating: UInt8($0), count: 200_000) })
     }
+}
+
+/// Lines from any thread, in order.
+final class Notes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func add(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: String { lock.withLock { lines.joined() } }
 }
