@@ -65,7 +65,8 @@ final class LinkProxy: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
         port = UInt16(bigEndian: actual.sin_port)
-        Thread { [unowned self] in self.acceptLoop() }.start()
+        // Held by its accepting thread until `stop`: the thread uses it after `accept` returns.
+        Thread { self.acceptLoop() }.start()
     }
 
     var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
@@ -85,10 +86,11 @@ final class LinkProxy: @unchecked Sendable {
         }
     }
 
+    /// Stops listening: the socket is shut down here and closed by the accepting thread once out
+    /// of `accept`, so its number is never another socket's under that thread.
     func stop() {
         lock.withLock { stopped = true }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     static func loopback(port: UInt16) -> sockaddr_in {
@@ -106,12 +108,14 @@ final class LinkProxy: @unchecked Sendable {
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
-            if client < 0 {
-                if lock.withLock({ stopped }) { return }
-                continue
+            if lock.withLock({ stopped }) {
+                if client >= 0 { close(client) }
+                return
             }
+            if client < 0 { continue }
             Thread { [unowned self] in self.serve(client) }.start()
         }
     }
@@ -189,6 +193,8 @@ final class LinkProxy: @unchecked Sendable {
         var scanner = RequestScanner()
         while true {
             let count = Glibc.read(from, &buffer, buffer.count)
+            // A signal (a child process of the benchmark ending) interrupts a read: not the end.
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             if direction == 0 {
                 let started = scanner.feed(buffer[0..<count])
@@ -257,6 +263,7 @@ final class LinkProxy: @unchecked Sendable {
             var sent = 0
             while sent < allowed {
                 let written = bytes.withUnsafeBufferPointer { write(to, $0.baseAddress! + sent, allowed - sent) }
+                if written < 0 && errno == EINTR { continue }
                 if written <= 0 { break }
                 sent += written
             }

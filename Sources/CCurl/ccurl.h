@@ -1,6 +1,11 @@
 #ifndef TRE_CCURL_H
 #define TRE_CCURL_H
 #include <curl/curl.h>
+#include <string.h>
+#if defined(__linux__)
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#endif
 
 // curl_easy_setopt and curl_easy_getinfo are variadic, which Swift cannot call: one wrapper
 // per type of argument, each passing it on unchanged.
@@ -35,6 +40,40 @@ static inline CURLcode tre_curl_getinfo_string(CURL *handle, CURLINFO info, char
 
 static inline CURLcode tre_curl_getinfo_offset(CURL *handle, CURLINFO info, curl_off_t *value) {
     return curl_easy_getinfo(handle, info, value);
+}
+
+static inline CURLcode tre_curl_setopt_debug(CURL *handle, curl_debug_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, callback);
+}
+
+static inline CURLcode tre_curl_setopt_sockopt(CURL *handle, curl_sockopt_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, callback);
+}
+
+static inline CURLcode tre_curl_setopt_closesocket(CURL *handle, curl_closesocket_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_CLOSESOCKETFUNCTION, callback);
+}
+
+// Every byte a connected socket has received so far, as the kernel counts them: an answer's
+// status line and headers as they arrive (libcurl shows them to its callbacks only line by
+// line), its body, TLS records. Linux's TCP_INFO `tcpi_bytes_received` (Linux 4.1 and later);
+// -1 where it is not known. glibc's <netinet/tcp.h> declares `struct tcp_info` only up to
+// `tcpi_total_retrans` and <linux/tcp.h> cannot be included beside it, so the field is read at
+// its place in the kernel's struct (<linux/tcp.h>: a __u64 at byte 128), which the kernel keeps.
+static inline long long tre_socket_bytes_received(curl_socket_t socket) {
+#if defined(__linux__)
+    unsigned char info[256];
+    socklen_t length = sizeof info;
+    if (socket < 0 || getsockopt(socket, IPPROTO_TCP, TCP_INFO, info, &length) != 0 || length < 136) {
+        return -1;
+    }
+    unsigned long long received;
+    memcpy(&received, info + 128, sizeof received);
+    return (long long)received;
+#else
+    (void)socket;
+    return -1;
+#endif
 }
 
 // CURL_GLOBAL_DEFAULT is a macro of macros.

@@ -28,11 +28,17 @@ struct Session: Sendable {
 /// The sessions of the page, and the unlocked domain they share: the replica lives in this
 /// process only, and is let go when the last session ends — when it is locked, or when a timer
 /// finds every session idle or past its limit (no request needs to come for that).
+///
+/// The timer is a dispatch timer on a queue of its own, not a task: the cooperative pool has as
+/// many threads as cores (2 on a commune's laptop), and the page's requests can keep them busy
+/// for seconds, which must not keep the unlocked replica (and its key) in the process.
 final class SessionBook: @unchecked Sendable {
     private let lock = NSLock()
     private var sessions: [String: Session] = [:]
     private var unlockedStore: DomainStore?
-    private var sweeper: Task<Void, Never>?
+    /// Running while any session is open; cancelled when none is left, and on `closeAll`.
+    private var sweeper: (any DispatchSourceTimer)?
+    private let sweepQueue = DispatchQueue(label: "tre.ui.sessions.sweep")
     let idleTimeout: TimeInterval
     let absoluteTimeout: TimeInterval
     /// How often the timer looks for sessions to end while any is open.
@@ -76,8 +82,9 @@ final class SessionBook: @unchecked Sendable {
     func session(_ token: String?, pathKey: String?) -> (Session, DomainStore)? {
         guard let token, let pathKey else { return nil }
         let moment = now()
-        return lock.withLock {
-            expire(at: moment)
+        var released: DomainStore?
+        let found: (Session, DomainStore)? = lock.withLock {
+            released = expire(at: moment)
             guard var session = sessions[token], constantTimeEqual(pathKey, session.pathKey),
                 let store = unlockedStore
             else { return nil }
@@ -85,6 +92,9 @@ final class SessionBook: @unchecked Sendable {
             sessions[token] = session
             return (session, store)
         }
+        // The replica let go is closed here, out of the lock.
+        withExtendedLifetime(released) {}
+        return found
     }
 
     func update(_ token: String, _ change: (inout Session) -> Void) {
@@ -110,8 +120,7 @@ final class SessionBook: @unchecked Sendable {
     func closeAll() {
         let store: DomainStore? = lock.withLock {
             sessions = [:]
-            sweeper?.cancel()
-            sweeper = nil
+            stopSweeper()
             defer { unlockedStore = nil }
             return unlockedStore
         }
@@ -124,32 +133,44 @@ final class SessionBook: @unchecked Sendable {
     /// Ends the sessions idle or past their limit; true when none is left (the timer stops).
     @discardableResult func sweep() -> Bool {
         let moment = now()
-        return lock.withLock {
-            expire(at: moment)
-            if sessions.isEmpty { sweeper = nil }
+        var released: DomainStore?
+        let none = lock.withLock {
+            released = expire(at: moment)
             return sessions.isEmpty
         }
+        withExtendedLifetime(released) {}
+        return none
     }
 
-    /// Under the lock: the timer that ends idle sessions while any is open.
+    /// Under the lock: the timer that ends idle sessions while any is open. It holds the book
+    /// weakly (the book cancels it when it goes), so neither keeps the other.
     private func startSweeper() {
         guard sweeper == nil else { return }
-        let interval = sweepInterval
-        sweeper = Task.detached { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(interval))
-                guard let self, !Task.isCancelled else { return }
-                if self.sweep() { return }
-            }
-        }
+        let timer = DispatchSource.makeTimerSource(queue: sweepQueue)
+        let interval = DispatchTimeInterval.nanoseconds(Int(sweepInterval * 1_000_000_000))
+        timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(10))
+        timer.setEventHandler { [weak self] in self?.sweep() }
+        sweeper = timer
+        timer.resume()
     }
 
-    private func expire(at moment: Date) {
+    /// Under the lock.
+    private func stopSweeper() {
+        sweeper?.cancel()
+        sweeper = nil
+    }
+
+    /// Under the lock: ends the sessions idle or past their limit; when none is left, stops the
+    /// timer and returns the replica let go, for the caller to drop out of the lock.
+    private func expire(at moment: Date) -> DomainStore? {
         sessions = sessions.filter { _, session in
             moment.timeIntervalSince(session.lastSeen) < idleTimeout
                 && moment.timeIntervalSince(session.created) < absoluteTimeout
         }
-        if sessions.isEmpty { unlockedStore = nil }
+        guard sessions.isEmpty else { return nil }
+        stopSweeper()
+        defer { unlockedStore = nil }
+        return unlockedStore
     }
 }
 

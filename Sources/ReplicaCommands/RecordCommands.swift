@@ -100,6 +100,9 @@ struct RecordPut<Location: ReplicaLocation>: ParsableCommand {
             let language = try DefinitionCheck.language(lang)
             if Location.worksInOwnUnit {
                 try Self.refuseWorkflowFields(collection: collection, fields: set.keys, language: language)
+                if set[ReservedField.deleted] != nil {
+                    try refuseWorkflowRecordDeletion(collection: collection, language: language)
+                }
             }
             let replica = try location.open()
             let id = try id.map(parseRecordID) ?? replica.newRecordID()
@@ -146,6 +149,29 @@ extension RecordPut {
                     "Open, advance, plan and close a case with `tre-node intake …` / `tre-node case …` or the case's page. Nothing was stored."
             ).text(language))
     }
+}
+
+/// On a commune's node, a case, its plans and its history are neither deleted nor restored by
+/// the generic commands (`record delete`, `record restore`, `record put … @deleted=…`): a case is
+/// a legal record of a child at risk, which the workflow closes (the chairman approving) and
+/// never deletes; one entered by mistake is the district's to remove, with `tre-hub record
+/// delete` (the hub keeps `record put`/`delete`/`restore` for the district's corrections).
+func refuseWorkflowRecordDeletion(collection: String, language: Language) throws {
+    guard ConflictChoice.isWorkflowRecord(collection: collection) else { return }
+    throw CommandFailure(
+        code: "workflow_record",
+        message: Localized(
+            vi:
+                "hồ sơ \(collection) là hồ sơ pháp lý về một trẻ có nguy cơ: máy của xã không xoá hay khôi phục nó",
+            en:
+                "a record of \(collection) is a legal record of a child at risk: a commune's node does not delete or restore it"
+        ).text(language),
+        hint: Localized(
+            vi:
+                "Vụ việc kết thúc khi Chủ tịch duyệt đóng hồ sơ (`tre-node case close …` rồi `tre-node case approve …`, hoặc trang của hồ sơ vụ việc). Vụ việc nhập nhầm do huyện xoá trên máy chủ (`tre-hub record delete cases ID`): báo cho huyện. Không có gì được lưu.",
+            en:
+                "A case ends when the chairman approves its closure (`tre-node case close …` then `tre-node case approve …`, or the case's page). A case entered by mistake is removed by the district at the hub (`tre-hub record delete cases ID`): tell the district. Nothing was stored."
+        ).text(language))
 }
 
 /// Every value a command writes, checked against the domain definition as a form checks it
@@ -213,9 +239,18 @@ struct RecordTarget<Location: ReplicaLocation>: ParsableArguments {
     @Argument var collection: String
     @Argument var id: String
 
-    /// Runs `edit` on the record and prints its id (and whether anything changed).
+    @Option(help: "Language of refusals: vi (Vietnamese, the default) or en (English).")
+    var lang = "vi"
+
+    func validate() throws { _ = try DefinitionCheck.language(lang) }
+
+    /// Runs `edit` on the record and prints its id (and whether anything changed). On a node, a
+    /// record of the case workflow is refused before the replica is opened.
     func run(_ edit: (Replica, String, RecordID) throws -> Change?) throws {
         try reporting(json: output.json) {
+            if Location.worksInOwnUnit {
+                try refuseWorkflowRecordDeletion(collection: collection, language: DefinitionCheck.language(lang))
+            }
             let id = try parseRecordID(id)
             let change = try edit(try location.open(), collection, id)
             if output.json {

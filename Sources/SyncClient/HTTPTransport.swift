@@ -14,7 +14,8 @@ public struct HTTPLimits: Sendable, Equatable {
     /// The most an answer's body may be: a hub's largest answer (a pull page, at most 4 MiB
     /// before compression) stays well under it; more is refused before it can exhaust memory.
     public var maxBodyBytes = 8 << 20
-    /// The most an answer's status line and headers may be, all together.
+    /// The most an answer's status line and headers may be, all together. libcurl itself refuses
+    /// a single header line over 100 KiB (`CURL_MAX_HTTP_HEADER`), which is reported as this cap.
     public var maxHeaderBytes = 64 << 10
 
     public init() {}
@@ -32,10 +33,12 @@ public final class HTTPTransport: HubTransport, @unchecked Sendable {
     /// Used on `queue` only.
     private let handle: CurlEasy
 
-    public init(baseURL: URL, limits: HTTPLimits = HTTPLimits()) {
+    /// `trace` receives libcurl's own notes on the connection (which it opens, reuses, finds
+    /// dead or closes, and why), never a header or a body: for diagnosing a link.
+    public init(baseURL: URL, limits: HTTPLimits = HTTPLimits(), trace: (@Sendable (String) -> Void)? = nil) {
         self.baseURL = baseURL
         self.limits = limits
-        self.handle = CurlEasy(limits: limits)
+        self.handle = CurlEasy(limits: limits, trace: trace.map(CurlTrace.init))
     }
 
     public func exchange(_ request: HubRequest) async throws(SyncFailure) -> HubResponse {
@@ -64,7 +67,11 @@ final class CurlTransfer: @unchecked Sendable {
     var status = 0
     var headers: [(name: String, value: String)] = []
     var headerBytes = 0
+    /// Whether the blank line that ends the answer's headers came.
+    var headersEnded = false
     var body: [UInt8] = []
+    /// The sockets of the easy handle running this transfer: the connection it rides is one.
+    var sockets: SocketBook?
     /// Set by a callback that stopped the transfer: what to report instead of libcurl's code.
     var failure: SyncFailure?
     var lastMoved = ContinuousClock.now
@@ -81,7 +88,7 @@ final class CurlTransfer: @unchecked Sendable {
     func header(_ line: UnsafeRawBufferPointer) -> Bool {
         headerBytes += line.count
         guard headerBytes <= limits.maxHeaderBytes else {
-            failure = .protocolViolation("the answer's headers are over \(limits.maxHeaderBytes) bytes")
+            failure = Self.headersTooLarge(limits)
             return false
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -89,6 +96,9 @@ final class CurlTransfer: @unchecked Sendable {
             // A new answer (after an interim one, or on a connection opened again): start afresh.
             headers = []
             body = []
+            headersEnded = false
+        } else if text.isEmpty {
+            headersEnded = true
         } else if let colon = text.firstIndex(of: ":") {
             let name = String(text[..<colon]).trimmingCharacters(in: .whitespaces)
             let value = String(text[text.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
@@ -106,16 +116,22 @@ final class CurlTransfer: @unchecked Sendable {
         return true
     }
 
+    static func headersTooLarge(_ limits: HTTPLimits) -> SyncFailure {
+        .protocolViolation("the answer's headers are over \(limits.maxHeaderBytes) bytes")
+    }
+
     static func tooLarge(_ limits: HTTPLimits) -> SyncFailure {
         .protocolViolation("the answer is over \(limits.maxBodyBytes) bytes, more than any hub's answer")
     }
 
     /// Called by libcurl about once a second and whenever bytes move: false stops the transfer.
-    /// `total` is the body bytes libcurl counts both ways; the answer's header bytes count as
-    /// moving too (libcurl leaves them out): on a slow link an answer's first seconds are its
-    /// headers, and a hub sending them is not stalled.
+    /// `bodies` is the body bytes libcurl counts both ways. The answer's headers count as moving
+    /// too (libcurl leaves them out): on a slow link an answer's first seconds are its headers,
+    /// and a hub sending them is not stalled. libcurl hands them over a whole line at a time, so
+    /// the bytes the connection's socket received (`tre_socket_bytes_received`: the kernel's
+    /// count, on Linux) are counted besides: a long header line dripped slowly is moving too.
     func progress(_ bodies: Int) -> Bool {
-        let total = bodies + headerBytes
+        let total = bodies + headerBytes + max(0, Int(socketBytesReceived()))
         if isCancelled {
             failure = .unreachable("the sync was cancelled")
             return false
@@ -130,6 +146,29 @@ final class CurlTransfer: @unchecked Sendable {
         }
         return true
     }
+
+    /// What the kernel counts as received on the handle's open sockets (the transfer's
+    /// connection among them); 0 when unknown (no connection yet, or not Linux).
+    func socketBytesReceived() -> Int64 {
+        (sockets?.open ?? []).reduce(0) { $0 + max(0, Int64(tre_socket_bytes_received($1))) }
+    }
+}
+
+/// Where libcurl's notes go (`CURLINFO_TEXT` only).
+final class CurlTrace: Sendable {
+    let note: @Sendable (String) -> Void
+    init(_ note: @escaping @Sendable (String) -> Void) { self.note = note }
+}
+
+/// The sockets libcurl opened for an easy handle and has not closed yet: its kept connection,
+/// and one being opened. (libcurl's `CURLINFO_ACTIVESOCKET` answers only between transfers.)
+final class SocketBook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sockets: Set<curl_socket_t> = []
+
+    var open: Set<curl_socket_t> { lock.withLock { sockets } }
+    func opened(_ socket: curl_socket_t) { lock.withLock { _ = sockets.insert(socket) } }
+    func closed(_ socket: curl_socket_t) { lock.withLock { _ = sockets.remove(socket) } }
 }
 
 /// One libcurl easy handle and the options every exchange shares.
@@ -144,11 +183,14 @@ final class CurlEasy {
 
     let raw: UnsafeMutableRawPointer?
     let limits: HTTPLimits
+    let sockets = SocketBook()
+    let trace: CurlTrace?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    init(limits: HTTPLimits) {
+    init(limits: HTTPLimits, trace: CurlTrace? = nil) {
         _ = Self.globalInit
         self.limits = limits
+        self.trace = trace
         raw = curl_easy_init()
         guard let raw else { return }
         // Many threads, no signals (a signal would be how libcurl times out name lookups).
@@ -177,6 +219,28 @@ final class CurlEasy {
         tre_curl_setopt_write(raw, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             return transfer.received(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+        }
+        if let trace {
+            tre_curl_setopt_long(raw, CURLOPT_VERBOSE, 1)
+            tre_curl_setopt_pointer(raw, CURLOPT_DEBUGDATA, Unmanaged.passUnretained(trace).toOpaque())
+            tre_curl_setopt_debug(raw) { _, kind, data, size, context in
+                guard kind == CURLINFO_TEXT, let data, let context else { return 0 }
+                let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
+                Unmanaged<CurlTrace>.fromOpaque(context).takeUnretainedValue().note(text)
+                return 0
+            }
+        }
+        // Every socket libcurl opens and closes, noted (the stall timer asks what each received).
+        let book = Unmanaged.passUnretained(sockets).toOpaque()
+        tre_curl_setopt_pointer(raw, CURLOPT_SOCKOPTDATA, book)
+        tre_curl_setopt_pointer(raw, CURLOPT_CLOSESOCKETDATA, book)
+        tre_curl_setopt_sockopt(raw) { context, socket, _ in
+            Unmanaged<SocketBook>.fromOpaque(context!).takeUnretainedValue().opened(socket)
+            return CURL_SOCKOPT_OK
+        }
+        tre_curl_setopt_closesocket(raw) { context, socket in
+            Unmanaged<SocketBook>.fromOpaque(context!).takeUnretainedValue().closed(socket)
+            return close(socket)
         }
         tre_curl_setopt_xferinfo(raw) { context, _, downloaded, _, uploaded in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
@@ -229,6 +293,7 @@ final class CurlEasy {
         for field in fields { list = curl_slist_append(list, field) }
         defer { curl_slist_free_all(list) }
         tre_curl_setopt_pointer(raw, CURLOPT_HTTPHEADER, list)
+        transfer.sockets = sockets
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         tre_curl_setopt_pointer(raw, CURLOPT_HEADERDATA, context)
         tre_curl_setopt_pointer(raw, CURLOPT_WRITEDATA, context)
@@ -238,7 +303,12 @@ final class CurlEasy {
         tre_curl_setopt_pointer(raw, CURLOPT_HTTPHEADER, nil)
         guard code == CURLE_OK else {
             if let failure = transfer.failure { return .failure(failure) }
-            return .failure(failure(code))
+            // libcurl keeps a header line until it ends, and gives up with "out of memory" past
+            // 100 KiB: a line that long is over the headers' cap, and said so.
+            if code == CURLE_OUT_OF_MEMORY && !transfer.headersEnded {
+                return .failure(CurlTransfer.headersTooLarge(limits))
+            }
+            return .failure(failure(code, connected: Self.connected(raw)))
         }
         var status = 0
         tre_curl_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &status)
@@ -249,12 +319,25 @@ final class CurlEasy {
         return .success(HubResponse(status: status, headers: headers, body: transfer.body))
     }
 
+    /// Whether the transfer reached a server (libcurl knows the address it connected to).
+    static func connected(_ raw: UnsafeMutableRawPointer) -> Bool {
+        var address: UnsafeMutablePointer<CChar>?
+        return tre_curl_getinfo_string(raw, CURLINFO_PRIMARY_IP, &address) == CURLE_OK
+            && address.map { $0[0] != 0 } == true
+    }
+
     /// What libcurl's code means for the sync: the link (retry later) or something unusable.
-    func failure(_ code: CURLcode) -> SyncFailure {
+    /// `connected`: a server was reached, so a protocol libcurl does not take is its answer's.
+    func failure(_ code: CURLcode, connected: Bool) -> SyncFailure {
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
         switch code {
         case CURLE_FILESIZE_EXCEEDED:
             return CurlTransfer.tooLarge(limits)
+        case CURLE_UNSUPPORTED_PROTOCOL where connected, CURLE_WEIRD_SERVER_REPLY:
+            // Garbage, an HTTP/0.9 answer (a status line never came), another protocol's
+            // greeting on that port: no hub answered.
+            return .protocolViolation(
+                "the answer is not HTTP (\(detail)): is the address the hub's, and its port the hub's?")
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
             return .protocolViolation("the hub's address cannot be used: \(detail)")
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CONNECT_ERROR:

@@ -25,6 +25,9 @@ final class FaultProxy: @unchecked Sendable {
     private var stopped = false
     private var capturing = false
     private var captured: [UInt8] = []
+    /// The threads pumping bytes now, each noted under `lock` while it runs (`interruptPumps`).
+    private var pumps: [pthread_t] = []
+    private var interrupted = 0
 
     init(targetPort: UInt16, seed: UInt64) throws {
         self.targetPort = targetPort
@@ -46,7 +49,8 @@ final class FaultProxy: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
         port = UInt16(bigEndian: actual.sin_port)
-        let thread = Thread { [unowned self] in self.acceptLoop() }
+        // Held by its accepting thread until `stop`: the thread uses it after `accept` returns.
+        let thread = Thread { self.acceptLoop() }
         thread.start()
     }
 
@@ -60,10 +64,42 @@ final class FaultProxy: @unchecked Sendable {
     func capture(_ on: Bool) { lock.withLock { capturing = on } }
     var capturedBytes: [UInt8] { lock.withLock { captured } }
 
+    /// Stops listening: the socket is shut down here and closed by the accepting thread once out
+    /// of `accept`, so its number is never another socket's under that thread.
     func stop() {
         lock.withLock { stopped = true }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+    }
+
+    /// Sends `signal` to every thread pumping bytes now, as a child process ending sends SIGCHLD
+    /// to whichever thread it lands on: a read or write it interrupts returns EINTR.
+    func interruptPumps(with signal: Int32) {
+        lock.withLock {
+            for pump in pumps where pthread_kill(pump, signal) == 0 { interrupted += 1 }
+        }
+    }
+
+    /// How many signals `interruptPumps` delivered.
+    var interruptions: Int { lock.withLock { interrupted } }
+
+    /// `read`, again when a signal interrupted it before any byte came (EINTR is no end).
+    static func read(_ socket: Int32, _ buffer: inout [UInt8]) -> Int {
+        var count: Int
+        repeat { count = Glibc.read(socket, &buffer, buffer.count) } while count < 0 && errno == EINTR
+        return count
+    }
+
+    /// Writes the first `count` bytes of `buffer`, again after a signal interrupted a write; how
+    /// many went (fewer when the connection took no more).
+    static func write(_ socket: Int32, _ buffer: [UInt8], count: Int) -> Int {
+        var offset = 0
+        while offset < count {
+            let written = buffer.withUnsafeBytes { Glibc.write(socket, $0.baseAddress! + offset, count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { break }
+            offset += written
+        }
+        return offset
     }
 
     static func loopback(port: UInt16) -> sockaddr_in {
@@ -75,12 +111,14 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
-            if client < 0 {
-                if lock.withLock({ stopped }) { return }
-                continue
+            if lock.withLock({ stopped }) {
+                if client >= 0 { close(client) }
+                return
             }
+            if client < 0 { continue }
             Thread { [unowned self] in self.serve(client) }.start()
         }
     }
@@ -144,9 +182,18 @@ final class FaultProxy: @unchecked Sendable {
             let to = towardsHub ? upstream : client
             group.enter()
             Thread { [unowned self] in
+                // A thread inherits its maker's signal mask, and a dispatch thread's blocks
+                // every signal: SIGUSR2 (`interruptPumps`) is let through, as on a plain thread.
+                var signals = sigset_t()
+                sigemptyset(&signals)
+                sigaddset(&signals, SIGUSR2)
+                pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+                let pump = pthread_self()
+                self.lock.withLock { self.pumps.append(pump) }
+                defer { self.lock.withLock { self.pumps.removeAll { pthread_equal($0, pump) != 0 } } }
                 var buffer = [UInt8](repeating: 0, count: 16 * 1024)
                 while true {
-                    let count = read(from, &buffer, buffer.count)
+                    let count = Self.read(from, &buffer)
                     if count <= 0 { break }
                     var limit = Int.max
                     var delay = false
@@ -173,12 +220,7 @@ final class FaultProxy: @unchecked Sendable {
                     delay = state.lock.withLock { state.delay }
                     if delay { usleep(150_000) }
                     let allowed = max(0, min(count, limit))
-                    var offset = 0
-                    while offset < allowed {
-                        let written = buffer.withUnsafeBytes { write(to, $0.baseAddress! + offset, allowed - offset) }
-                        if written <= 0 { break }
-                        offset += written
-                    }
+                    let offset = Self.write(to, buffer, count: allowed)
                     self.lock.withLock {
                         self.relayed += offset
                         if self.capturing { self.captured += buffer[0..<offset] }

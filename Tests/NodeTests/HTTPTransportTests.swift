@@ -30,7 +30,8 @@ import Testing
                 body: Array("answer to \(request.method) \(request.body.count)".utf8))
         }
         defer { server.stop() }
-        let transport = HTTPTransport(baseURL: URL(string: server.url)!)
+        let notes = Notes()
+        let transport = HTTPTransport(baseURL: URL(string: server.url)!, trace: { notes.add($0) })
         let pushed = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let first = try await transport.exchange(Self.request("GET", "/v1/pull?after=0", headers: ["Tre-Origin": "a"]))
         let second = try await transport.exchange(
@@ -45,10 +46,14 @@ import Testing
         #expect(third.body == Array("answer to POST 0".utf8))
         let seen = server.seen
         // Seen once in a few full-suite runs: [1, 2, 2] (libcurl left the first connection after
-        // the GET; the cause is not found, EINTR in the scripted server was not it). Known and
-        // intermittent until it is; the link bench counts connections on every night.
+        // the GET; the cause is not found: EINTR cannot reach the scripted server's threads, made
+        // from a dispatch thread that blocks every signal). Known and intermittent until it is;
+        // when it shows, the message says what libcurl did and how the server's connections ended.
+        // The link bench counts connections on every night.
         withKnownIssue("the kept connection is sometimes not reused after the first request", isIntermittent: true) {
-            #expect(seen.map(\.connection) == [1, 1, 1], "kept alive: one connection for the three")
+            #expect(
+                seen.map(\.connection) == [1, 1, 1],
+                "kept alive: one connection for the three. libcurl: \(notes.all) The server: \(server.endings)")
         }
         #expect(seen.map(\.method) == ["GET", "POST", "POST"])
         #expect(seen[0].header("Tre-Origin") == "a")
@@ -152,6 +157,64 @@ import Testing
         #expect("\(failure.map { "\($0)" } ?? "")".contains("no byte moved for 3 s"), "\(String(describing: failure))")
     }
 
+    /// A header line that never ends: libcurl gives it up past 100 KiB ("out of memory"), which
+    /// is the headers' cap refusal, with the client reading no further.
+    @Test func aHeaderLineWithoutEndIsRefusedAsHeadersOverTheCap() async throws {
+        let server = try ScriptedServer { _ in
+            .stream(head: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Endless: ", bodyBytes: 200 << 20)
+        }
+        defer { server.stop() }
+        let failure = await Self.failure {
+            try await HTTPTransport(baseURL: URL(string: server.url)!).exchange(Self.request("GET", "/v1/pull"))
+        }
+        #expect(failure?.exitCode == 3)
+        #expect(
+            "\(failure.map { "\($0)" } ?? "")".contains("headers are over 65536 bytes"),
+            "\(String(describing: failure))")
+        #expect(server.bytesStreamed < 40 << 20, "\(server.bytesStreamed) bytes went into the connection")
+    }
+
+    /// Whatever answers on the hub's address without HTTP — another protocol's greeting, a bare
+    /// page (HTTP/0.9), bytes of TLS, a status line that is not one — is said to be no HTTP answer,
+    /// not a bad address.
+    @Test func anAnswerThatIsNotHTTPIsSaidToBeSo() async throws {
+        let answers = [
+            "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "<html><body>Đăng nhập Wi-Fi</body></html>\n",
+            "\u{16}\u{03}\u{01}\u{00}\u{05}hello", "HTTP/1.1 OK\r\n\r\n",
+        ]
+        for answer in answers {
+            let server = try ScriptedServer { _ in .stream(head: answer, bodyBytes: 0) }
+            defer { server.stop() }
+            let failure = await Self.failure {
+                try await HTTPTransport(baseURL: URL(string: server.url)!).exchange(Self.request("GET", "/v1/pull"))
+            }
+            let said = failure.map { "\($0)" } ?? ""
+            #expect(failure?.exitCode == 3, "\(answer.debugDescription): \(said)")
+            #expect(said.contains("the answer is not HTTP"), "\(answer.debugDescription): \(said)")
+            #expect(!said.contains("address cannot be used"), "\(answer.debugDescription): \(said)")
+        }
+    }
+
+    /// libcurl shows the headers a whole line at a time; the stall timer counts the bytes the
+    /// connection receives, so one long header line dripped over 5 s (6 pieces a second apart,
+    /// no line ending between the first and the last) is moving, not stalled for 3 s.
+    @Test func aLongHeaderLineDrippedSlowlyIsNotAStall() async throws {
+        let long = String(repeating: "a", count: 4_000)
+        let target = try ScriptedServer { _ in .answer(status: 200, headers: ["X-Long": long], body: Array("ok".utf8)) }
+        let drip = try ScriptedServer { _ in .relay(port: target.port, pieces: 6, gap: 1) }
+        defer {
+            target.stop()
+            drip.stop()
+        }
+        var limits = HTTPLimits()
+        limits.stallSeconds = 3
+        let answer = try await HTTPTransport(baseURL: URL(string: drip.url)!, limits: limits).exchange(
+            Self.request("GET", "/v1/pull"))
+        #expect(answer.status == 200)
+        #expect(answer.header("x-long") == long)
+        #expect(answer.body == Array("ok".utf8))
+    }
+
     @Test func onlyHTTPAndHTTPSAddressesAreUsed() async throws {
         let transport = HTTPTransport(baseURL: URL(string: "ftp://127.0.0.1:9/")!)
         let failure = await Self.failure {
@@ -159,4 +222,64 @@ import Testing
         }
         #expect(failure?.exitCode == 3)
     }
+}
+
+extension HTTPTransportTests {
+    /// A flag a thread of the test reads and the test sets.
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.withLock { value } }
+        func set() { lock.withLock { value = true } }
+    }
+
+    /// A signal that lands on a proxy's thread while it waits in `read` or `write` (a child
+    /// process of another test ending: SIGCHLD) makes the call return EINTR: the proxy must take
+    /// it as no byte yet, not as the connection's end, which would cut the answer under the
+    /// transport. SIGUSR2 with a handler installed without `SA_RESTART` does the same on purpose;
+    /// it is sent only to the proxy's pumping threads (the handler stays: a signal still on its
+    /// way must not find SIGUSR2's default action, which ends the process).
+    @Test func aProxyInterruptedBySignalsLosesNoByte() async throws {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        action.sa_flags = 0
+        sigemptyset(&action.sa_mask)
+        #expect(sigaction(SIGUSR2, &action, nil) == 0)
+        let body = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let target = try ScriptedServer { request in .answer(status: 200, headers: [:], body: body + request.body) }
+        // The answers come in pieces 0.2 s apart: the proxy's threads wait in `read` meanwhile.
+        let slow = try ScriptedServer { _ in .relay(port: target.port, pieces: 5, gap: 0.2) }
+        let proxy = try FaultProxy(targetPort: slow.port, seed: 1)
+        let done = Flag()
+        let interrupter = Thread {
+            while !done.isSet {
+                proxy.interruptPumps(with: SIGUSR2)
+                usleep(5_000)
+            }
+        }
+        interrupter.start()
+        defer {
+            done.set()
+            proxy.stop()
+            slow.stop()
+            target.stop()
+        }
+        let transport = HTTPTransport(baseURL: URL(string: proxy.url)!)
+        for round in 0..<3 {
+            let sent = Array(repeating: UInt8(round), count: 200_000)
+            let answer = try await transport.exchange(Self.request("POST", "/v1/push", body: sent))
+            #expect(answer.status == 200)
+            #expect(answer.body == body + sent, "round \(round): \(answer.body.count) bytes")
+        }
+        #expect(proxy.interruptions > 20, "\(proxy.interruptions) signals reached the proxy's threads")
+        #expect(target.seen.map(\.body) == (0..<3).map { Array(repeating: UInt8($0), count: 200_000) })
+    }
+}
+
+/// Lines from any thread, in order.
+final class Notes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func add(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: String { lock.withLock { lines.joined() } }
 }

@@ -246,10 +246,29 @@ extension PageReviewTests {
         #expect(seen.replica != nil && server.app.openSessions == 1)
         #expect(try await server.send("GET", worker.base + "/", cookie: worker.cookie).status == 200)
         clock.advance(15 * 60 + 1)
-        // No request from here on: only the timer can end it.
+        // No request from here on: only the timer can end it — and it must while every thread of
+        // Swift's cooperative pool is busy (as requests running scrypt keep them on a 2-core
+        // laptop): twice as many tasks as cores hold them, and this test waits without an await.
+        let released = Flag()
+        let holders = 2 * ProcessInfo.processInfo.activeProcessorCount
+        for _ in 0..<holders {
+            Task.detached {
+                while !released.isSet { usleep(1_000) }
+            }
+        }
         let deadline = Date().addingTimeInterval(10)
-        while seen.replica != nil && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(seen.replica == nil)
+        while seen.replica != nil && Date() < deadline { usleep(20_000) }
+        let gone = seen.replica == nil
+        released.set()
+        #expect(gone, "the replica was still held 10 s after the session's idle limit")
         #expect(server.app.openSessions == 0)
+    }
+
+    /// Set once, read from any thread.
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.withLock { value } }
+        func set() { lock.withLock { value = true } }
     }
 }

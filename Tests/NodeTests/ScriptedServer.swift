@@ -45,6 +45,7 @@ final class ScriptedServer: @unchecked Sendable {
     private var connections = 0
     private var streamed = 0
     private var stopped = false
+    private var ends: [Int: String] = [:]
 
     init(_ script: @escaping @Sendable (Request) -> Action) throws {
         self.script = script
@@ -65,28 +66,36 @@ final class ScriptedServer: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
         port = UInt16(bigEndian: actual.sin_port)
-        Thread { [unowned self] in self.acceptLoop() }.start()
+        // Held by its accepting thread until `stop`: the thread uses it after `accept` returns.
+        Thread { self.acceptLoop() }.start()
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
     var seen: [Request] { lock.withLock { requests } }
     /// Body bytes a `.stream` answer got into the connection before the client stopped it.
     var bytesStreamed: Int { lock.withLock { streamed } }
+    /// How each connection that ended, ended, by its number: what the last read returned.
+    var endings: [Int: String] { lock.withLock { ends } }
     private var isStopped: Bool { lock.withLock { stopped } }
 
+    /// Stops listening. The socket is only shut down here (which wakes `accept`); the accepting
+    /// thread closes it once out of `accept`: closed here, its number could be given to the next
+    /// server's socket before that thread calls `accept` again, and the stopped server would take
+    /// the next server's connections (seen: a round whose three requests this server never saw).
     func stop() {
         lock.withLock { stopped = true }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
-            if client < 0 {
-                if isStopped { return }
-                continue
+            if isStopped {
+                if client >= 0 { close(client) }
+                return
             }
+            if client < 0 { continue }
             let number = lock.withLock {
                 connections += 1
                 return connections
@@ -100,7 +109,9 @@ final class ScriptedServer: @unchecked Sendable {
 
     private func serve(_ client: Int32, _ number: Int) {
         var pending: [UInt8] = []
-        while let (request, raw) = Self.readRequest(client, connection: number, pending: &pending) {
+        var ending = "answered and left"
+        defer { lock.withLock { ends[number] = ending } }
+        while let (request, raw) = Self.readRequest(client, connection: number, pending: &pending, ending: &ending) {
             lock.withLock { requests.append(request) }
             switch script(request) {
             case .answer(let status, let headers, let body):
@@ -119,6 +130,7 @@ final class ScriptedServer: @unchecked Sendable {
                 var sent = 0
                 while sent < bodyBytes && !isStopped {
                     let count = Glibc.send(client, chunk, min(chunk.count, bodyBytes - sent), Int32(MSG_NOSIGNAL))
+                    if count < 0 && errno == EINTR { continue }
                     if count <= 0 { break }
                     sent += count
                     lock.withLock { streamed = sent }
@@ -139,12 +151,16 @@ final class ScriptedServer: @unchecked Sendable {
 
     /// One request (headers, then `Content-Length` bytes of body) and its raw bytes; nil at the
     /// connection's end.
-    static func readRequest(_ socket: Int32, connection: Int, pending: inout [UInt8]) -> (Request, [UInt8])? {
+    static func readRequest(
+        _ socket: Int32, connection: Int, pending: inout [UInt8], ending: inout String
+    ) -> (Request, [UInt8])? {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         func more() -> Bool {
             // A signal (another test's child process ending) interrupts a read: not the end.
             var count: Int
             repeat { count = read(socket, &buffer, buffer.count) } while count < 0 && errno == EINTR
+            if count == 0 { ending = "the client closed it (\(pending.count) bytes unread)" }
+            if count < 0 { ending = "read failed: \(String(cString: strerror(errno)))" }
             if count <= 0 { return false }
             pending += buffer[0..<count]
             return true

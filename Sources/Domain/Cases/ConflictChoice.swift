@@ -32,6 +32,14 @@ public enum ConflictChoice {
         }
     }
 
+    /// The collections whose records the case workflow writes: a case, its plans, its history.
+    public static let workflowCollections: Set<String> = ["cases", "plans", "case_events"]
+
+    /// Whether a record of `collection` is the case workflow's (a legal record of a child at risk):
+    /// on a commune's node the workflow closes it, nothing deletes or restores it; a case entered
+    /// by mistake is the district's to remove, at the hub.
+    public static func isWorkflowRecord(collection: String) -> Bool { workflowCollections.contains(collection) }
+
     /// Whether `field` of a record of `collection` is the case workflow's own: a node writes it
     /// only through the workflow (`tre-node case …`, the case's page), never through the generic
     /// `record put`, which would close a case without the chairman or approve a plan by typing its
