@@ -222,7 +222,7 @@ public struct Syncer: Sendable {
             } catch SyncFailure.refused(_, "unknown_reference", _, _) where referencing != nil {
                 // Below this set's own changes: they go now, so the hub will hold them.
                 let lowest = set.changes.lazy.filter { $0.dot.origin == set.sender }.map(\.dot.counter).min()
-                let floor = try lowest.map { $0 - 1 } ?? replica.meta().counter
+                let floor = try lowest.map { max(1, $0) - 1 } ?? replica.meta().counter
                 try replica.setSetting(Upstream.Name.referenceFloor, String(floor))
                 guard referencing!.floor < floor else {
                     throw SyncFailure.protocolViolation(
