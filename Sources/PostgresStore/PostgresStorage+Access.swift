@@ -232,12 +232,19 @@ extension PostgresStorage {
                     .bytes(try sealed(change.encoded(), at: .log(sequence))),
                 ])
             if via == change.dot.origin {
-                // The first entry of a dot stays (only a dishonest peer writes one twice).
+                // A dot logged again for another record names neither from then on (sequence 0:
+                // no entry), as on SQLite (`SQLiteStorage.Access.indexDot`).
                 try session.execute(
-                    "INSERT INTO log_dots (origin, counter, sequence) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    """
+                    INSERT INTO log_dots (origin, counter, sequence) VALUES ($1, $2, $3)
+                    ON CONFLICT (origin, counter) DO UPDATE SET sequence = 0
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM log WHERE log.sequence = log_dots.sequence AND log.collection = $4
+                        AND log.record = $5)
+                    """,
                     [
                         Self.uuid(change.dot.origin.uuid), .int(Int64(bitPattern: change.dot.counter)),
-                        .int(Int64(sequence)),
+                        .int(Int64(sequence)), .text(change.collection), Self.uuid(change.record.uuid),
                     ])
             }
             nextSequence = sequence + 1

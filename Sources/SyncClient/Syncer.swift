@@ -164,6 +164,9 @@ public struct Syncer: Sendable {
                             if ownBack && !set.hasMore {
                                 try access.setSetting(Upstream.Name.fullPullPending, nil)
                                 try access.setSetting(Replica.catchingUpSetting, nil)
+                                // The changes taken back may reuse counters of a life the hub
+                                // also knows (a backup restored twice): none names a record.
+                                try Self.raiseReferenceFloor(in: access)
                             }
                         })
                     let changes = set.changes.count
@@ -220,20 +223,36 @@ public struct Syncer: Sendable {
                 try noteWire(response)
                 return response
             } catch SyncFailure.refused(_, "unknown_reference", _, _) where referencing != nil {
-                // Below this set's own changes: they go now, so the hub will hold them.
-                let lowest = set.changes.lazy.filter { $0.dot.origin == set.sender }.map(\.dot.counter).min()
-                let floor = try lowest.map { max(1, $0) - 1 } ?? replica.meta().counter
-                try replica.setSetting(Upstream.Name.referenceFloor, String(floor))
-                guard referencing!.floor < floor else {
+                // Below this set's own changes, which go now, so the hub will hold them; never
+                // lower than it was (a restored node's set may carry changes from before its
+                // floor, taken back from the hub). When it cannot rise, this set names only
+                // records written earlier in itself; a hub that refuses that too is not honest.
+                let current = referencing!.floor
+                guard current < UInt64.max else {
                     throw SyncFailure.protocolViolation(
                         "the hub answered unknown_reference to a set that names no record outside itself")
                 }
-                referencing = RecordReferences(floor: floor)
+                let lowest = set.changes.lazy.filter { $0.dot.origin == set.sender }.map(\.dot.counter).min()
+                let floor = max(current, try lowest.map { max(1, $0) - 1 } ?? replica.meta().counter)
+                if floor > current {
+                    try replica.setSetting(Upstream.Name.referenceFloor, String(floor))
+                    referencing = RecordReferences(floor: floor)
+                } else {
+                    referencing = RecordReferences(floor: .max)
+                }
             } catch SyncFailure.refused(_, "unsupported_version", _, _) where referencing != nil {
                 try replica.setSetting(Upstream.Name.hubWire, String(ChangeSet.formatVersion))
                 referencing = nil
             }
         }
+    }
+
+    /// Raises the floor of record references to this replica's counter: none of its changes so
+    /// far names a record again.
+    static func raiseReferenceFloor(in access: any StorageAccess) throws {
+        let counter = try access.meta()?.counter ?? 0
+        let floor = try access.setting(Upstream.Name.referenceFloor).flatMap(UInt64.init) ?? 0
+        if counter > floor { try access.setSetting(Upstream.Name.referenceFloor, String(counter)) }
     }
 
     /// How pushes name records: by reference above the floor when the hub last said it reads

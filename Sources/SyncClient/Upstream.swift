@@ -72,8 +72,9 @@ public struct Upstream: Sendable {
             try access.setSetting(Name.pullMark, nil)
             try access.setSetting(Name.fullPullPending, "1")
             // Own changes after the backup are lost with it and their counters may come again:
-            // none made before the restore names a record.
-            try access.setSetting(Name.referenceFloor, String(try access.meta()?.counter ?? 0))
+            // none made before the restore names a record (raised again when the changes taken
+            // back from the hub have arrived, `Syncer`).
+            try Syncer.raiseReferenceFloor(in: access)
             if try access.setting(Name.url) == nil { try access.setSetting(Replica.catchingUpSetting, nil) }
         }
     }

@@ -9,7 +9,8 @@ import Testing
 @testable import Hub
 
 /// Review of record references (wire format 4): scenarios in which an honest node's reference
-/// resolves at the hub to a record other than the one the node edited. Each FAILS on 6676a33.
+/// resolves at the hub to a record other than the one the node edited, or stops pushing. Each
+/// failed on 6676a33, before dots logged for two records named neither and the floor never fell.
 @Suite struct RecordReferenceReviewTests {
     typealias Base = RecordReferenceTests
 
@@ -84,7 +85,8 @@ import Testing
         let hubX = try world.service.replica.record("children", id: record(2))
         let hubB = try world.service.replica.record("children", id: record(3))
         #expect(hubX?.value("full_name") == "Lò Thị X", "X at the hub: \(String(describing: hubX?.value("full_name")))")
-        #expect(hubB?.value("village") == "Bản Pha", "B's edit at the hub: \(String(describing: hubB?.value("village")))")
+        #expect(
+            hubB?.value("village") == "Bản Pha", "B's edit at the hub: \(String(describing: hubB?.value("village")))")
         #expect(link.pushes.map(\.format) == [advertising ? 4 : 3])
     }
 
@@ -147,7 +149,8 @@ import Testing
             }
         }
         let floor = try node.setting("sync.reference_floor")
-        #expect(failures.isEmpty, "syncs failed: \(failures); pushes \(link.pushes); floor \(String(describing: floor))")
+        #expect(
+            failures.isEmpty, "syncs failed: \(failures); pushes \(link.pushes); floor \(String(describing: floor))")
         if !setAside {
             #expect(try world.service.replica.record("children", id: record(3))?.value("village") == "Bản Pha")
         }

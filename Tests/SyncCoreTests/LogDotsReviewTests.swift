@@ -4,8 +4,8 @@ import Testing
 
 /// Review of `log_dots` (wire format 4): one origin's dot logged for two records (a node
 /// restored twice from one backup hands out its first restored life's counters again) must
-/// name neither, or a later reference to it is applied to whichever came first. FAILS on
-/// 6676a33: the first entry stays and is returned.
+/// name neither, or a later reference to it is applied to whichever came first. Failed on
+/// 6676a33: the first entry stayed and was returned.
 @Suite struct LogDotsReviewTests {
     @Test(arguments: StoreKind.allCases)
     func aDotLoggedForTwoRecordsNamesNeither(kind: StoreKind) throws {

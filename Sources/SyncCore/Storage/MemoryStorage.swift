@@ -128,12 +128,17 @@ public final class MemoryStorage: ReplicaStorage, @unchecked Sendable {
 
         func lastSequence() -> UInt64 { UInt64(contents.log.count) }
 
+        /// As the SQLite store: a dot logged for two records names neither.
         func recordKeys(for dots: [Dot]) -> [Dot: RecordKey] {
             let wanted = Set(dots)
             var found: [Dot: RecordKey] = [:]
+            var ambiguous: Set<Dot> = []
             for entry in contents.log where entry.via == entry.change.dot.origin && wanted.contains(entry.change.dot) {
-                if found[entry.change.dot] == nil { found[entry.change.dot] = entry.change.key }
+                let dot = entry.change.dot
+                if let earlier = found[dot], earlier != entry.change.key { ambiguous.insert(dot) }
+                if found[dot] == nil { found[dot] = entry.change.key }
             }
+            for dot in ambiguous { found[dot] = nil }
             return found
         }
 

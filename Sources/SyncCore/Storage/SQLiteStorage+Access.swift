@@ -295,7 +295,7 @@ extension SQLiteStorage {
             if let via { Self.bind(handle, 7, uuid: via.uuid) } else { sqlite3_bind_null(handle, 7) }
             Self.bind(handle, 8, blob: try sealed(change.encoded(), at: .log(sequence)))
             try run(handle)
-            if via == change.dot.origin { try indexDot(change.dot, at: sequence) }
+            if via == change.dot.origin { try indexDot(change.dot, at: sequence, for: change.key) }
             pending.nextSequence = sequence + 1
             pending.appended[RecordKey(collection: change.collection, id: change.record), default: []].append(sequence)
             return sequence

@@ -22,7 +22,9 @@
 /// A hub looks up only the pusher's own dots, which only the pusher can have logged there (the
 /// index keeps a change's dot only when the peer that pushed it is its author): a peer can make
 /// a reference name only a record it could have named by id, and the gate judges the change
-/// on the record found, as on any other.
+/// on the record found, as on any other. A dot logged for two records (counters handed out
+/// again: a replica restored twice from one backup, a clone) names neither; a node raises its
+/// floor past every change it took back from the hub after a restore.
 public struct RecordReferences: Hashable, Sendable {
     /// The sender's own dots up to this counter are never named (see above).
     public var floor: UInt64
