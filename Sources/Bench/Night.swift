@@ -184,6 +184,14 @@ struct CommuneNight {
 }
 
 extension CommuneNight {
+    /// This night without the commune's first push and its raw rows: what the in-process run
+    /// keeps of a commune once the hub has merged them.
+    func withoutInitialData() -> CommuneNight {
+        CommuneNight(
+            unit: unit, origin: origin, initial: [], night: night, rawInitial: [], rawNight: rawNight,
+            updated: updated)
+    }
+
     /// The same night made by `origin` instead: every dot and context entry of this commune's
     /// origin moved to the one its hub assigned at enrolment (the HTTP night enrols for real).
     func reissued(as newOrigin: OriginID) -> CommuneNight {

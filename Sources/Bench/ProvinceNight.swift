@@ -1,6 +1,8 @@
 import ArgumentParser
 import Domain
 import Foundation
+import GRDB
+import GRDBSQLite
 import SyncCore
 
 /// The province-night workload of shared/WORKLOAD.md, in-process: a hub store merging every
@@ -22,6 +24,12 @@ struct ProvinceNight: AsyncParsableCommand {
     @Flag(help: "Skip the end-to-end part over HTTP (real tre-hub serve and tre-node sync).") var noHTTP = false
     @Option(
         help: """
+            An SQLite PRAGMA run on the in-process hub's connection before the load, to measure what a setting of \
+            the store costs (e.g. "cache_size = -262144", "mmap_size = 1073741824"); repeatable. SQLite hub only.
+            """)
+    var hubPragma: [String] = []
+    @Option(
+        help: """
             The hub's store: sqlite (the default) or postgres://USER@HOST:PORT/DATABASE (password in PGPASSWORD; \
             the run makes schemas of its own there and drops them). scripts/bench --store postgres starts a server.
             """)
@@ -35,7 +43,24 @@ struct ProvinceNight: AsyncParsableCommand {
         guard districts >= 0, communes > 0, children >= 100, writes >= 10 else {
             throw ValidationError("--districts ≥ 0, --communes ≥ 1, --children ≥ 100 and --writes ≥ 10.")
         }
-        _ = try BenchStore.parse(store)
+        if case .postgres = try BenchStore.parse(store), !hubPragma.isEmpty {
+            throw ValidationError("--hub-pragma sets the SQLite hub; it does not go with --store postgres://….")
+        }
+        for pragma in hubPragma
+        where pragma.isEmpty || !pragma.allSatisfy({ $0.isLetter || $0.isNumber || " _=-".contains($0) }) {
+            throw ValidationError(
+                "--hub-pragma takes NAME = VALUE (letters, digits, _, -), e.g. \"cache_size = -262144\", "
+                    + "not \"\(pragma.prefix(40))\".")
+        }
+    }
+
+    /// Commune `index` of the run: its data and night, the same for the same seed every time it
+    /// is made (the in-process run makes a commune again rather than hold the province's data).
+    static func commune(_ index: Int, unit: String, children: Int, seed: UInt64) throws -> CommuneNight {
+        try CommuneNight.make(
+            unit: unit,
+            origin: OriginID(UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0000 | UInt64(index + 1))),
+            children: children, seed: seed &+ UInt64(index))
     }
 
     /// The sample province 44: districts 401…, communes 44001….
@@ -100,21 +125,47 @@ struct ProvinceNight: AsyncParsableCommand {
         let hubStore = try BenchStore.parse(store)
         defer { hubStore.cleanUp() }
 
-        // Generate every commune's data and night on its own replica.
-        var nights: [CommuneNight] = []
-        for (index, unit) in Self.units(districts: districtCount, communes: communeCount).enumerated() {
-            nights.append(
-                try CommuneNight.make(
-                    unit: unit.code,
-                    origin: OriginID(
-                        UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0000 | UInt64(index + 1))),
-                    children: childCount, seed: seed &+ UInt64(index)))
+        let hubClock = StepClock(1_763_900_000_000)
+        let hubStorage = try hubStore.hubStorage("hub", in: directory)
+        if let sqlite = hubStorage as? SQLiteStorage {
+            for pragma in hubPragma {
+                try await sqlite.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA \(pragma)") }
+            }
         }
-        // What the definition check alone costs a hub a change: the check its gate's admit makes.
+        let hub = try Replica.initialize(
+            storage: hubStorage, origin: OriginID(UUID128(high: 0x0190_0000_0000_7000, low: 0x44)),
+            unit: "44", time: hubClock)
+        // Plain SQL on the hub's kind of store; on PostgreSQL, plain SQLite beside it as well.
+        let raw = try hubStore.rawReference("raw", in: directory)
+        let rawSQLite: RawReference? =
+            if case .postgres = hubStore {
+                try RawReference(path: directory.appendingPathComponent("raw-sqlite.sqlite").path)
+            } else { nil }
+
+        // Each commune in turn: its data and night made on its own replica, the definition check
+        // timed over its changes (what a hub's gate adds a change), then its first push merged
+        // in sets of 2,000 changes, one transaction each, and the same rows written as plain SQL
+        // with the same commits. The HTTP part needs every commune's data; without it only the
+        // night is kept (and the first commune whole, for the node's writes), so the process
+        // holds the hub, the raw references and one commune's data, not the province's.
+        let units = Self.units(districts: districtCount, communes: communeCount)
+        let keepsData = !noHTTP
         let validator = Validator()
+        var nights: [CommuneNight] = []
         var checkedChanges = 0
-        let checkSeconds = try measure {
-            for night in nights {
+        var checkSeconds = 0.0
+        var generateSeconds = 0.0
+        var initialRecords = 0
+        var initialSeconds = 0.0
+        var rawInitialSeconds = 0.0
+        var rawSQLiteInitialSeconds = 0.0
+        for (index, unit) in units.enumerated() {
+            var made: CommuneNight?
+            generateSeconds += try measure {
+                made = try Self.commune(index, unit: unit.code, children: childCount, seed: seed)
+            }
+            guard let night = made else { throw BenchError("commune \(unit.code) was not made") }
+            checkSeconds += try measure {
                 for changes in [night.initial, night.night] {
                     for change in changes {
                         if let problem = validator.checkIncoming(
@@ -127,25 +178,6 @@ struct ProvinceNight: AsyncParsableCommand {
                     }
                 }
             }
-        }
-        let hubClock = StepClock(1_763_900_000_000)
-        let hub = try Replica.initialize(
-            storage: try hubStore.hubStorage("hub", in: directory),
-            origin: OriginID(UUID128(high: 0x0190_0000_0000_7000, low: 0x44)),
-            unit: "44", time: hubClock)
-        // Plain SQL on the hub's kind of store; on PostgreSQL, plain SQLite beside it as well.
-        let raw = try hubStore.rawReference("raw", in: directory)
-        let rawSQLite: RawReference? =
-            if case .postgres = hubStore {
-                try RawReference(path: directory.appendingPathComponent("raw-sqlite.sqlite").path)
-            } else { nil }
-
-        // Initial load: every commune's first push, in sets of 2,000 changes, one transaction each.
-        var initialRecords = 0
-        var initialSeconds = 0.0
-        var rawInitialSeconds = 0.0
-        var rawSQLiteInitialSeconds = 0.0
-        for night in nights {
             let scope = PeerScope(origin: night.origin, units: [night.unit], relays: false)
             var sizes: [Int] = []
             initialSeconds += try measure {
@@ -165,6 +197,7 @@ struct ProvinceNight: AsyncParsableCommand {
                     try rawSQLite.run(night.rawInitial, unit: night.unit, commits: sizes)
                 }
             }
+            nights.append(keepsData || index == 0 ? night : night.withoutInitialData())
         }
         let afterInitial = try hub.counts().lastSequence
 
@@ -225,6 +258,9 @@ struct ProvinceNight: AsyncParsableCommand {
                 try rawSQLite?.run(night.rawNight, unit: night.unit, commits: [night.rawNight.count])
             }
         }
+        // Through the merge the process held the hub, the raw references and one commune's data.
+        let mergePeakRSS = peakRSSMegabytes()
+        let sqliteHighwater = Double(sqlite3_memory_highwater(0)) / 1_048_576
         let conflictsDetected = try hub.counts().conflictedRecords
         let hubStoreBytes = try hubStore.storedBytes("hub", in: directory)
         let rawStoreBytes = try raw.storedBytes()
@@ -236,7 +272,10 @@ struct ProvinceNight: AsyncParsableCommand {
         var wireChanges = 0
         let hubHashes = try hub.stateHashesByUnit()
         var equal = true
-        for night in nights {
+        for (index, kept) in nights.enumerated() {
+            let night =
+                keepsData || index == 0
+                ? kept : try Self.commune(index, unit: kept.unit, children: childCount, seed: seed)
             let push = ChangeSet(
                 kind: .push, sender: night.origin, from: UInt64(night.initial.count),
                 to: UInt64(night.initial.count + night.night.count), changes: night.night)
@@ -316,7 +355,6 @@ struct ProvinceNight: AsyncParsableCommand {
                 fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                     ?? CommandLine.arguments[0]
             ).deletingLastPathComponent()
-            let units = Self.units(districts: districtCount, communes: communeCount)
             let districtOf = Dictionary(
                 uniqueKeysWithValues: units.compactMap { unit in unit.district.map { (unit.code, $0) } })
             http = try await HTTPNight(
@@ -342,6 +380,13 @@ struct ProvinceNight: AsyncParsableCommand {
             "initial_load_records_per_s": Int(initialRate),
             "raw_initial_insert_rows_per_s": Int(rawInitialRate),
             "initial_load_vs_raw": ratio(initialRate / rawInitialRate),
+            "generate_s": ratio(generateSeconds),
+            "initial_load_s": ratio(initialSeconds),
+            "raw_initial_s": ratio(rawInitialSeconds),
+            "raw_night_s": ratio(rawNightSeconds),
+            "process_peak_rss_mb_through_merge": Int(mergePeakRSS),
+            "sqlite_memory_highwater_mb": Int(sqliteHighwater),
+            "hub_pragmas": hubPragma,
             "nightly_merge_changes_per_s": Int(nightRate),
             "nightly_merge_s": ratio(nightSeconds),
             "raw_night_operations_per_s": Int(rawNightRate),
