@@ -211,7 +211,7 @@ public struct Syncer: Sendable {
 
     /// Sends one push set: naming records by reference when the hub reads format 4, and again
     /// naming them by id when the hub does not hold a change a reference names (`unknown_reference`:
-    /// the floor rises past every dot of ours so far) or turns out not to read format 4.
+    /// the floor rises to just below this set's own changes) or turns out not to read format 4.
     private func push(_ set: ChangeSet, epoch: String) async throws -> HubResponse {
         var referencing = try references()
         while true {

@@ -43,16 +43,7 @@ import Testing
             storage: try SQLiteStorage(path: path), origin: memory.origin, unit: "17605", time: world.clock)
         let link = Base.Recorder(world.service)
         let transport: any HubTransport = advertising ? link : Base.OldHub(link)
-        func sync(_ node: Replica) async throws {
-            let syncer = try Syncer(
-                replica: node,
-                upstream: Upstream(
-                    url: URL(string: "http://hub.invalid")!, hubOrigin: world.service.replica.origin, hubUnit: "415",
-                    key: peer.key),
-                pushFilter: LogFilter(onlyOrigin: node.origin), dictionary: world.service.dictionary,
-                definition: DomainDefinition.current.version, transport: transport)
-            try await syncer.run()
-        }
+        func sync(_ node: Replica) async throws { try await world.sync(node, peer, transport) }
         try node.put("children", id: record(1), unit: "17605", set: Base.child("Lò Thị Một"))
         try await sync(node)  // the hub says it reads format 4 (when advertising)
         let backup = directory.path("node.backup")

@@ -49,7 +49,7 @@ import Testing
             service = try HubService.district(at: directory.path("district.sqlite"), clock: clock)
         }
 
-        func sync(_ node: Replica, _ peer: HubStore.Peer, _ link: Recorder) async throws {
+        func sync(_ node: Replica, _ peer: HubStore.Peer, _ link: any HubTransport) async throws {
             let syncer = try Syncer(
                 replica: node,
                 upstream: Upstream(
@@ -178,20 +178,11 @@ import Testing
         for index in 1...4 {
             try node.put("children", id: record(UInt64(index)), unit: "17605", set: Self.child("Lò Thị \(index)"))
         }
-        let syncer = { () throws -> Syncer in
-            try Syncer(
-                replica: node,
-                upstream: Upstream(
-                    url: URL(string: "http://hub.invalid")!, hubOrigin: world.service.replica.origin, hubUnit: "415",
-                    key: peer.key),
-                pushFilter: LogFilter(onlyOrigin: node.origin), dictionary: world.service.dictionary,
-                definition: DomainDefinition.current.version, transport: old)
-        }
-        try await syncer().run()
+        try await world.sync(node, peer, old)
         for index in 1...4 {
             try node.put("children", id: record(UInt64(index)), set: ["village": "Bản Pha"])
         }
-        try await syncer().run()
+        try await world.sync(node, peer, old)
         #expect(link.pushes.map(\.format) == [3, 3])
         #expect(try world.equal(node, unit: "17605"))
     }

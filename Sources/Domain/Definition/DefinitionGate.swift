@@ -42,6 +42,20 @@ public struct DefinitionGate<Inner: ChangeGate>: ChangeGate {
         {
             return AuthorizationError(kind: .notPermitted, dot: change.dot, record: change.key, detail: problem)
         }
+        // A case, its plans and its history are legal records of a child at risk: a commune's
+        // workflow closes a case and never deletes or restores one (its node's commands refuse
+        // to); one entered by mistake is the district's to remove. A node's deletion or
+        // restoration of one (an older release, a tampered laptop) is set aside for the
+        // district. A lower hub relays its own staff's decisions on its units.
+        if ConflictChoice.isWorkflowRecord(collection: change.collection), !clearsPersonal(via),
+            change.set[ReservedField.deleted] != nil
+        {
+            return AuthorizationError(
+                kind: .notPermitted, dot: change.dot, record: change.key,
+                detail:
+                    "\(change.collection): a commune's node does not delete or restore a case record; the case workflow "
+                    + "closes a case, and the district removes one entered by mistake (tre-hub record delete)")
+        }
         // Aggregates are a hub's figures for its subtree; a hub reading them takes them in place
         // of its records, so a node's would replace any unit's figures (they name the unit).
         if change.collection == Collections.aggregates.name, !clearsPersonal(via) {
