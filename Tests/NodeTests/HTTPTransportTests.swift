@@ -33,11 +33,18 @@ import Testing
         let notes = Notes()
         let transport = HTTPTransport(baseURL: URL(string: server.url)!, trace: { notes.add($0) })
         let pushed = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        // libcurl drops a connection idle for more than 118 s (CURLOPT_MAXAGE_CONN's default),
+        // and a full test run on a loaded machine once kept this test waiting 175 s between two
+        // requests (the cooperative pool busy): that was the [1, 1, 2] and [1, 2, 2] seen before.
+        let started = ContinuousClock.now
         let first = try await transport.exchange(Self.request("GET", "/v1/pull?after=0", headers: ["Tre-Origin": "a"]))
         let second = try await transport.exchange(
             Self.request(
                 "POST", "/v1/push?epoch=e", body: pushed, headers: ["Content-Type": "application/x-tre-changeset"]))
         let third = try await transport.exchange(Self.request("POST", "/v1/push", body: []))
+        // Under 110 s from the first request to the last, the connection never lay idle for
+        // libcurl's limit (118 s, CURLOPT_MAXAGE_CONN's default).
+        let took = ContinuousClock.now - started
         #expect(first.status == 200)
         #expect(first.body == Array("answer to GET 0".utf8))
         #expect(first.header("tre-test") == "seen /v1/pull?after=0")
@@ -45,15 +52,16 @@ import Testing
         #expect(second.body == Array("answer to POST 70000".utf8))
         #expect(third.body == Array("answer to POST 0".utf8))
         let seen = server.seen
-        // Seen once in a few full-suite runs: [1, 2, 2] (libcurl left the first connection after
-        // the GET; the cause is not found: EINTR cannot reach the scripted server's threads, made
-        // from a dispatch thread that blocks every signal). Known and intermittent until it is;
-        // when it shows, the message says what libcurl did and how the server's connections ended.
-        // The link bench counts connections on every night.
-        withKnownIssue("the kept connection is sometimes not reused after the first request", isIntermittent: true) {
+        // Kept alive: one connection for the three — unless the test itself was kept waiting
+        // past libcurl's limit for an idle connection (a starved full-suite run: the cause of the
+        // [1, 2, 2] and [1, 1, 2] seen before), when a new one is right and libcurl says why.
+        if took < .seconds(110) {
             #expect(
                 seen.map(\.connection) == [1, 1, 1],
-                "kept alive: one connection for the three. libcurl: \(notes.all) The server: \(server.endings)")
+                "kept alive: one connection for the three (in \(took)). libcurl: \(notes.all) The server: \(server.endings)"
+            )
+        } else {
+            #expect(notes.all.contains("Too old connection"), "in \(took); libcurl: \(notes.all)")
         }
         #expect(seen.map(\.method) == ["GET", "POST", "POST"])
         #expect(seen[0].header("Tre-Origin") == "a")
