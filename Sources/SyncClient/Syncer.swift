@@ -166,7 +166,7 @@ public struct Syncer: Sendable {
                                 try access.setSetting(Replica.catchingUpSetting, nil)
                                 // The changes taken back may reuse counters of a life the hub
                                 // also knows (a backup restored twice): none names a record.
-                                try Self.raiseReferenceFloor(in: access)
+                                try Upstream.raiseReferenceFloor(in: access)
                             }
                         })
                     let changes = set.changes.count
@@ -245,14 +245,6 @@ public struct Syncer: Sendable {
                 referencing = nil
             }
         }
-    }
-
-    /// Raises the floor of record references to this replica's counter: none of its changes so
-    /// far names a record again.
-    static func raiseReferenceFloor(in access: any StorageAccess) throws {
-        let counter = try access.meta()?.counter ?? 0
-        let floor = try access.setting(Upstream.Name.referenceFloor).flatMap(UInt64.init) ?? 0
-        if counter > floor { try access.setSetting(Upstream.Name.referenceFloor, String(counter)) }
     }
 
     /// How pushes name records: by reference above the floor when the hub last said it reads

@@ -72,11 +72,19 @@ public struct Upstream: Sendable {
             try access.setSetting(Name.pullMark, nil)
             try access.setSetting(Name.fullPullPending, "1")
             // Own changes after the backup are lost with it and their counters may come again:
-            // none made before the restore names a record (raised again when the changes taken
-            // back from the hub have arrived, `Syncer`).
-            try Syncer.raiseReferenceFloor(in: access)
+            // none made before the restore names a record.
+            try raiseReferenceFloor(in: access)
             if try access.setting(Name.url) == nil { try access.setSetting(Replica.catchingUpSetting, nil) }
         }
+    }
+
+    /// Raises the floor of record references to this replica's counter, never lowering it: none
+    /// of its changes so far names a record again (after a restore, and once the changes it took
+    /// back from the hub have arrived). In the caller's transaction.
+    static func raiseReferenceFloor(in access: any StorageAccess) throws {
+        let counter = try access.meta()?.counter ?? 0
+        let floor = try access.setting(Name.referenceFloor).flatMap(UInt64.init) ?? 0
+        if counter > floor { try access.setSetting(Name.referenceFloor, String(counter)) }
     }
 
     /// Makes the next sync push this replica's whole log again (what its filter keeps), as a

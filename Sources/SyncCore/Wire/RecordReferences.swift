@@ -15,9 +15,10 @@
 /// - an entry of the sender's own whose counter is above `floor`: a change pushed earlier, which
 ///   the hub logged, unless it set it aside, kept it waiting, lost it to a restore, or is a hub
 ///   of a release that kept no index (upgraded since). Then the hub answers
-///   `unknown_reference`, nothing applied, and the sender sends the set again naming every
-///   record by id, and raises `floor` to its own counter: dots from before are never named
-///   again, so one such answer costs one resend, not one a night.
+///   `unknown_reference`, nothing applied, and the sender sends the set again naming by id
+///   every record outside it, and raises `floor` to just below that set's own changes (never
+///   lowers it): dots from before are never named again, so one such answer costs one resend,
+///   not one a night.
 ///
 /// A hub looks up only the pusher's own dots, which only the pusher can have logged there (the
 /// index keeps a change's dot only when the peer that pushed it is its author): a peer can make
