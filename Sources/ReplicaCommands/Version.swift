@@ -5,9 +5,9 @@ import SyncCore
 /// with the versions two replicas must agree on (the database schema, the domain definition
 /// written, the wire format of change sets).
 public enum TreVersion {
-    public static let release = "0.6.0"
+    public static let release = "0.7.0"
 
-    /// `tre-node 0.6.0 (schema 5, definition 2, wire format 4)`: the newest wire format it
+    /// `tre-node 0.7.0 (schema 6, definition 2, wire format 4)`: the newest wire format it
     /// reads (it writes 3 for pulls, files and hubs that do not read 4).
     public static func line(_ program: String) -> String {
         "\(program) \(release) (schema \(SQLiteStorage.schemaVersion), definition \(DomainDefinition.current.version), "

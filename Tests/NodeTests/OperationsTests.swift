@@ -12,7 +12,7 @@ import Testing
             let result = try Executables.run(program, ["--version"])
             #expect(result.status == 0, "\(result.stderr)")
             // The release, then what two replicas must agree on; change with a new release.
-            let pattern = "^\(program) [0-9]+\\.[0-9]+\\.[0-9]+ \\(schema 5, definition 2, wire format 4\\)$"
+            let pattern = "^\(program) [0-9]+\\.[0-9]+\\.[0-9]+ \\(schema 6, definition 2, wire format 4\\)$"
             #expect(result.line.range(of: pattern, options: .regularExpression) != nil, "\(result.line)")
         }
     }

@@ -102,7 +102,7 @@ import Testing
         #expect(try Self.hubHash(database) == (try fixture.value("hub_state_hash_17605")))
         #expect(try Self.migrations(node).applied == SchemaMigrations.replica)
         #expect(try Self.migrations(database).applied == SchemaMigrations.replica + SchemaMigrations.hub)
-        #expect(try Self.migrations(node).version == 5)
+        #expect(try Self.migrations(node).version == 6)
 
         let hub = try HubProcess(database: database, logFile: directory.path("hub.log"))
         defer { hub.stop() }

@@ -38,19 +38,20 @@ import Testing
         _ = try Replica.initialize(
             storage: try SQLiteStorage(path: path), origin: testOrigin(1), unit: "01001", time: ManualClock())
         #expect(try Self.applied(path) == SchemaMigrations.replica)
-        #expect(try Self.schema(path).contains("user_version 5"))
+        #expect(try Self.schema(path).contains("user_version \(SQLiteStorage.schemaVersion)"))
         #expect(try Self.schema(path).contains("application_id \(SQLiteStorage.applicationID)"))
     }
 
     /// A file as 0.4 left it (its schema 4, no migrator's table) gains the migrator's table
-    /// with schema 4 recorded and then schema 5's index of pushed dots, empty, and nothing else:
-    /// the same tables besides, the same state.
-    @Test func aSchema4FileOfThePreviousReleaseGainsOnlyTheDotIndex() throws {
+    /// with schema 4 recorded, then schema 5's index of pushed dots, empty, and schema 6's
+    /// `records.born`, NULL in every row, and nothing else: the same tables besides, the same state.
+    @Test func aSchema4FileOfAnEarlierReleaseGainsOnlyTheDotIndexAndBorn() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("replica.sqlite")
         let (target, batch) = try SQLiteStorageTests.scenario(path: path)
         try target.apply(batch)
         let hash = try target.stateHash()
+        try SQLiteStorageTests.withoutRecordsBorn(path)
         let queue = try DatabaseQueue(path: path)
         try queue.write {
             try $0.execute(sql: "DROP TABLE grdb_migrations; DROP TABLE log_dots; PRAGMA user_version = 4")
@@ -60,12 +61,70 @@ import Testing
         let reopened = try Replica(storage: try SQLiteStorage(path: path), time: ManualClock())
         #expect(try reopened.stateHash() == hash)
         let after = try Self.schema(path)
+        let changed = ["table log_dots", "index sqlite_autoindex_log_dots", "table records"]
         #expect(
-            after.filter { !$0.hasPrefix("table log_dots") && !$0.hasPrefix("index sqlite_autoindex_log_dots") }
-                == before.map { $0 == "user_version 4" ? "user_version 5" : $0 })
+            after.filter { line in !changed.contains { line.hasPrefix($0) } }
+                == before.filter { !$0.hasPrefix("table records") }.map {
+                    $0 == "user_version 4" ? "user_version \(SQLiteStorage.schemaVersion)" : $0
+                })
         #expect(after.contains { $0.hasPrefix("table log_dots") })
         #expect(try Self.applied(path) == SchemaMigrations.replica)
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM log_dots") } == 0)
+        let (dots, born, records) = try DatabaseQueue(path: path).read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM log_dots"),
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE born IS NOT NULL"),
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM records")
+            )
+        }
+        #expect(dots == 0 && born == 0 && records == 7)
+    }
+
+    /// A file as 0.6 left it (schema 5: every record stores its state) gains `records.born` and
+    /// nothing else; its records read as before, and a record created after the upgrade is held
+    /// by its creation's log entry while the old ones keep their states.
+    @Test func aSchema5FileGainsBornAndNewRecordsAreHeldByTheirCreation() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replica.sqlite")
+        let (target, batch) = try SQLiteStorageTests.scenario(path: path)
+        try target.apply(batch)
+        let hash = try target.stateHash()
+        let states = try target.storage.read { access in
+            try (1...9).map { try access.record(RecordKey(collection: "children", id: testRecord(UInt64($0)))) }
+        }
+        try SQLiteStorageTests.withoutRecordsBorn(path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(
+                sql: "DELETE FROM grdb_migrations WHERE identifier = ?; PRAGMA user_version = 5",
+                arguments: [SchemaMigrations.recordsBorn])
+        }
+        try queue.close()
+        let before = try Self.schema(path)
+        let upgraded = try Replica(storage: try SQLiteStorage(path: path), time: ManualClock())
+        #expect(try upgraded.stateHash() == hash)
+        #expect(
+            try upgraded.storage.read { access in
+                try (1...9).map { try access.record(RecordKey(collection: "children", id: testRecord(UInt64($0)))) }
+            } == states)
+        #expect(
+            try Self.schema(path).filter { !$0.hasPrefix("table records") }
+                == before.filter { !$0.hasPrefix("table records") }.map {
+                    $0 == "user_version 5" ? "user_version 6" : $0
+                })
+        #expect(try Self.applied(path) == SchemaMigrations.replica)
+        // A creation from elsewhere, after the upgrade.
+        let source = try makeReplica(.memory, origin: 7, clock: ManualClock())
+        let created = try #require(
+            try source.put("children", id: testRecord(20), unit: "01001", set: ["village": "Thôn 20"]))
+        try upgraded.apply([created])
+        let rows = try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "SELECT id, born, length(state) AS size FROM records ORDER BY id").map {
+                (UUID128(bytes: $0["id"] as Data), $0["born"] as Int64?, $0["size"] as Int)
+            }
+        }
+        #expect(rows.filter { $0.1 != nil }.map(\.0) == [testRecord(20).uuid])
+        #expect(rows.allSatisfy { ($0.1 == nil) == ($0.2 > 0) })
+        #expect(try upgraded.record("children", id: testRecord(20))?.value("village") == "Thôn 20")
     }
 
     /// Schema 2 and 3 files (made before the protection table) reach the schema a new file has.
@@ -77,6 +136,7 @@ import Testing
         let (target, batch) = try SQLiteStorageTests.scenario(path: path)
         try target.apply(batch)
         let hash = try target.stateHash()
+        try SQLiteStorageTests.withoutRecordsBorn(path)
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
             try db.execute(

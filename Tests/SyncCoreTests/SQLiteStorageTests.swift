@@ -98,6 +98,24 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         }
     }
 
+    /// Makes a file of this release look as a schema 5 file (release 0.6) has it, for the tests
+    /// of migrations from older files: each record held by its creation (`records.born`) gets its
+    /// state written out, through the store, then the column is dropped.
+    static func withoutRecordsBorn(_ path: String) throws {
+        let storage = try SQLiteStorage(path: path)
+        let held = try storage.write { access in
+            let sqlite = try #require(access as? SQLiteStorage.Access)
+            let keys = try Row.fetchAll(sqlite.db, sql: "SELECT collection, id FROM records WHERE born IS NOT NULL")
+                .map { row in RecordKey(collection: row[0], id: RecordID(UUID128(bytes: row[1] as Data))) }
+            for key in keys { try access.putRecord(key, try #require(try access.record(key))) }
+            return keys.count
+        }
+        #expect(held > 0, "the scenario holds records by their creation")
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "ALTER TABLE records DROP COLUMN born") }
+        try queue.close()
+    }
+
     /// Two replicas with history, and a batch for the second that parks, releases, conflicts.
     static func scenario(path: String) throws -> (Replica, [Change]) {
         let clock = ManualClock()
@@ -194,10 +212,10 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         #expect(try restored.stateHash() == target.stateHash())
     }
 
-    /// Schema 1 (an index of the log by record) opens as schema 5 (each record lists its log
+    /// Schema 1 (an index of the log by record) opens as schema 6 (each record lists its log
     /// entries; parked changes keep their sender; set-aside changes; the protection table,
-    /// empty: an older replica is unprotected; the index of pushed dots, empty) with the same
-    /// histories, and goes on from there.
+    /// empty: an older replica is unprotected; the index of pushed dots, empty; every record
+    /// stores its state) with the same histories, and goes on from there.
     @Test func aSchema1ReplicaIsMigratedWithItsHistories() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("replica.sqlite")
@@ -212,6 +230,7 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
         let before = try histories(target)
         #expect(before.map(\.count) == [3, 2, 2, 1, 1, 2, 0, 0, 1])
         let hash = try target.stateHash()
+        try Self.withoutRecordsBorn(path)
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
             try db.execute(
@@ -240,7 +259,7 @@ final class FailingStorage: ReplicaStorage, @unchecked Sendable {
                 try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
             )
         }
-        #expect(version == 5)
+        #expect(version == 6)
         #expect(applied == SchemaMigrations.replica)
         #expect((migrated.storage as? SQLiteStorage)?.protection == nil)
     }

@@ -92,6 +92,9 @@ extension RecordState {
         return writer.bytes
     }
 
+    /// The state `change` makes of a record not held, when it depends on nothing.
+    package static func created(by change: Change) -> RecordState { Merge.created(by: change) }
+
     package init(encoded bytes: [UInt8]) throws(FormatError) {
         var reader = ByteReader(bytes, what: "record state")
         let format = try reader.byte()

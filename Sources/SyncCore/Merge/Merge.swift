@@ -58,7 +58,7 @@ public enum Merge {
     }
 
     /// The state of a record that `change`, depending on nothing, creates.
-    private static func created(by change: Change) -> RecordState {
+    package static func created(by change: Change) -> RecordState {
         let fields = change.set.mapValues { value in
             [FieldEntry(value: value, dot: change.dot, stamp: change.stamp)]
         }

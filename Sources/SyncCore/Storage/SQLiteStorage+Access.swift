@@ -100,7 +100,7 @@ extension SQLiteStorage {
         }
 
         /// The history to store with `key`: what it had plus what this transaction appended.
-        private func history(for key: RecordKey) throws -> [UInt8] {
+        func history(for key: RecordKey) throws -> [UInt8] {
             let appended = pending?.appended[key] ?? []
             let existing: [UInt8]
             if let read = pending?.read[key] {
@@ -120,7 +120,7 @@ extension SQLiteStorage {
             }
         }
 
-        private func corrupt(_ what: String, _ error: any Error) -> StoreError {
+        func corrupt(_ what: String, _ error: any Error) -> StoreError {
             StoreError(.corrupt, path: path, operation: "decode \(what)", detail: "\(error)")
         }
 
@@ -160,30 +160,6 @@ extension SQLiteStorage {
             ])
         }
 
-        func record(_ key: RecordKey) throws -> RecordState? {
-            let statement = try db.cachedStatement(
-                sql: "SELECT state, history FROM records WHERE collection = ? AND id = ?")
-            let handle = statement.sqliteStatement
-            Self.bind(handle, 1, text: key.collection)
-            Self.bind(handle, 2, uuid: key.id.uuid)
-            defer { sqlite3_reset(handle) }
-            switch sqlite3_step(handle) {
-            case SQLITE_DONE:
-                pending?.read[key] = []
-                return nil
-            case SQLITE_ROW:
-                let bytes = try opened(Self.blob(handle, column: 0), at: .record(key), what: "record \(key)")
-                pending?.read[key] = Self.blob(handle, column: 1)
-                do {
-                    return try RecordState(encoded: bytes)
-                } catch {
-                    throw corrupt("record \(key)", error)
-                }
-            default:
-                throw lastError()
-            }
-        }
-
         /// Runs a bound write statement to completion.
         func run(_ handle: SQLiteStatement) throws {
             defer { sqlite3_reset(handle) }
@@ -194,83 +170,6 @@ extension SQLiteStorage {
             DatabaseError(
                 resultCode: ResultCode(rawValue: sqlite3_errcode(db.sqliteConnection)),
                 message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
-
-        func putRecord(_ key: RecordKey, _ state: RecordState) throws {
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO records (collection, id, unit, deleted, conflicted, state, history)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (collection, id) DO UPDATE SET unit = excluded.unit,
-                        deleted = excluded.deleted, conflicted = excluded.conflicted, state = excluded.state,
-                        history = excluded.history
-                    """)
-            let handle = statement.sqliteStatement
-            Self.bind(handle, 1, text: key.collection)
-            Self.bind(handle, 2, uuid: key.id.uuid)
-            if let unit = state.unit { Self.bind(handle, 3, text: unit) } else { sqlite3_bind_null(handle, 3) }
-            sqlite3_bind_int(handle, 4, state.isDeleted ? 1 : 0)
-            sqlite3_bind_int(handle, 5, state.hasConflicts ? 1 : 0)
-            Self.bind(handle, 6, blob: try sealed(state.encoded(), at: .record(key)))
-            Self.bind(handle, 7, blob: try history(for: key))
-            try run(handle)
-        }
-
-        func putCreatedRecord(_ key: RecordKey, by change: Change) throws {
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO records (collection, id, unit, deleted, conflicted, state, history)
-                    VALUES (?, ?, ?, 0, 0, ?, ?)
-                    """)
-            let handle = statement.sqliteStatement
-            Self.bind(handle, 1, text: key.collection)
-            Self.bind(handle, 2, uuid: key.id.uuid)
-            if let unit = change.set[ReservedField.unit]?.stringValue {
-                Self.bind(handle, 3, text: unit)
-            } else {
-                sqlite3_bind_null(handle, 3)
-            }
-            Self.bind(handle, 4, blob: try sealed(RecordState.encodedCreation(by: change), at: .record(key)))
-            Self.bind(handle, 5, blob: try history(for: key))
-            try run(handle)
-        }
-
-        func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws {
-            let cursor =
-                if let collection {
-                    try Row.fetchCursor(
-                        db, sql: "SELECT collection, id, unit, state FROM records WHERE collection = ? ORDER BY id",
-                        arguments: [collection])
-                } else {
-                    try Row.fetchCursor(
-                        db, sql: "SELECT collection, id, unit, state FROM records ORDER BY collection, id")
-                }
-            while let row = try cursor.next() {
-                let id: Data = row[1]
-                guard id.count == 16 else {
-                    throw StoreError(
-                        .corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
-                }
-                let state: Data = row[3]
-                let key = RecordKey(collection: row[0], id: RecordID(UUID128(bytes: id)))
-                try body(
-                    StoredRecord(
-                        key: key, unit: row[2],
-                        stateBytes: try opened([UInt8](state), at: .record(key), what: "record \(key)")))
-            }
-        }
-
-        func recordCount() throws -> Int {
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM records") ?? 0
-        }
-
-        func conflictedKeys() throws -> [RecordKey] {
-            try Row.fetchAll(db, sql: "SELECT collection, id FROM records WHERE conflicted ORDER BY collection, id")
-                .compactMap { row in
-                    let id: Data = row[1]
-                    guard id.count == 16 else { return nil }
-                    return RecordKey(collection: row[0], id: RecordID(UUID128(bytes: id)))
-                }
         }
 
         func appendLog(_ change: Change, unit: String, via: OriginID?, previousUnit: String?) throws -> UInt64 {

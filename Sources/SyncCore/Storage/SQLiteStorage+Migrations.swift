@@ -28,6 +28,10 @@ extension SQLiteStorage {
         migrator.registerMigration(SchemaMigrations.logDots) { db in
             try db.execute(sql: logDotsTable + "PRAGMA user_version = 5;")
         }
+        migrator.registerMigration(SchemaMigrations.recordsBorn) { db in
+            // Every record a file holds already stores its state: `born` starts NULL.
+            try db.execute(sql: "ALTER TABLE records ADD COLUMN born INTEGER; PRAGMA user_version = 6;")
+        }
         return migrator
     }
 
@@ -57,7 +61,7 @@ extension SQLiteStorage {
     /// The migrations `db` records that this program does not know (a later release's).
     /// Why a Tre file's tables do not match what it says of them, or nil when they do: a
     /// `grdb_migrations` table of another shape than GRDB's, or a `user_version` other than the
-    /// schema its tables show (5: `log_dots`; 4: `protection`; 3: `set_aside`; 2: `records.history`;
+    /// schema its tables show (6: `records.born`; 5: `log_dots`; 4: `protection`; 3: `set_aside`; 2: `records.history`;
     /// else 1).
     /// Checked before the migrator runs, so such a file is refused unchanged instead of being
     /// half-migrated with SQLite's message.
@@ -72,7 +76,9 @@ extension SQLiteStorage {
             }
         }
         let shown: Int
-        if try db.tableExists("log_dots") {
+        if try db.tableExists("records"), try db.columns(in: "records").contains(where: { $0.name == "born" }) {
+            shown = 6
+        } else if try db.tableExists("log_dots") {
             shown = 5
         } else if try db.tableExists("protection") {
             shown = 4

@@ -7,7 +7,8 @@ extension SQLiteStorage.Access {
     func forEachRecordState(collection: String, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void) throws {
         // Its own statement, not a cached one: the body may read records meanwhile.
         let statement = try db.makeStatement(
-            sql: "SELECT id, state, NULL FROM records WHERE collection = ? AND NOT deleted ORDER BY id")
+            sql: "SELECT r.id, NULL, \(Self.recordColumns) FROM \(Self.recordJoin) "
+                + "WHERE r.collection = ? AND NOT r.deleted ORDER BY r.id")
         Self.bind(statement.sqliteStatement, 1, text: collection)
         try scan(statement, collection: collection) { id, _, bytes in try body(id, bytes) }
     }
@@ -23,8 +24,9 @@ extension SQLiteStorage.Access {
         for start in stride(from: 0, to: units.count, by: chunk) {
             let part = units[start..<min(start + chunk, units.count)]
             let statement = try db.makeStatement(
-                sql: "SELECT id, state, NULL FROM records WHERE collection = ? AND NOT deleted AND unit IN ("
-                    + Array(repeating: "?", count: part.count).joined(separator: ", ") + ") ORDER BY id")
+                sql: "SELECT r.id, NULL, \(Self.recordColumns) FROM \(Self.recordJoin) "
+                    + "WHERE r.collection = ? AND NOT r.deleted AND r.unit IN ("
+                    + Array(repeating: "?", count: part.count).joined(separator: ", ") + ") ORDER BY r.id")
             Self.bind(statement.sqliteStatement, 1, text: selection.collection)
             for (offset, unit) in part.enumerated() {
                 Self.bind(statement.sqliteStatement, Int32(offset + 2), text: unit)
@@ -35,8 +37,9 @@ extension SQLiteStorage.Access {
         for start in stride(from: 0, to: ids.count, by: chunk) {
             let part = ids[start..<min(start + chunk, ids.count)]
             let statement = try db.makeStatement(
-                sql: "SELECT id, state, unit FROM records WHERE collection = ? AND NOT deleted AND id IN ("
-                    + Array(repeating: "?", count: part.count).joined(separator: ", ") + ") ORDER BY id")
+                sql: "SELECT r.id, r.unit, \(Self.recordColumns) FROM \(Self.recordJoin) "
+                    + "WHERE r.collection = ? AND NOT r.deleted AND r.id IN ("
+                    + Array(repeating: "?", count: part.count).joined(separator: ", ") + ") ORDER BY r.id")
             Self.bind(statement.sqliteStatement, 1, text: selection.collection)
             for (offset, id) in part.enumerated() {
                 Self.bind(statement.sqliteStatement, Int32(offset + 2), uuid: id.uuid)
@@ -49,7 +52,8 @@ extension SQLiteStorage.Access {
         }
     }
 
-    /// Steps `statement` (id, state, unit or NULL), opening each state.
+    /// Steps `statement` (id, unit or NULL, then `recordColumns`), opening each state; a record
+    /// held by its creation is handed out as the state that creation makes.
     private func scan(
         _ statement: Statement, collection: String,
         _ body: (RecordID, String?, UnsafeRawBufferPointer) throws -> Void
@@ -63,13 +67,17 @@ extension SQLiteStorage.Access {
                         .corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
                 }
                 let id = RecordID(UUID128(bytes: UnsafeRawBufferPointer(start: idBytes, count: 16)))
-                let unit = sqlite3_column_text(handle, 2).map { String(cString: $0) }
-                let count = Int(sqlite3_column_bytes(handle, 1))
-                let stored = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 1), count: count)
+                let unit = sqlite3_column_text(handle, 1).map { String(cString: $0) }
+                let key = RecordKey(collection: collection, id: id)
+                if let creation = try creation(handle, column: 3, of: key) {
+                    try RecordState.encodedCreation(by: creation).withUnsafeBytes { try body(id, unit, $0) }
+                    continue
+                }
+                let count = Int(sqlite3_column_bytes(handle, 2))
+                let stored = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 2), count: count)
                 if case .clear = atRest {
                     try body(id, unit, stored)
                 } else {
-                    let key = RecordKey(collection: collection, id: id)
                     try opened(Array(stored), at: .record(key), what: "record \(key)").withUnsafeBytes {
                         try body(id, unit, $0)
                     }

@@ -20,8 +20,9 @@ public final class SQLiteStorage: ReplicaStorage {
     /// for an unprotected replica), so a Tre that cannot open sealed values refuses the file.
     /// Since 0.5.0 the schema changes run through GRDB's migrator (`SQLiteStorage+Migrations`,
     /// identifiers in `SchemaMigrations`); `user_version` still follows them, for the releases
-    /// before it, which refuse a file whose `user_version` is above theirs.
-    public static let schemaVersion = 5
+    /// before it, which refuse a file whose `user_version` is above theirs. 5: `log_dots`, the
+    /// index of pushed changes by dot. 6: `records.born`, a record held by its creation's entry.
+    public static let schemaVersion = 6
 
     public let path: String
     package let writer: any DatabaseWriter

@@ -21,8 +21,12 @@ public enum SchemaMigrations {
     /// Schema 5: the index of pushed changes by dot (`log_dots`), for records named by reference.
     public static let logDots = "0.6.0: log dots"
 
+    /// Schema 6: a record a plain creation made and nothing changed since is held by that
+    /// creation's log entry (`records.born`) instead of a copy of its fields.
+    public static let recordsBorn = "0.7.0: records held by their creation"
+
     /// The replica's migrations, in order.
-    public static let replica = [replicaSchema4, logDots]
+    public static let replica = [replicaSchema4, logDots, recordsBorn]
     /// The hub's migrations, in order (registered by the hub, run after the replica's).
     public static let hub = [hubTables]
 
