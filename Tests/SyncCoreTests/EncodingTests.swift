@@ -62,12 +62,31 @@ import Testing
             return
         }
         #expect(RecordState.encodedCreation(by: change) == state.encoded())
+        // The same bytes made from the change's log bytes (a record held by its creation), and
+        // none for another record, one depending on others or one born deleted.
+        func fromLog(_ change: Change, as key: RecordKey) throws -> [UInt8]? {
+            try change.encoded().withUnsafeBytes { try RecordState.encodedCreation(fromChange: $0, of: key) }
+        }
+        #expect(try fromLog(change, as: change.key) == state.encoded())
+        #expect(try fromLog(change, as: RecordKey(collection: "children", id: testRecord(8))) == nil)
+        #expect(try fromLog(change, as: RecordKey(collection: "cases", id: testRecord(9))) == nil)
         var deleted = change
         deleted.set[ReservedField.deleted] = true
         #expect(!RecordState.isPlainCreation(deleted))
         var dependent = change
         dependent.context = VersionVector([(testOrigin(1), 1)])
         #expect(!RecordState.isPlainCreation(dependent))
+        #expect(try fromLog(deleted, as: change.key) == nil)
+        #expect(try fromLog(dependent, as: change.key) == nil)
+        // Cut short anywhere: an error, never a state.
+        let bytes = change.encoded()
+        for length in 0..<bytes.count {
+            #expect(throws: FormatError.self) {
+                _ = try Array(bytes.prefix(length)).withUnsafeBytes {
+                    try RecordState.encodedCreation(fromChange: $0, of: change.key)
+                }
+            }
+        }
     }
 
     @Test func truncatedBytesAreRefusedWithTheirOffset() throws {

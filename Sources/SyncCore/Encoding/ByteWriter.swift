@@ -45,6 +45,7 @@ package struct ByteWriter {
     }
 
     package mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+    package mutating func raw(_ other: UnsafeRawBufferPointer) { bytes.append(contentsOf: other) }
 }
 
 /// Why a byte sequence could not be decoded, and where.

@@ -115,11 +115,18 @@ struct RawReader {
     private let bytes: UnsafeRawBufferPointer
     private var offset = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    private let what: String
+
+    init(_ bytes: UnsafeRawBufferPointer, what: String = "record state") {
+        self.bytes = bytes
+        self.what = what
+    }
 
     var isAtEnd: Bool { offset == bytes.count }
+    /// How many bytes were read so far.
+    var position: Int { offset }
 
-    func fail(_ reason: String) -> FormatError { FormatError(what: "record state", offset: offset, reason: reason) }
+    func fail(_ reason: String) -> FormatError { FormatError(what: what, offset: offset, reason: reason) }
 
     mutating func byte() throws(FormatError) -> UInt8 {
         guard offset < bytes.count else { throw fail("unexpected end") }

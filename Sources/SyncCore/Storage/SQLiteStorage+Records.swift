@@ -45,6 +45,39 @@ extension SQLiteStorage.Access {
     /// entry must be a plain creation of this very record: a row pointing elsewhere (a damaged or
     /// tampered file) is an error, never another record's fields under this one's name.
     func creation(_ handle: SQLiteStatement, column: Int32, of key: RecordKey) throws -> Change? {
+        try bornEntry(handle, column: column, of: key) { sequence, bytes in
+            let change: Change
+            do {
+                change = try Change(encoded: [UInt8](bytes))
+            } catch {
+                throw corrupt("log entry \(sequence)", error)
+            }
+            guard change.key == key, RecordState.isPlainCreation(change) else {
+                throw notItsCreation(key, sequence)
+            }
+            return change
+        }
+    }
+
+    /// `creation`'s state bytes (`RecordState.encoded()`), made from the entry's bytes without
+    /// building the change: what a scan hands out for a record held by its creation.
+    func creationState(_ handle: SQLiteStatement, column: Int32, of key: RecordKey) throws -> [UInt8]? {
+        try bornEntry(handle, column: column, of: key) { sequence, bytes in
+            let state: [UInt8]?
+            do {
+                state = try RecordState.encodedCreation(fromChange: bytes, of: key)
+            } catch {
+                throw corrupt("log entry \(sequence)", error)
+            }
+            guard let state else { throw notItsCreation(key, sequence) }
+            return state
+        }
+    }
+
+    /// Runs `body` on the opened bytes of the log entry the row's record is held by.
+    private func bornEntry<T>(
+        _ handle: SQLiteStatement, column: Int32, of key: RecordKey, _ body: (UInt64, UnsafeRawBufferPointer) throws -> T
+    ) throws -> T? {
         guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
         let sequence = UInt64(bitPattern: sqlite3_column_int64(handle, column))
         guard sqlite3_column_type(handle, column + 1) != SQLITE_NULL else {
@@ -52,20 +85,19 @@ extension SQLiteStorage.Access {
                 .corrupt, path: path, operation: "read record \(key)",
                 detail: "it is held by log entry \(sequence), which is missing")
         }
-        let bytes = try opened(
+        if case .clear = atRest {
+            let count = Int(sqlite3_column_bytes(handle, column + 1))
+            return try body(sequence, UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, column + 1), count: count))
+        }
+        let opened = try opened(
             Self.blob(handle, column: column + 1), at: .log(sequence), what: "log entry \(sequence)")
-        let change: Change
-        do {
-            change = try Change(encoded: bytes)
-        } catch {
-            throw corrupt("log entry \(sequence)", error)
-        }
-        guard change.key == key, RecordState.isPlainCreation(change) else {
-            throw StoreError(
-                .corrupt, path: path, operation: "read record \(key)",
-                detail: "it is held by log entry \(sequence), which is not the plain creation of this record")
-        }
-        return change
+        return try opened.withUnsafeBytes { try body(sequence, $0) }
+    }
+
+    private func notItsCreation(_ key: RecordKey, _ sequence: UInt64) -> StoreError {
+        StoreError(
+            .corrupt, path: path, operation: "read record \(key)",
+            detail: "it is held by log entry \(sequence), which is not the plain creation of this record")
     }
 
     func putRecord(_ key: RecordKey, _ state: RecordState) throws {
@@ -133,11 +165,8 @@ extension SQLiteStorage.Access {
                     id: RecordID(UUID128(bytes: UnsafeRawBufferPointer(start: idBytes, count: 16))))
                 let unit = sqlite3_column_text(handle, 2).map { String(cString: $0) }
                 let stateBytes =
-                    if let creation = try creation(handle, column: 4, of: key) {
-                        RecordState.encodedCreation(by: creation)
-                    } else {
-                        try opened(Self.blob(handle, column: 3), at: .record(key), what: "record \(key)")
-                    }
+                    try creationState(handle, column: 4, of: key)
+                    ?? opened(Self.blob(handle, column: 3), at: .record(key), what: "record \(key)")
                 try body(StoredRecord(key: key, unit: unit, stateBytes: stateBytes))
             case SQLITE_DONE:
                 return

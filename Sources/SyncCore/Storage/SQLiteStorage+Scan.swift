@@ -69,8 +69,8 @@ extension SQLiteStorage.Access {
                 let id = RecordID(UUID128(bytes: UnsafeRawBufferPointer(start: idBytes, count: 16)))
                 let unit = sqlite3_column_text(handle, 1).map { String(cString: $0) }
                 let key = RecordKey(collection: collection, id: id)
-                if let creation = try creation(handle, column: 3, of: key) {
-                    try RecordState.encodedCreation(by: creation).withUnsafeBytes { try body(id, unit, $0) }
+                if let state = try creationState(handle, column: 3, of: key) {
+                    try state.withUnsafeBytes { try body(id, unit, $0) }
                     continue
                 }
                 let count = Int(sqlite3_column_bytes(handle, 2))
