@@ -169,13 +169,13 @@ extension PostgresStorage {
         /// snapshot), then the named ids none of those units owns (by primary key). Rows not
         /// selected never leave the server.
         func forEachRecordState(
-            _ selection: RecordSelection, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void
+            _ selection: RecordSelection, _ body: (RecordID, LentRecord) throws -> Void
         ) throws {
             let page = 2_000
             func emit(_ id: RecordID, _ cell: PostgresCell) throws {
                 let key = RecordKey(collection: selection.collection, id: id)
                 try opened(try PostgresSession.bytes(cell), at: .record(key), what: "record \(key)")
-                    .withUnsafeBytes { try body(id, $0) }
+                    .withUnsafeBytes { try body(id, .state($0)) }
             }
             for unit in selection.units.sorted() {
                 var after: [UInt8]?

@@ -76,6 +76,62 @@ import Testing
         #expect(scanned == expected)
     }
 
+    /// A report reads held records from their creation's bytes in place: the same values, units
+    /// and records as the states, clear and sealed, for every record and for a selection.
+    @Test(arguments: [false, true])
+    func aReportReadsHeldRecordsAsTheirStates(sealed: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("hub.sqlite")
+        let storage =
+            sealed
+            ? try SQLiteStorage(path: path, role: nil, secret: .key(.random()), scrypt: .fastForTests)
+            : try SQLiteStorage(path: path)
+        let hub = try Replica.initialize(storage: storage, origin: testOrigin(2), unit: "01", time: ManualClock())
+        let reference = try makeReplica(.memory, origin: 2, unit: "01")
+        let batch = try Self.commune()
+        try hub.apply(batch)
+        try reference.apply(batch)
+        #expect(try Self.rows(path).filter { $0.born != nil }.count == 4)
+        let fields = ["full_name", "village", "born_on", "absent"]
+        func read(_ replica: Replica, _ selection: RecordSelection?) throws -> [String] {
+            var lines: [String] = []
+            let body = { (id: RecordID, record: ProjectedRecord) in
+                lines.append(
+                    "\(id) \(record.unit ?? "-") "
+                        + fields.map { "\(record.value($0) ?? .null)" }.joined(separator: "|"))
+            }
+            if let selection {
+                try replica.forEachLiveRecord(selection, reading: fields, body)
+            } else {
+                try replica.forEachLiveRecord(in: "children", reading: fields, body)
+            }
+            return lines.sorted()
+        }
+        let all = try read(reference, nil)
+        #expect(all.count == 5 && all.contains { $0.contains("Bản Phùng") })
+        #expect(try read(hub, nil) == all)
+        let selection = RecordSelection(collection: "children", units: ["01001"], ids: [testRecord(4)])
+        #expect(try read(hub, selection) == read(reference, selection))
+    }
+
+    /// A held record's creation cut short anywhere, or one that deletes its record: an error.
+    @Test func aDamagedCreationIsRefusedNotMisread() throws {
+        let change = try #require(try Self.commune().first)
+        var projector = StateProjector(fields: ["full_name"])
+        let good = change.encoded()
+        #expect(try good.withUnsafeBytes { try projector.read(creation: $0) }.value("full_name") == "Trẻ 1")
+        for length in 0..<good.count {
+            #expect(throws: FormatError.self) {
+                try Array(good.prefix(length)).withUnsafeBytes { try projector.read(creation: $0) }
+            }
+        }
+        var deleting = change
+        deleting.set[ReservedField.deleted] = false
+        #expect(throws: FormatError.self) {
+            try deleting.encoded().withUnsafeBytes { try projector.read(creation: $0) }
+        }
+    }
+
     /// A local edit of a held record (a node editing a child its hub sent) writes it out too.
     @Test func aLocalEditWritesAHeldRecordOut() throws {
         let directory = try TemporaryDirectory()

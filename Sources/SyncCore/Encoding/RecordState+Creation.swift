@@ -1,4 +1,22 @@
 extension RecordState {
+    /// Whether the change whose bytes (`Change.encoded()`) are `change` is of `key` and depends
+    /// on nothing: what a store checks before it lends a record's creation as the record
+    /// (`LentRecord.creation`; one born deleted is refused by whoever reads the fields).
+    package static func isCreationHeader(_ change: UnsafeRawBufferPointer, of key: RecordKey) throws(FormatError)
+        -> Bool
+    {
+        var reader = RawReader(change, what: "change")
+        let format = try reader.byte()
+        guard format == Change.formatVersion else { throw reader.fail("unknown change format \(format)") }
+        _ = try reader.bytes(16)
+        for _ in 0..<3 { _ = try reader.varint() }  // counter, wall and logical clocks
+        guard try reader.bytes(try reader.count()).elementsEqual(key.collection.utf8),
+            try reader.uuid() == key.id.uuid
+        else { return false }
+        _ = try reader.bytes(try reader.count())
+        return try reader.varint() == 0
+    }
+
     /// `encodedCreation(by:)` of the change whose bytes (`Change.encoded()`) are `change`, made
     /// from those bytes without building the change: a store that holds a record by its
     /// creation's log entry (`records.born`) hands every such record to a scan (a province's

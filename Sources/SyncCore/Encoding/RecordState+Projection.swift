@@ -43,6 +43,45 @@ package struct StateProjector {
         best = Array(repeating: -1, count: names.count)
     }
 
+    /// The record a scan lent.
+    package mutating func read(_ lent: LentRecord) throws(FormatError) -> ProjectedRecord {
+        switch lent {
+        case .state(let bytes): return try read(bytes)
+        case .creation(let bytes): return try read(creation: bytes)
+        }
+    }
+
+    /// The record a plain creation made, from the change's bytes (`Change.encoded()`): each
+    /// field has the one value the change wrote.
+    package mutating func read(creation bytes: UnsafeRawBufferPointer) throws(FormatError) -> ProjectedRecord {
+        var reader = RawReader(bytes, what: "change")
+        let format = try reader.byte()
+        guard format == Change.formatVersion else { throw reader.fail("unknown change format \(format)") }
+        _ = try reader.bytes(16)
+        for _ in 0..<3 { _ = try reader.varint() }
+        _ = try reader.bytes(try reader.count())
+        _ = try reader.bytes(16)
+        _ = try reader.bytes(try reader.count())
+        guard try reader.varint() == 0 else { throw reader.fail("a record's creation depends on other changes") }
+        var values = [FieldValue?](repeating: nil, count: names.count)
+        let fieldCount = names.count - 2
+        for _ in 0..<(try reader.count()) {
+            let wanted = matching(try reader.bytes(try reader.count()))
+            guard let wanted else {
+                try reader.skipValue()
+                continue
+            }
+            guard wanted != fieldCount + 1 else { throw reader.fail("a record's creation deletes it") }
+            values[wanted] = try reader.value()
+        }
+        guard reader.isAtEnd else { throw reader.fail("trailing bytes") }
+        record.unit = values[fieldCount]?.stringValue
+        record.isDeleted = false
+        values.removeLast(2)
+        record.values = values
+        return record
+    }
+
     /// The record whose state is `bytes`.
     package mutating func read(_ bytes: UnsafeRawBufferPointer) throws(FormatError) -> ProjectedRecord {
         var reader = RawReader(bytes)

@@ -175,7 +175,7 @@ extension Replica {
     }
 
     private func project(
-        _ projector: inout StateProjector, _ bytes: UnsafeRawBufferPointer, collection: String, id: RecordID,
+        _ projector: inout StateProjector, _ bytes: LentRecord, collection: String, id: RecordID,
         _ body: (RecordID, ProjectedRecord) throws -> Void
     ) throws {
         let record: ProjectedRecord

@@ -26,12 +26,10 @@ public struct RecordSelection: Hashable, Sendable {
 extension StorageAccess {
     /// Reads every record of the collection and keeps the selected ones: for stores that have
     /// no cheaper way (memory).
-    public func forEachRecordState(
-        _ selection: RecordSelection, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void
-    ) throws {
+    public func forEachRecordState(_ selection: RecordSelection, _ body: (RecordID, LentRecord) throws -> Void) throws {
         try forEachRecord(collection: selection.collection) { stored in
             guard selection.contains(id: stored.key.id, unit: stored.unit) else { return }
-            try stored.stateBytes.withUnsafeBytes { try body(stored.key.id, $0) }
+            try stored.stateBytes.withUnsafeBytes { try body(stored.key.id, .state($0)) }
         }
     }
 }

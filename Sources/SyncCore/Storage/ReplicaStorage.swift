@@ -45,16 +45,15 @@ public protocol StorageAccess {
     func putCreatedRecord(_ key: RecordKey, by change: Change) throws
     /// Every record in key order (collection bytes, then id), optionally one collection only.
     func forEachRecord(collection: String?, _ body: (StoredRecord) throws -> Void) throws
-    /// The records of one collection in id order, each with its state's bytes (opened), lent
+    /// The records of one collection in id order, each with its stored bytes (opened), lent
     /// for the call only; a store that marks deleted records may leave them out. `body` must
     /// not scan records itself.
-    func forEachRecordState(collection: String, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void) throws
+    func forEachRecordState(collection: String, _ body: (RecordID, LentRecord) throws -> Void) throws
     /// The records `selection` names (owned by one of its units, or with one of its ids), each
-    /// once, in no promised order, each with its state's bytes (opened), lent for the call only;
+    /// once, in no promised order, each with its stored bytes (opened), lent for the call only;
     /// a store that marks deleted records may leave them out. `body` must not scan records
     /// itself. A store filters in its query where it can (`RecordSelection`).
-    func forEachRecordState(_ selection: RecordSelection, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void)
-        throws
+    func forEachRecordState(_ selection: RecordSelection, _ body: (RecordID, LentRecord) throws -> Void) throws
     func recordCount() throws -> Int
     func conflictedKeys() throws -> [RecordKey]
 
@@ -139,12 +138,21 @@ public protocol ReplicaStorage: Sendable {
     func searchToken(_ term: String) throws -> [UInt8]
 }
 
+/// A record's bytes as a scan lends them, for the call only.
+public enum LentRecord {
+    /// Its state (`RecordState.encoded()`).
+    case state(UnsafeRawBufferPointer)
+    /// The plain creation (`Change.encoded()`) of this record that a store holds it by (SQLite's
+    /// `records.born`): nothing has changed it since, so its state is exactly what that change
+    /// makes (`RecordState.encodedCreation(by:)`). The store checked the change is this record's
+    /// and depends on nothing.
+    case creation(UnsafeRawBufferPointer)
+}
+
 extension StorageAccess {
-    public func forEachRecordState(
-        collection: String, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void
-    ) throws {
+    public func forEachRecordState(collection: String, _ body: (RecordID, LentRecord) throws -> Void) throws {
         try forEachRecord(collection: collection) { stored in
-            try stored.stateBytes.withUnsafeBytes { try body(stored.key.id, $0) }
+            try stored.stateBytes.withUnsafeBytes { try body(stored.key.id, .state($0)) }
         }
     }
 

@@ -74,9 +74,28 @@ extension SQLiteStorage.Access {
         }
     }
 
+    /// Lends `body` the bytes of the plain creation the row's record is held by, after checking
+    /// they are this record's and depend on nothing; false when the row stores its state.
+    func heldByCreation(
+        _ handle: SQLiteStatement, column: Int32, of key: RecordKey, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Bool {
+        let lent: Void? = try bornEntry(handle, column: column, of: key) { sequence, bytes in
+            let matches: Bool
+            do {
+                matches = try RecordState.isCreationHeader(bytes, of: key)
+            } catch {
+                throw corrupt("log entry \(sequence)", error)
+            }
+            guard matches else { throw notItsCreation(key, sequence) }
+            try body(bytes)
+        }
+        return lent != nil
+    }
+
     /// Runs `body` on the opened bytes of the log entry the row's record is held by.
     private func bornEntry<T>(
-        _ handle: SQLiteStatement, column: Int32, of key: RecordKey, _ body: (UInt64, UnsafeRawBufferPointer) throws -> T
+        _ handle: SQLiteStatement, column: Int32, of key: RecordKey,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws -> T
     ) throws -> T? {
         guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
         let sequence = UInt64(bitPattern: sqlite3_column_int64(handle, column))
@@ -87,7 +106,8 @@ extension SQLiteStorage.Access {
         }
         if case .clear = atRest {
             let count = Int(sqlite3_column_bytes(handle, column + 1))
-            return try body(sequence, UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, column + 1), count: count))
+            return try body(
+                sequence, UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, column + 1), count: count))
         }
         let opened = try opened(
             Self.blob(handle, column: column + 1), at: .log(sequence), what: "log entry \(sequence)")

@@ -4,7 +4,7 @@ import GRDBSQLite
 extension SQLiteStorage.Access {
     /// The live records of one collection, each state read where SQLite holds it (opened first
     /// when the replica is protected): no row objects, no copies, deleted records never read.
-    func forEachRecordState(collection: String, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void) throws {
+    func forEachRecordState(collection: String, _ body: (RecordID, LentRecord) throws -> Void) throws {
         // Its own statement, not a cached one: the body may read records meanwhile.
         let statement = try db.makeStatement(
             sql: "SELECT r.id, NULL, \(Self.recordColumns) FROM \(Self.recordJoin) "
@@ -17,7 +17,7 @@ extension SQLiteStorage.Access {
     /// statement, so no statement passes SQLite's limit of bound values), then the named ids
     /// that none of those units owns. Rows not selected are skipped in SQLite, never opened.
     func forEachRecordState(
-        _ selection: RecordSelection, _ body: (RecordID, UnsafeRawBufferPointer) throws -> Void
+        _ selection: RecordSelection, _ body: (RecordID, LentRecord) throws -> Void
     ) throws {
         let chunk = 500
         let units = selection.units.sorted()
@@ -56,7 +56,7 @@ extension SQLiteStorage.Access {
     /// held by its creation is handed out as the state that creation makes.
     private func scan(
         _ statement: Statement, collection: String,
-        _ body: (RecordID, String?, UnsafeRawBufferPointer) throws -> Void
+        _ body: (RecordID, String?, LentRecord) throws -> Void
     ) throws {
         let handle = statement.sqliteStatement
         while true {
@@ -69,17 +69,14 @@ extension SQLiteStorage.Access {
                 let id = RecordID(UUID128(bytes: UnsafeRawBufferPointer(start: idBytes, count: 16)))
                 let unit = sqlite3_column_text(handle, 1).map { String(cString: $0) }
                 let key = RecordKey(collection: collection, id: id)
-                if let state = try creationState(handle, column: 3, of: key) {
-                    try state.withUnsafeBytes { try body(id, unit, $0) }
-                    continue
-                }
+                if try heldByCreation(handle, column: 3, of: key, { try body(id, unit, .creation($0)) }) { continue }
                 let count = Int(sqlite3_column_bytes(handle, 2))
                 let stored = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 2), count: count)
                 if case .clear = atRest {
-                    try body(id, unit, stored)
+                    try body(id, unit, .state(stored))
                 } else {
                     try opened(Array(stored), at: .record(key), what: "record \(key)").withUnsafeBytes {
-                        try body(id, unit, $0)
+                        try body(id, unit, .state($0))
                     }
                 }
             case SQLITE_DONE:
