@@ -104,6 +104,12 @@ import Testing
         #expect(
             check("children", child.merging(["village": .null]) { $1 })
                 == "children.village is required and cannot be cleared")
+        // A name that begins another, or is one with more after it; a name that is not ASCII.
+        #expect(check("children", ["at_risk": .bool(true), "at_risk_reason": .string("Bố mẹ đi làm xa")]) == nil)
+        #expect(check("children", ["at_ris": .bool(true)]) == "unknown field children.at_ris")
+        #expect(check("children", ["at_risk_reasons": .bool(true)]) == "unknown field children.at_risk_reasons")
+        #expect(check("children", ["at_risk": .bool(true), "ghi_chú": .int(1)]) == "unknown field children.ghi_chú")
+        #expect(check("children", ["n\u{F4}tes": .int(1)]) == "unknown field children.n\u{F4}tes")
         // A lower hub's null for a personal field passes, even a required one; not for the others.
         #expect(check("children", ["village": .null, "full_name": .null], personalMayBeNull: true) == nil)
         #expect(

@@ -21,13 +21,12 @@ extension Validator {
         let slots = set.elements
         var next = 0
         for index in slots.indices where !ReservedField.isReserved(slots[index].name) {
-            guard let position = IncomingIndex.position(of: slots[index].name, in: collection.names, from: next)
-            else {
+            guard let position = collection.position(of: slots[index].name, from: next) else {
                 if newer { continue }
                 return "unknown field \(name).\(slots[index].name)"
             }
             next = position + 1
-            if slots[index].value == .null {
+            if case .null = slots[index].value {
                 let field = collection.fields[position]
                 if field.required && !(personalMayBeNull && field.clearedByRedaction) {
                     return "\(name).\(slots[index].name) is required and cannot be cleared"
@@ -248,6 +247,12 @@ struct IncomingIndex: Sendable {
 final class IncomingCollection: Sendable {
     let names: [String]
     let fields: [IncomingField]
+    /// The names' bytes end to end, and where each one ends, when every name is ASCII (the
+    /// definition's are): an ASCII name equals another exactly when their bytes do, and sorts as
+    /// its bytes do, so a change's ASCII name is found by comparing bytes, with no call into the
+    /// string comparison (which checks normalisation first).
+    let packed: [UInt8]?
+    let ends: [Int]
 
     init(_ collection: CollectionDefinition) {
         let sorted = collection.fields.sorted { $0.name < $1.name }
@@ -255,6 +260,63 @@ final class IncomingCollection: Sendable {
         fields = sorted.map {
             IncomingField(type: $0.type, required: $0.required, clearedByRedaction: Redaction.removes($0))
         }
+        let bytes = names.flatMap(\.utf8)
+        packed = bytes.allSatisfy { $0 < 0x80 } ? bytes : nil
+        ends = names.reduce(into: []) { $0.append(($0.last ?? 0) + $1.utf8.count) }
+    }
+
+    /// The position of the field named `name`, looked for from `start` on first, then before it.
+    func position(of name: String, from start: Int) -> Int? {
+        // -1: an ASCII name that is not here; nil: a name to look for as a string.
+        let byBytes: Int?? = packed.flatMap { packed in
+            name.utf8.withContiguousStorageIfAvailable { bytes in
+                Self.isASCII(bytes) ? packed.withUnsafeBufferPointer { position(of: bytes, in: $0, from: start) } : nil
+            }
+        }
+        if let found = byBytes.flatMap({ $0 }) { return found >= 0 ? found : nil }
+        return IncomingIndex.position(of: name, in: names, from: start)
+    }
+
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where byte >= 0x80 { return false }
+        return true
+    }
+
+    private func position(of name: UnsafeBufferPointer<UInt8>, in packed: UnsafeBufferPointer<UInt8>, from start: Int)
+        -> Int
+    {
+        if let found = search(name, packed, start, ends.count) { return found }
+        return start > 0 ? search(name, packed, 0, min(start, ends.count)) ?? -1 : -1
+    }
+
+    private func search(
+        _ name: UnsafeBufferPointer<UInt8>, _ packed: UnsafeBufferPointer<UInt8>, _ low: Int, _ high: Int
+    )
+        -> Int?
+    {
+        var low = low
+        var high = high
+        while low < high {
+            let middle = (low + high) / 2
+            let from = middle == 0 ? 0 : ends[middle - 1]
+            let order = Self.compare(name, packed, from, ends[middle])
+            if order == 0 { return middle }
+            if order > 0 { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+
+    /// How `name` sorts against `packed[from..<to]`: below 0 before it, 0 the same, above 0 after.
+    private static func compare(
+        _ name: UnsafeBufferPointer<UInt8>, _ packed: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int
+    )
+        -> Int
+    {
+        let length = to - from
+        for offset in 0..<min(name.count, length) where name[offset] != packed[from + offset] {
+            return name[offset] < packed[from + offset] ? -1 : 1
+        }
+        return name.count - length
     }
 }
 
