@@ -15,9 +15,9 @@ extension Validator {
         guard let collection = definition.incoming.collection(name) else {
             return newer ? nil : "unknown collection \"\(name)\""
         }
-        // The slots by position, read in place: FieldMap's own iterator is not specialised
-        // across modules, and a copy of a slot retains its name and value. A change's fields
-        // come sorted by name, as the collection's are here, so each is looked up after the last.
+        // The slots by position: FieldMap's own iterator is not specialised across modules. A
+        // change's fields come sorted by name, as the collection's are here, so each is looked
+        // up after the last.
         let slots = set.elements
         var next = 0
         for index in slots.indices where !ReservedField.isReserved(slots[index].name) {
@@ -206,9 +206,9 @@ extension Enumeration {
 /// The definition as the check of a peer's change reads it, built once with the definition: the
 /// collections and each one's fields sorted by name — the order of a change's `FieldMap` — with
 /// what the check needs of a field. A hub checks every change it is pushed: finding a name here
-/// is a few comparisons of short strings where a dictionary hashes it, and reading a field's
-/// entry in place retains nothing where a copied `FieldDefinition` retains its strings, label
-/// and type.
+/// is a few comparisons of short names where a dictionary hashes it, and a field's entry holds
+/// only its type and two flags where a copied `FieldDefinition` retains its strings, label and
+/// type.
 struct IncomingIndex: Sendable {
     let names: [String]
     let collections: [IncomingCollection]
