@@ -321,5 +321,10 @@ import Testing
         }
         #expect(!Validator.isNFC("Nguyễn".decomposedStringWithCanonicalMapping))
         #expect(!Validator.isNFC("\u{2126}"))  // OHM SIGN: its NFC is Ω (U+03A9)
+        // The test a hub runs on every scalar is the list, compared in place.
+        let listed = Set(scalars.map(\.value))
+        let inPlace = (0...UInt32(0x10FFFF)).filter(Validator.isNFCAsItIs)
+        #expect(inPlace.count == Validator.nfcAsItIs.reduce(0) { $0 + $1.count })
+        #expect(inPlace.allSatisfy(listed.contains))
     }
 }

@@ -13,10 +13,13 @@ public struct DomainDefinition: Sendable {
     public let version: Int
     public let collections: [CollectionDefinition]
     private let index: [String: Int]
+    /// The collections as the check of a peer's change reads them (`Validator.checkIncoming`).
+    let incoming: IncomingIndex
 
     public init(version: Int, collections: [CollectionDefinition]) {
         self.version = version
         self.collections = collections
+        self.incoming = IncomingIndex(collections)
         var index: [String: Int] = [:]
         for (position, collection) in collections.enumerated() {
             precondition(index[collection.name] == nil, "collection \(collection.name) defined twice")

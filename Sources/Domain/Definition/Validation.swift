@@ -368,8 +368,11 @@ public struct Validator: Sendable {
     /// quotation marks and the ellipsis, currency signs (₫).
     static let nfcAsItIs: [ClosedRange<UInt32>] = [0x0000...0x02FF, 0x1E00...0x1EFF, 0x2010...0x2027, 0x20A0...0x20C0]
 
+    /// Whether `scalar` is in `nfcAsItIs`, compared in place rather than read from the list: a
+    /// hub asks this of every scalar of every text it is pushed.
     static func isNFCAsItIs(_ scalar: UInt32) -> Bool {
-        scalar < 0x300 || nfcAsItIs.contains { $0.contains(scalar) }
+        scalar < 0x300 || (0x1E00...0x1EFF).contains(scalar) || (0x2010...0x2027).contains(scalar)
+            || (0x20A0...0x20C0).contains(scalar)
     }
 
     /// `YYYY-MM-DD`, a day that exists: the form a node stores. Read from the bytes, as a hub
@@ -406,7 +409,13 @@ public struct Validator: Sendable {
     /// `YYYY-MM-DDTHH:MM:SSZ`, a moment that exists, in UTC: the form a node stores (what
     /// `Instant.format` writes), checked without a date formatter.
     static func isCanonicalInstant(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        let utf8 = text.utf8
+        guard utf8.count == 20 else { return false }
+        return utf8.withContiguousStorageIfAvailable(isCanonicalInstant(bytes:))
+            ?? Array(utf8).withUnsafeBufferPointer(isCanonicalInstant(bytes:))
+    }
+
+    private static func isCanonicalInstant(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count == 20, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x5A,
             isCanonicalDate(utf8: bytes[0..<10])
         else { return false }
@@ -426,144 +435,5 @@ public struct Validator: Sendable {
 
     static func isUnitCode(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= 32 && text.utf8.allSatisfy { $0 >= 0x21 && $0 < 0x7f }
-    }
-
-    // MARK: Changes from peers
-
-    /// Checks a change that arrived from a peer declaring `peerVersion` of the definition.
-    /// Returns what is wrong (in English, for the set-aside list; never a value), or nil.
-    /// `personalMayBeNull`: the peer is a lower hub, which may relay under the `redacted` policy,
-    /// so null is accepted for every field that policy removes (`Redaction.removes`), required
-    /// ones too; from a node, a required field is never cleared.
-    public func checkIncoming(
-        collection name: String, set: FieldMap<FieldValue>, peerVersion: Int, personalMayBeNull: Bool = false
-    ) -> String? {
-        let newer = peerVersion > definition.version
-        guard let collection = definition.collection(name) else {
-            return newer ? nil : "unknown collection \"\(name)\""
-        }
-        // The slots themselves: FieldMap's own iterator is not specialised across modules.
-        for slot in set.elements where !ReservedField.isReserved(slot.name) {
-            guard let field = collection.field(slot.name) else {
-                if newer { continue }
-                return "unknown field \(name).\(slot.name)"
-            }
-            if slot.value == .null {
-                if field.required && !(personalMayBeNull && Redaction.removes(field)) {
-                    return "\(name).\(slot.name) is required and cannot be cleared"
-                }
-                continue
-            }
-            if let problem = Self.canonicalProblem(slot.value, as: field, lenientCodes: newer) {
-                return "\(name).\(slot.name): \(problem)"
-            }
-        }
-        return nil
-    }
-
-    /// Why `value` is not what a node of this definition writes for `field`, or nil. With
-    /// `lenientCodes`, an enumeration code this definition does not know passes (a newer one
-    /// may have added it).
-    static func canonicalProblem(_ value: FieldValue, as field: FieldDefinition, lenientCodes: Bool) -> String? {
-        switch field.type {
-        case .text(let max), .longText(let max):
-            // A hub checks every text of every change it is pushed: one pass over the scalars for
-            // control characters (general category Cc is exactly U+0000–U+001F, U+007F–U+009F)
-            // and for scalars that may not be NFC as they are; the full test only after it.
-            guard case .string(let text) = value else { return "not text" }
-            let multiline: Bool = if case .longText = field.type { true } else { false }
-            var composedAsItIs = true
-            for scalar in text.unicodeScalars {
-                let code = scalar.value
-                if code < 0x20 || (0x7F...0x9F).contains(code) {
-                    if multiline && (code == 0x0A || code == 0x09 || code == 0x0D) { continue }
-                    return "control character in text"
-                }
-                if composedAsItIs && !isNFCAsItIs(code) { composedAsItIs = false }
-            }
-            if !composedAsItIs && !isNFC(text) { return "text not in Unicode NFC" }
-            // At least one byte a character: the grapheme count only when the bytes are over.
-            if text.utf8.count > max && text.count > max { return "text over \(max) characters" }
-            return nil
-        case .date:
-            guard case .string(let text) = value, isCanonicalDate(text) else { return "not a date YYYY-MM-DD" }
-            return nil
-        case .instant:
-            guard case .string(let text) = value, isCanonicalInstant(text) else {
-                return "not an instant YYYY-MM-DDTHH:MM:SSZ"
-            }
-            return nil
-        case .bool:
-            return value.boolValue == nil ? "not true or false" : nil
-        case .integer(let range):
-            guard case .int(let number) = value, range.contains(number) else {
-                return "not a whole number in \(range.lowerBound)...\(range.upperBound)"
-            }
-            return nil
-        case .choice(let enumeration):
-            guard case .string(let code) = value else { return "not a code of \(enumeration.name)" }
-            if enumeration.value(code) == nil && !(lenientCodes && isCode(code)) {
-                return "not a code of \(enumeration.name)"
-            }
-            return nil
-        case .choices(let enumeration):
-            guard case .array(let items) = value, !items.isEmpty else { return "not a list of \(enumeration.name)" }
-            var seen = Set<String>()
-            for item in items {
-                guard case .string(let code) = item, seen.insert(code).inserted,
-                    enumeration.value(code) != nil || (lenientCodes && isCode(code))
-                else { return "not a list of distinct codes of \(enumeration.name)" }
-            }
-            return nil
-        case .phone:
-            guard case .string(let text) = value, isPhone(text) else { return "not a 10-digit phone starting with 0" }
-            return nil
-        case .nationalID:
-            guard case .string(let text) = value, isDigits(text, count: 12) else { return "not a 12-digit number" }
-            return nil
-        case .reference:
-            guard case .string(let text) = value, let id = RecordID(string: text), id.description == text else {
-                return "not a record id"
-            }
-            return nil
-        case .unitCode:
-            guard case .string(let text) = value, isUnitCode(text) else { return "not a unit code" }
-            return nil
-        case .object(let fields):
-            guard case .object(let object) = value else { return "not an object" }
-            return objectProblem(object, fields: fields, lenientCodes: lenientCodes)
-        case .list(let fields, let maxCount):
-            guard case .array(let items) = value, items.count <= maxCount else {
-                return "not a list of at most \(maxCount) entries"
-            }
-            for item in items {
-                guard case .object(let object) = item else { return "an entry is not an object" }
-                if let problem = objectProblem(object, fields: fields, lenientCodes: lenientCodes) { return problem }
-            }
-            return nil
-        }
-    }
-
-    private static func objectProblem(_ object: [String: FieldValue], fields: [FieldDefinition], lenientCodes: Bool)
-        -> String?
-    {
-        for (key, value) in object {
-            guard let field = fields.first(where: { $0.name == key }) else {
-                if lenientCodes { continue }
-                // A key is part of the value: named only when it is a name, never free text.
-                return ReservedField.isValidName(key) ? "unknown item \"\(key)\"" : "an unknown item"
-            }
-            if let problem = canonicalProblem(value, as: field, lenientCodes: lenientCodes) {
-                return "\(key): \(problem)"
-            }
-        }
-        for field in fields where field.required && object[field.name] == nil {
-            return "item \"\(field.name)\" is required"
-        }
-        return nil
-    }
-
-    private static func isCode(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 64 && text.utf8.allSatisfy { $0 >= 0x21 && $0 < 0x7f }
     }
 }
