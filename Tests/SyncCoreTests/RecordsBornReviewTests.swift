@@ -120,4 +120,76 @@ import Testing
             #expect(error?.kind == .corrupt)
         }
     }
+
+    /// Creations with values at the edges of the encoding (nested objects with keys precomposed
+    /// and decomposed, text decomposed, -0.0 and a NaN with a payload, the extreme integers, a
+    /// field count and counters past one varint byte, a creation setting only `@unit`, one
+    /// without `@unit`): a replica holding them by their creations reads, scans and hashes
+    /// them as a memory replica fed the same changes builds them.
+    @Test func edgeValuesHeldByTheirCreationReadAsTheBuiltStates() throws {
+        let directory = try TemporaryDirectory()
+        var wide: [String: FieldValue] = [:]
+        for number in 0..<200 { wide["f\(1000 + number)"] = .int(Int64(number) - 100) }
+        let sets: [FieldMap<FieldValue>] = [
+            [
+                "@unit": "01001",
+                "nested": .object([
+                    "Bản Phùng": .array([.null, true, false, .object(["Ả": 1, "A\u{0309}x": 2])]),
+                    "Ban": .double(-0.0), "nan": .double(Double(bitPattern: 0x7FF8_0000_DEAD_BEEF)),
+                ]),
+                "min": .int(.min), "max": .int(.max), "text": "Ho\u{0302}\u{0300} Thi\u{0323} Hoa",
+            ],
+            FieldMap(wide.merging(["@unit": "01001"]) { first, _ in first }),
+            ["@unit": "01001"],
+            ["village": "Thôn không đơn vị"],
+        ]
+        var changes: [Change] = []
+        for (index, set) in sets.enumerated() {
+            changes.append(
+                Change(
+                    dot: Dot(origin: testOrigin(UInt64(7 + index)), counter: (1 << 40) + UInt64(index)),
+                    stamp: Stamp(wallMillis: 1_763_856_000_123, logical: UInt32.max - 1),
+                    collection: "children", record: testRecord(UInt64(30 + index)), unit: "01001",
+                    context: VersionVector(), set: set))
+        }
+        let memory = try makeReplica(.memory, origin: 2, unit: "01")
+        try memory.apply(changes)
+        let paths = [directory.path("clear.sqlite"), directory.path("protected.sqlite")]
+        for path in paths {
+            let storage =
+                path == paths[0] ? try SQLiteStorage(path: path) : try ProtectedStorageTests.storage(path)
+            let replica = try Replica.initialize(
+                storage: storage, origin: testOrigin(2), unit: "01", time: ManualClock())
+            try replica.apply(changes)
+            #expect(try RecordsBornTests.rows(path).map(\.born) == [1, 2, 3, 4])
+            #expect(try replica.stateHash() == memory.stateHash())
+            #expect(try replica.stateHashesByUnit() == memory.stateHashesByUnit())
+            // Compared as bytes: a NaN is not equal to itself.
+            for change in changes {
+                #expect(
+                    try replica.record("children", id: change.record)?.encoded()
+                        == memory.record("children", id: change.record)?.encoded())
+            }
+            let names = ["nested", "min", "f1000", "village"]
+            func encoded(_ values: [FieldValue?]) -> [[UInt8]?] {
+                values.map { value in
+                    value.map {
+                        var writer = ByteWriter(capacity: 64)
+                        $0.encode(into: &writer)
+                        return writer.bytes
+                    }
+                }
+            }
+            var projected: [RecordID: [[UInt8]?]] = [:]
+            try replica.forEachLiveRecord(in: "children", reading: names) { id, record in
+                projected[id] = encoded(names.map { record.value($0) } + [record.unit.map { .string($0) }])
+            }
+            var built: [RecordID: [[UInt8]?]] = [:]
+            try memory.forEachLiveRecord(in: "children") { id, state in
+                built[id] = encoded(names.map { state.value($0) } + [state.unit.map { .string($0) }])
+            }
+            #expect(projected == built)
+            #expect(projected.count == 4)
+        }
+    }
 }
