@@ -92,7 +92,17 @@ extension SQLiteStorage.Access {
         return lent != nil
     }
 
-    /// Runs `body` on the opened bytes of the log entry the row's record is held by.
+    /// What the state column of a protected replica's row holds while its record is held by log
+    /// entry `sequence` (sealed): never a state's bytes, whose first byte is the format (1).
+    static func heldMark(_ sequence: UInt64) -> [UInt8] {
+        var writer = ByteWriter(capacity: 11)
+        writer.byte(0)
+        writer.varint(sequence)
+        return writer.bytes
+    }
+
+    /// Runs `body` on the opened bytes of the log entry the row's record is held by (`born` at
+    /// `column`, the entry's change after it, the row's state before it).
     private func bornEntry<T>(
         _ handle: SQLiteStatement, column: Int32, of key: RecordKey,
         _ body: (UInt64, UnsafeRawBufferPointer) throws -> T
@@ -103,6 +113,19 @@ extension SQLiteStorage.Access {
             throw StoreError(
                 .corrupt, path: path, operation: "read record \(key)",
                 detail: "it is held by log entry \(sequence), which is missing")
+        }
+        if case .sealed = atRest {
+            // `born` is in clear: without a sealed word of the row's own, anyone with the file
+            // could point a record that later changes wrote out back at its creation's entry, and
+            // those changes would read as never made. The row's state is the sealed mark of the
+            // entry (`heldMark`), which only the key could have written for this record.
+            let mark = try opened(Self.blob(handle, column: column - 1), at: .record(key), what: "record \(key)")
+            guard mark == Self.heldMark(sequence) else {
+                throw StoreError(
+                    .corrupt, path: path, operation: "read record \(key)",
+                    detail: "its row names log entry \(sequence) as the creation it is held by, but its sealed "
+                        + "state does not: the row was changed by another program")
+            }
         }
         if case .clear = atRest {
             let count = Int(sqlite3_column_bytes(handle, column + 1))
@@ -151,7 +174,7 @@ extension SQLiteStorage.Access {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO records (collection, id, unit, deleted, conflicted, state, history, born)
-                VALUES (?, ?, ?, 0, 0, x'', ?, ?)
+                VALUES (?, ?, ?, 0, 0, coalesce(?, x''), ?, ?)
                 """)
         let handle = statement.sqliteStatement
         Self.bind(handle, 1, text: key.collection)
@@ -161,8 +184,14 @@ extension SQLiteStorage.Access {
         } else {
             sqlite3_bind_null(handle, 3)
         }
-        Self.bind(handle, 4, blob: try history(for: key))
-        sqlite3_bind_int64(handle, 5, Int64(born))
+        // Empty when clear; a protected replica's row holds the sealed mark of its entry.
+        if case .clear = atRest {
+            sqlite3_bind_null(handle, 4)
+        } else {
+            Self.bind(handle, 4, blob: try sealed(Self.heldMark(born), at: .record(key)))
+        }
+        Self.bind(handle, 5, blob: try history(for: key))
+        sqlite3_bind_int64(handle, 6, Int64(born))
         try run(handle)
     }
 
@@ -187,6 +216,12 @@ extension SQLiteStorage.Access {
                 let stateBytes =
                     try creationState(handle, column: 4, of: key)
                     ?? opened(Self.blob(handle, column: 3), at: .record(key), what: "record \(key)")
+                // Hashed as they are: a row left without its state (or its mark) is damage, not a state.
+                guard stateBytes.first == RecordState.formatVersion else {
+                    throw StoreError(
+                        .corrupt, path: path, operation: "scan records",
+                        detail: "record \(key) holds no state and is held by no log entry")
+                }
                 try body(StoredRecord(key: key, unit: unit, stateBytes: stateBytes))
             case SQLITE_DONE:
                 return
