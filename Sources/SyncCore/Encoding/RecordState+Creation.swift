@@ -1,3 +1,40 @@
+/// The header of a change's bytes (`Change.encode(into:)`), read in place up to its fields: what
+/// a record held by its creation (`records.born`) is checked and read by, without building the
+/// change. One reader for the store's check, the state's bytes and a report's projection.
+struct CreationHeader {
+    let origin: UnsafeRawBufferPointer
+    /// The counter's varint, then the stamp's two (as the change wrote them).
+    let counter: UnsafeRawBufferPointer
+    let stamp: UnsafeRawBufferPointer
+    let collection: UnsafeRawBufferPointer
+    let record: UUID128
+    /// No context: the change depends on nothing.
+    let dependsOnNothing: Bool
+
+    /// Reads the header, leaving `reader` at the field count.
+    init(_ reader: inout RawReader, of bytes: UnsafeRawBufferPointer) throws(FormatError) {
+        let format = try reader.byte()
+        guard format == Change.formatVersion else { throw reader.fail("unknown change format \(format)") }
+        origin = try reader.bytes(16)
+        let counterStart = reader.position
+        _ = try reader.varint()
+        let stampStart = reader.position
+        _ = try reader.varint()  // wall clock
+        _ = try reader.varint()  // logical clock
+        counter = UnsafeRawBufferPointer(rebasing: bytes[counterStart..<stampStart])
+        stamp = UnsafeRawBufferPointer(rebasing: bytes[stampStart..<reader.position])
+        collection = try reader.bytes(try reader.count())
+        record = try reader.uuid()
+        _ = try reader.bytes(try reader.count())  // the unit the change was labelled with
+        dependsOnNothing = try reader.varint() == 0
+    }
+
+    /// A change of `key` that depends on nothing (one born deleted shows only in its fields).
+    func isCreation(of key: RecordKey) -> Bool {
+        dependsOnNothing && record == key.id.uuid && collection.elementsEqual(key.collection.utf8)
+    }
+}
+
 extension RecordState {
     /// Whether the change whose bytes (`Change.encoded()`) are `change` is of `key` and depends
     /// on nothing: what a store checks before it lends a record's creation as the record
@@ -6,15 +43,7 @@ extension RecordState {
         -> Bool
     {
         var reader = RawReader(change, what: "change")
-        let format = try reader.byte()
-        guard format == Change.formatVersion else { throw reader.fail("unknown change format \(format)") }
-        _ = try reader.bytes(16)
-        for _ in 0..<3 { _ = try reader.varint() }  // counter, wall and logical clocks
-        guard try reader.bytes(try reader.count()).elementsEqual(key.collection.utf8),
-            try reader.uuid() == key.id.uuid
-        else { return false }
-        _ = try reader.bytes(try reader.count())
-        return try reader.varint() == 0
+        return try CreationHeader(&reader, of: change).isCreation(of: key)
     }
 
     /// `encodedCreation(by:)` of the change whose bytes (`Change.encoded()`) are `change`, made
@@ -27,32 +56,19 @@ extension RecordState {
         throws(FormatError) -> [UInt8]?
     {
         var reader = RawReader(change, what: "change")
-        let format = try reader.byte()
-        guard format == Change.formatVersion else { throw reader.fail("unknown change format \(format)") }
-        let origin = try reader.bytes(16)
-        let header = reader.position
-        _ = try reader.varint()  // counter
-        let counterEnd = reader.position
-        _ = try reader.varint()  // wall clock
-        _ = try reader.varint()  // logical clock
-        let stampEnd = reader.position
-        guard try reader.bytes(try reader.count()).elementsEqual(key.collection.utf8),
-            try reader.uuid() == key.id.uuid
-        else { return nil }
-        _ = try reader.bytes(try reader.count())  // the unit the change was labelled with
-        guard try reader.varint() == 0 else { return nil }  // depends on nothing
+        let header = try CreationHeader(&reader, of: change)
+        guard header.isCreation(of: key) else { return nil }
         let fieldCount = try reader.count()
         var writer = ByteWriter(capacity: change.count + fieldCount * 3)
         writer.byte(formatVersion)
         writer.varint(1)
-        writer.raw(origin)
-        let counter = UnsafeRawBufferPointer(rebasing: change[header..<counterEnd])
-        writer.raw(counter)
+        writer.raw(header.origin)
+        writer.raw(header.counter)
         writer.varint(fieldCount == 0 ? 0 : 1)
         if fieldCount > 0 {
             writer.varint(0)
-            writer.raw(counter)
-            writer.raw(UnsafeRawBufferPointer(rebasing: change[counterEnd..<stampEnd]))
+            writer.raw(header.counter)
+            writer.raw(header.stamp)
         }
         writer.varint(fieldCount)
         var previous: UnsafeRawBufferPointer?

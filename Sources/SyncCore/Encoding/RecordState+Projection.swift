@@ -55,14 +55,9 @@ package struct StateProjector {
     /// field has the one value the change wrote.
     package mutating func read(creation bytes: UnsafeRawBufferPointer) throws(FormatError) -> ProjectedRecord {
         var reader = RawReader(bytes, what: "change")
-        let format = try reader.byte()
-        guard format == Change.formatVersion else { throw reader.fail("unknown change format \(format)") }
-        _ = try reader.bytes(16)
-        for _ in 0..<3 { _ = try reader.varint() }
-        _ = try reader.bytes(try reader.count())
-        _ = try reader.bytes(16)
-        _ = try reader.bytes(try reader.count())
-        guard try reader.varint() == 0 else { throw reader.fail("a record's creation depends on other changes") }
+        guard try CreationHeader(&reader, of: bytes).dependsOnNothing else {
+            throw reader.fail("a record's creation depends on other changes")
+        }
         var values = [FieldValue?](repeating: nil, count: names.count)
         let fieldCount = names.count - 2
         for _ in 0..<(try reader.count()) {
