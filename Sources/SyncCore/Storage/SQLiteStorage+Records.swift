@@ -204,14 +204,8 @@ extension SQLiteStorage.Access {
         while true {
             switch sqlite3_step(handle) {
             case SQLITE_ROW:
-                guard sqlite3_column_bytes(handle, 1) == 16, let idBytes = sqlite3_column_blob(handle, 1) else {
-                    throw StoreError(
-                        .corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
-                }
                 let collection = sqlite3_column_text(handle, 0).map { String(cString: $0) } ?? ""
-                let key = RecordKey(
-                    collection: collection,
-                    id: RecordID(UUID128(bytes: UnsafeRawBufferPointer(start: idBytes, count: 16))))
+                let key = RecordKey(collection: collection, id: try scannedID(handle, column: 1))
                 let unit = sqlite3_column_text(handle, 2).map { String(cString: $0) }
                 let stateBytes =
                     try creationState(handle, column: 4, of: key)
@@ -229,6 +223,14 @@ extension SQLiteStorage.Access {
                 throw lastError()
             }
         }
+    }
+
+    /// The record id in `column` of the row a scan stands on; anything but 16 bytes is damage.
+    func scannedID(_ handle: SQLiteStatement, column: Int32) throws -> RecordID {
+        guard sqlite3_column_bytes(handle, column) == 16, let bytes = sqlite3_column_blob(handle, column) else {
+            throw StoreError(.corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
+        }
+        return RecordID(UUID128(bytes: UnsafeRawBufferPointer(start: bytes, count: 16)))
     }
 
     func recordCount() throws -> Int {

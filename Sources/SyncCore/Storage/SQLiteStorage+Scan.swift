@@ -62,11 +62,7 @@ extension SQLiteStorage.Access {
         while true {
             switch sqlite3_step(handle) {
             case SQLITE_ROW:
-                guard sqlite3_column_bytes(handle, 0) == 16, let idBytes = sqlite3_column_blob(handle, 0) else {
-                    throw StoreError(
-                        .corrupt, path: path, operation: "scan records", detail: "a record id is not 16 bytes")
-                }
-                let id = RecordID(UUID128(bytes: UnsafeRawBufferPointer(start: idBytes, count: 16)))
+                let id = try scannedID(handle, column: 0)
                 let unit = sqlite3_column_text(handle, 1).map { String(cString: $0) }
                 let key = RecordKey(collection: collection, id: id)
                 if try heldByCreation(handle, column: 3, of: key, { try body(id, unit, .creation($0)) }) { continue }
